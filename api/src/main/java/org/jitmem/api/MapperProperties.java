@@ -1,0 +1,25 @@
+package org.jitmem.api;
+
+/** Names and values of the service properties that {@link MemoryMapper} and {@link ExecutorChannel} services carry. */
+public final class MapperProperties
+{
+    /** Backend type, a String: one of the {@code TYPE_} values. */
+    public static final String TYPE = "jitmem.mapper.type";
+    /** Whether the executor is another process, a Boolean. */
+    public static final String CROSS_PROCESS = "jitmem.mapper.crossProcess";
+    /** The executor's process id, a Long. */
+    public static final String EXECUTOR_PID = "jitmem.executor.pid";
+    /** The executor's page size in bytes, a Long. */
+    public static final String PAGE_SIZE = "jitmem.mapper.pageSize";
+
+    /** The in-process backend. */
+    public static final String TYPE_INPROCESS = "inprocess";
+    /** The POSIX shared-memory backend. */
+    public static final String TYPE_POSIX_SHM = "posix-shm";
+    /** The Windows stub. */
+    public static final String TYPE_WINDOWS_STUB = "windows-stub";
+
+    private MapperProperties()
+    {
+    }
+}
