@@ -176,6 +176,34 @@ public final class SlabMemoryManager
         }
     }
 
+    /** @return the reservations held, in address order */
+    List<ExecutorAddressRange> reservations()
+    {
+        lock.lock();
+        try
+        {
+            return allocator.reservations();
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /** @return the free ranges, in address order */
+    List<ExecutorAddressRange> freeRanges()
+    {
+        lock.lock();
+        try
+        {
+            return allocator.freeRanges();
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
     CompletionStage<Void> returnAbandoned(final ExecutorAddressRange range)
     {
         final List<ExecutorAddressRange> empty;
@@ -311,6 +339,11 @@ public final class SlabMemoryManager
                 {
                     allocator.addReservation(range.start().value(), range.size());
                     start = allocator.allocateIn(range.start().value(), size);
+                    if (start == RangeAllocator.NO_RANGE)
+                    {
+                        failure = new MemoryMapperException(MapperOperation.RESERVE, "mapper reserved less than asked: " +
+                            "asked=" + reserveSize, range.start().value(), range.size(), 0);
+                    }
                 }
             }
             catch (final RuntimeException ex)
@@ -334,7 +367,7 @@ public final class SlabMemoryManager
             {
                 return CompletableFuture.failedFuture(grown.failure);
             }
-            return grown.start != RangeAllocator.NO_RANGE ? CompletableFuture.completedFuture(grown.start) : carve(size);
+            return CompletableFuture.completedFuture(grown.start);
         });
     }
 
