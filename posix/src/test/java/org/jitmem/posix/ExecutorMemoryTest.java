@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import com.sun.jna.Pointer;
 
@@ -414,6 +418,47 @@ class ExecutorMemoryTest
         assertEquals(ExecutorAddressRange.of(base.value(), 2 * PAGE),
             memory.reservationContaining(base.add(PAGE)).orElseThrow());
         assertFalse(memory.reservationContaining(base.add(2 * PAGE)).isPresent());
+    }
+
+    @Test
+    void concurrentCyclesKeepTheBookkeepingExact() throws Exception
+    {
+        final int threads = 4;
+        final int cycles = 200;
+        final ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try
+        {
+            final List<Future<Long>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++)
+            {
+                final long value = 1000 + t;
+                results.add(pool.submit(() ->
+                {
+                    long sum = 0;
+                    for (int i = 0; i < cycles; i++)
+                    {
+                        final ExecutorAddress base = memory.reserve(PAGE).start();
+                        memory.workingMemory(base, PAGE).put(MachineCode.returnConstant(value));
+                        final ExecutorAddress key = memory.initialize(AllocInfo.of(base,
+                            Segment.of(0, PAGE, MemoryProtection.READ_EXEC)));
+                        sum += memory.call(ActionCall.of(key));
+                        memory.deinitialize(List.of(key));
+                        memory.release(List.of(base));
+                    }
+                    return sum;
+                }));
+            }
+            for (int t = 0; t < threads; t++)
+            {
+                assertEquals((1000L + t) * cycles, results.get(t).get(2, TimeUnit.MINUTES));
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+        assertEquals(0, memory.reservationCount());
+        assertEquals(0, memory.allocationCount());
     }
 
     private ExecutorMemory sharedMemoryExecutor()
