@@ -1,14 +1,18 @@
 package org.jitmem.runtime.internal;
 
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 
 import org.jitmem.api.ActionCall;
+import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryProtection;
+import org.jitmem.posix.MachineCode;
 import org.jitmem.runtime.BackendSelector;
 import org.jitmem.runtime.slab.FinalizedAllocation;
 import org.jitmem.runtime.slab.InFlightAllocation;
@@ -24,6 +28,7 @@ final class Demo
 {
     private static final long POLL_MILLIS = 100;
     private static final long PROGRESS_MILLIS = 1_000;
+    private static final String GREETING = "hello from JIT'd code";
 
     private final PrintStream out;
     private final BackendSelector selector;
@@ -106,23 +111,37 @@ final class Demo
     private boolean jitAndCall(final SlabMemoryManager manager)
     {
         final MemoryMapper mapper = manager.mapper();
-        final DemoFunction function = DemoFunction.assemble();
+        final byte[] lengthCode = MachineCode.returnArgumentLength();
+        final byte[] storeCode = MachineCode.storeFromArgument();
         out.println();
-        out.println("JIT: " + function.description() + " (" + function.code().length + " bytes of " +
-            function.architecture() + " machine code)");
+        out.println("JIT (" + MachineCode.architecture() + "): " + lengthCode.length + " bytes of " +
+            "\"return len\" and " + storeCode.length + " bytes of \"store arg[1] at arg[0]\"");
 
         final Stopwatch watch = new Stopwatch();
         final InFlightAllocation inFlight = MemoryMapper.await(manager.allocate(List.of(
-            SegmentRequest.of(function.code().length, MemoryProtection.READ_EXEC))));
-        inFlight.workingMemory(0).put(function.code());
-        step("allocate + write", watch, "code at " + inFlight.segmentAddress(0) + " in " + inFlight.range());
+            SegmentRequest.of(lengthCode.length, MemoryProtection.READ_EXEC),
+            SegmentRequest.of(storeCode.length, MemoryProtection.READ_EXEC),
+            new SegmentRequest(Long.BYTES, Long.BYTES, MemoryProtection.READ_WRITE, MemoryLifetime.STANDARD,
+                Long.BYTES))));
+        inFlight.workingMemory(0).put(lengthCode);
+        inFlight.workingMemory(1).put(storeCode);
+        inFlight.workingMemory(2).putLong(0, 0);
+        step("allocate + write", watch, "code at " + inFlight.segmentAddress(0) + " and " +
+            inFlight.segmentAddress(1) + ", data at " + inFlight.segmentAddress(2) + ", range " + inFlight.range());
 
         final FinalizedAllocation loaded = MemoryMapper.await(inFlight.finalizeAllocation(List.of()));
-        step("finalize", watch, "protection r-x applied, key " + loaded.key());
+        step("finalize", watch, "code r-x, data rw-, key " + loaded.key());
 
-        final long result = MemoryMapper.await(mapper.call(ActionCall.of(loaded.segmentAddress(0),
-            function.argument())));
-        step("call", watch, function.callText() + " = " + result);
+        final byte[] message = GREETING.getBytes(StandardCharsets.UTF_8);
+        final long length = MemoryMapper.await(mapper.call(ActionCall.of(loaded.segmentAddress(0), message)));
+        step("call", watch, "len(\"" + GREETING + "\") = " + length);
+
+        final long value = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+        final long stored = MemoryMapper.await(mapper.call(ActionCall.of(loaded.segmentAddress(1),
+            MachineCode.storeArgument(loaded.segmentAddress(2).value(), value))));
+        final long readBack = inFlight.workingMemory(2).getLong(0);
+        step("call", watch, "store(" + loaded.segmentAddress(2) + ", " + Long.toHexString(value) + ") = " + stored +
+            ", read back " + Long.toHexString(readBack) + " through working memory");
 
         out.println("statistics while loaded:");
         out.print(Report.statistics(manager.statistics()));
@@ -132,9 +151,9 @@ final class Demo
         out.println("statistics after deallocate:");
         out.print(Report.statistics(manager.statistics()));
 
-        final boolean correct = result == function.expected();
-        out.println(correct ? "result is correct (expected " + function.expected() + ")" :
-            "WRONG result: expected " + function.expected() + " got " + result);
+        final boolean correct = length == message.length && stored == 0 && readBack == value;
+        out.println(correct ? "results are correct" : "WRONG results: expected length " + message.length +
+            ", store result 0 and value " + Long.toHexString(value));
         return correct;
     }
 
