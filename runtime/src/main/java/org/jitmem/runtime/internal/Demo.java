@@ -61,7 +61,9 @@ final class Demo
             }
             out.println("backends (* = selected):");
             out.print(Report.backends(selector));
-            return jitAndCall(selected.get());
+            final boolean cold = jitAndCall(selected.get(), "run 1 (cold: includes class loading and first faults)");
+            final boolean warm = jitAndCall(selected.get(), "run 2 (warm: the freed range is reused)");
+            return cold && warm;
         }
         catch (final InterruptedException ex)
         {
@@ -108,12 +110,13 @@ final class Demo
         return selected;
     }
 
-    private boolean jitAndCall(final SlabMemoryManager manager)
+    private boolean jitAndCall(final SlabMemoryManager manager, final String label)
     {
         final MemoryMapper mapper = manager.mapper();
         final byte[] lengthCode = MachineCode.returnArgumentLength();
         final byte[] storeCode = MachineCode.storeFromArgument();
         out.println();
+        out.println("-- " + label);
         out.println("JIT (" + MachineCode.architecture() + "): " + lengthCode.length + " bytes of " +
             "\"return len\" and " + storeCode.length + " bytes of \"store arg[1] at arg[0]\"");
 
