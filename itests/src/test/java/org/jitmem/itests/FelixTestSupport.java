@@ -27,6 +27,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
@@ -91,10 +92,10 @@ public abstract class FelixTestSupport
      * @param type   the service interface
      * @param filter an LDAP filter on its properties, or null
      * @param <T>    the service type
-     * @return a tracker holding the service; the caller closes it
+     * @return the tracked service; the caller closes it
      * @throws AssertionError when no service appears in time
      */
-    protected final <T> ServiceTracker<T, T> awaitService(final Class<T> type, final String filter)
+    protected final <T> TrackedService<T> awaitService(final Class<T> type, final String filter)
     {
         final String objectClass = "(" + Constants.OBJECTCLASS + "=" + type.getName() + ")";
         final ServiceTracker<T, T> tracker;
@@ -127,7 +128,40 @@ public abstract class FelixTestSupport
             tracker.close();
             throw ex;
         }
-        return tracker;
+        return new TrackedService<>(tracker);
+    }
+
+    /**
+     * A service followed by a tracker, closed with try-with-resources.
+     *
+     * @param <T> the service type
+     */
+    protected static final class TrackedService<T> implements AutoCloseable
+    {
+        private final ServiceTracker<T, T> tracker;
+
+        private TrackedService(final ServiceTracker<T, T> tracker)
+        {
+            this.tracker = tracker;
+        }
+
+        /** @return the service, or null once it is unregistered */
+        public T service()
+        {
+            return tracker.getService();
+        }
+
+        /** @return the service's reference, or null once it is unregistered */
+        public ServiceReference<T> reference()
+        {
+            return tracker.getServiceReference();
+        }
+
+        @Override
+        public void close()
+        {
+            tracker.close();
+        }
     }
 
     private static Option provisionedBundles()
