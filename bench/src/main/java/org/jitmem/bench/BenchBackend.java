@@ -4,7 +4,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
+import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.backend.inprocess.InProcessMemoryMapper;
 
 /**
  * A backend under benchmark, opened outside any OSGi framework by its {@code jitmem.mapper.type} name, which is
@@ -54,6 +56,11 @@ public final class BenchBackend implements AutoCloseable
     private static Map<String, Supplier<BenchBackend>> openers()
     {
         final Map<String, Supplier<BenchBackend>> openers = new TreeMap<>();
+        openers.put(MapperProperties.TYPE_INPROCESS, () ->
+        {
+            final InProcessMemoryMapper mapper = new InProcessMemoryMapper(false);
+            return new BenchBackend(mapper, mapper::close);
+        });
         return openers;
     }
 }
