@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Prints the mapper-cycle table: jitmem (JMH sample-mode JSON) beside the LLVM anchor (RESULT lines).
+"""Prints the mapper-cycle table of a results directory: jitmem (JMH sample-mode JSON, jmh*.json) beside the LLVM
+anchor (RESULT lines in anchor.txt, when present).
 
-usage: ratios.py JMH_JSON [ANCHOR_OUTPUT]
+usage: ratios.py RESULTS_DIR
 Medians are compared with medians; the ratio is jitmem / LLVM, so below 1 means jitmem is faster.
 """
+import glob
 import json
+import os
 import re
 import sys
 
@@ -13,9 +16,9 @@ ANCHOR_MAPPER = {"inprocess": "inproc", "posix-shm": "shm"}
 FIELD = re.compile(r'(\w+)=("[^"]*"|\S+)')
 
 
-def jmh_cycles(path):
+def jmh_cycles(paths):
     rows = {}
-    for entry in json.load(open(path)):
+    for entry in (entry for path in paths for entry in json.load(open(path))):
         if not entry["benchmark"].endswith("MapperCycleBenchmark.cycle"):
             continue
         params = entry.get("params", {})
@@ -41,10 +44,15 @@ def anchor_cycles(path):
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
+    if len(sys.argv) != 2:
         sys.exit(__doc__)
-    jitmem = jmh_cycles(sys.argv[1])
-    anchor = anchor_cycles(sys.argv[2]) if len(sys.argv) == 3 else {}
+    results = sys.argv[1]
+    jitmem = jmh_cycles(sorted(glob.glob(os.path.join(results, "jmh*.json")), key=os.path.getmtime))
+    anchor_path = os.path.join(results, "anchor.txt")
+    anchor = anchor_cycles(anchor_path) if os.path.exists(anchor_path) else {}
+    env_path = os.path.join(results, "env.txt")
+    if os.path.exists(env_path):
+        print(open(env_path).read())
     print("## Mapper cycle, one RW segment (reserve, prepare + copy, initialize, deinitialize, release), µs\n")
     print("| backend | size | jitmem median | jitmem p90 | jitmem mean | LLVM median | jitmem / LLVM |")
     print("|---|---|---|---|---|---|---|")

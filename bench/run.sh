@@ -5,7 +5,7 @@
 #   bench/run.sh                              # every benchmark, default settings
 #   bench/run.sh --anchor DIR                 # plus the LLVM anchor side by side (or LLVM_ANCHOR_DIR=DIR)
 #   bench/run.sh --quick --anchor DIR         # short settings, for a first look
-#   bench/run.sh -- -p size=4KiB              # anything after -- goes to JMH as is
+#   SIZES=4KiB bench/run.sh -- -prof gc        # anything after -- goes to JMH as is
 #
 # Environment (defaults in brackets):
 #   LLVM_ANCHOR_DIR      anchor directory with build.sh and bench.cpp                  [none: jitmem only]
@@ -17,7 +17,8 @@
 #   ANCHOR_DISPATCHER    the anchor's controller dispatcher for remote mappers                     [dynamic]
 #   RESULTS_DIR          where results go                                       [bench/target/results/<UTC time>]
 #
-# Settings for a noisy 2-core machine: one benchmark thread, forks so that one unlucky JVM does not decide the
+# Settings for a noisy 2-core machine: one size at a time, the anchor right before jitmem, so that both see the
+# same neighbours; one benchmark thread, forks so that one unlucky JVM does not decide the
 # result, sample mode so that medians compare with the anchor's medians, the serial collector so that no
 # concurrent GC thread competes for the second core, and a fixed heap.
 set -euo pipefail
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     --anchor=*) ANCHOR_DIR=${1#--anchor=}; shift ;;
     --quick) QUICK=true; shift ;;
     --) shift; JMH_EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -73,7 +74,7 @@ anchor_mappers() {
 }
 anchor_sizes() {
   local sizes=() size
-  for size in ${SIZES//,/ }; do
+  for size in ${1//,/ }; do
     case "$size" in
       *KiB) sizes+=("${size%KiB}k") ;;
       *MiB) sizes+=("${size%MiB}m") ;;
@@ -83,7 +84,7 @@ anchor_sizes() {
   local IFS=,; echo "${sizes[*]}"
 }
 
-ANCHOR_OUT=
+ANCHOR_BIN=
 if [ -n "$ANCHOR_DIR" ]; then
   [ -f "$ANCHOR_DIR/build.sh" ] || { echo "run.sh: not an anchor directory (no build.sh): $ANCHOR_DIR" >&2; exit 2; }
   LLVM_CONFIG=/usr/lib/llvm-19/bin/llvm-config
@@ -101,24 +102,35 @@ if [ -n "$ANCHOR_DIR" ]; then
   rm -f "$ANCHOR_BUILD/llvm-mapper-bench"
   echo "== building the LLVM anchor"
   LLVM_CONFIG=$LLVM_CONFIG "$ANCHOR_BUILD/build.sh"
-  MAPPERS=$(anchor_mappers)
-  if [ -n "$MAPPERS" ]; then
-    ANCHOR_OUT=$RESULTS_DIR/anchor.txt
-    echo "== LLVM anchor: mappers=$MAPPERS sizes=$(anchor_sizes)"
-    "$ANCHOR_BUILD/llvm-mapper-bench" --mode=mapper --mappers="$MAPPERS" --sizes="$(anchor_sizes)" --prot=rw \
-      --dispatcher="$ANCHOR_DISPATCHER" --reps="$ANCHOR_REPS" --rep-seconds="$ANCHOR_REP_SECONDS" | tee "$ANCHOR_OUT"
-  fi
+  ANCHOR_BIN=$ANCHOR_BUILD/llvm-mapper-bench
 fi
+MAPPERS=
+[ -z "$ANCHOR_BIN" ] || MAPPERS=$(anchor_mappers)
 
-echo "== jitmem: backends=$BACKENDS sizes=$SIZES"
-java -jar "$JAR" "$BENCHMARKS" \
-  -p backend="$BACKENDS" -p size="$SIZES" \
-  -f "$JMH_FORKS" -t 1 -wi "$JMH_WARMUP_ITERATIONS" -w "$JMH_ITERATION_TIME" \
-  -i "$JMH_ITERATIONS" -r "$JMH_ITERATION_TIME" \
-  -jvmArgsAppend "-XX:+UseSerialGC -Xms1g -Xmx1g" \
-  -rf json -rff "$RESULTS_DIR/jmh.json" "${JMH_EXTRA[@]}" | tee "$RESULTS_DIR/jmh.txt"
+{
+  echo "host: $(uname -r), $(nproc) cpus,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+  echo "java: $(java -version 2>&1 | head -1)"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$RESULTS_DIR/env.txt"
+
+# One size at a time, the anchor and then jitmem, so that both see the same noise on a shared machine.
+for SIZE in ${SIZES//,/ }; do
+  if [ -n "$ANCHOR_BIN" ] && [ -n "$MAPPERS" ]; then
+    echo "== LLVM anchor: mappers=$MAPPERS size=$SIZE"
+    "$ANCHOR_BIN" --mode=mapper --mappers="$MAPPERS" --sizes="$(anchor_sizes "$SIZE")" --prot=rw \
+      --dispatcher="$ANCHOR_DISPATCHER" --reps="$ANCHOR_REPS" --rep-seconds="$ANCHOR_REP_SECONDS" \
+      | tee -a "$RESULTS_DIR/anchor.txt"
+  fi
+  echo "== jitmem: backends=$BACKENDS size=$SIZE"
+  java -jar "$JAR" "$BENCHMARKS" \
+    -p backend="$BACKENDS" -p size="$SIZE" \
+    -f "$JMH_FORKS" -t 1 -wi "$JMH_WARMUP_ITERATIONS" -w "$JMH_ITERATION_TIME" \
+    -i "$JMH_ITERATIONS" -r "$JMH_ITERATION_TIME" \
+    -jvmArgsAppend "-XX:+UseSerialGC -Xms1g -Xmx1g" \
+    -rf json -rff "$RESULTS_DIR/jmh-$SIZE.json" "${JMH_EXTRA[@]}" | tee -a "$RESULTS_DIR/jmh.txt"
+done
 
 echo
-python3 "$BENCH_DIR/ratios.py" "$RESULTS_DIR/jmh.json" ${ANCHOR_OUT:+"$ANCHOR_OUT"} | tee "$RESULTS_DIR/summary.md"
+python3 "$BENCH_DIR/ratios.py" "$RESULTS_DIR" | tee "$RESULTS_DIR/summary.md"
 echo
 echo "results in $RESULTS_DIR"
