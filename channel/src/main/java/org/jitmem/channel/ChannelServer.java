@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -24,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 import org.jitmem.api.ExecutorFunctionProvider;
 import org.jitmem.api.ExecutorInfo;
@@ -59,17 +60,19 @@ public final class ChannelServer implements AutoCloseable
     private final UserPrincipal owner;
     private final ExecutorInfo executor;
     private final int maxFrameSize;
-    private final Supplier<? extends List<? extends ExecutorFunctionProvider>> providers;
+    private final Function<ExecutorInfo, ? extends List<? extends ExecutorFunctionProvider>> providers;
     private final ExecutorService workers;
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean primaryAccepted = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<Void> primaryClosed = new CompletableFuture<>();
+    private final CountDownLatch closeFinished = new CountDownLatch(1);
     private final Thread acceptor;
 
     private ChannelServer(final Path socketPath, final Path directory, final boolean createdDirectory,
         final ServerSocketChannel serverSocket, final UserPrincipal owner, final long pageSize,
-        final Supplier<? extends List<? extends ExecutorFunctionProvider>> providers, final int maxFrameSize,
+        final Function<ExecutorInfo, ? extends List<? extends ExecutorFunctionProvider>> providers, final int maxFrameSize,
         final int workerThreads)
     {
         this.socketPath = socketPath;
@@ -87,10 +90,12 @@ public final class ChannelServer implements AutoCloseable
             {
                 final Thread worker = new Thread(task, "jitmem-executor-worker-" + workerCount.incrementAndGet());
                 worker.setDaemon(true);
+                ownThreads.add(worker);
                 return worker;
             });
         this.acceptor = new Thread(this::accept, "jitmem-executor-acceptor");
         acceptor.setDaemon(true);
+        ownThreads.add(acceptor);
     }
 
     /**
@@ -99,7 +104,8 @@ public final class ChannelServer implements AutoCloseable
      *
      * @param socketPath    where to listen
      * @param pageSize      the page size stated in HELLO
-     * @param providers     creates the providers of one connection, called on the connection's thread; when it
+     * @param providers     creates the providers of one connection from what HELLO states, called on the
+     *                      connection's thread; when it
      *                      fails it closes what it created, and the connection is refused with an ERROR
      * @param maxFrameSize  largest frame accepted or sent, header included
      * @param workerThreads threads running calls, shared by all connections
@@ -108,7 +114,7 @@ public final class ChannelServer implements AutoCloseable
      * @throws ExecutorUnavailableException when the socket cannot be bound
      */
     public static ChannelServer start(final Path socketPath, final long pageSize,
-        final Supplier<? extends List<? extends ExecutorFunctionProvider>> providers, final int maxFrameSize,
+        final Function<ExecutorInfo, ? extends List<? extends ExecutorFunctionProvider>> providers, final int maxFrameSize,
         final int workerThreads)
     {
         if (maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE || workerThreads < 1 || pageSize <= 0)
@@ -178,12 +184,16 @@ public final class ChannelServer implements AutoCloseable
         return primaryClosed.minimalCompletionStage();
     }
 
-    /** Stops accepting, ends every connection once its calls have finished, and removes the socket. Idempotent. */
+    /**
+     * Stops accepting, ends every connection once its calls have finished, and removes the socket. Idempotent; a
+     * concurrent caller returns once the first one has finished, unless it is one of the server's own threads.
+     */
     @Override
     public void close()
     {
         if (!closed.compareAndSet(false, true))
         {
+            awaitClosed();
             return;
         }
         Closeables.closeQuietly(serverSocket);
@@ -208,7 +218,24 @@ public final class ChannelServer implements AutoCloseable
         {
             deleteQuietly(directory);
         }
+        closeFinished.countDown();
         primaryClosed.complete(null);
+    }
+
+    private void awaitClosed()
+    {
+        if (ownThreads.contains(Thread.currentThread()))
+        {
+            return;
+        }
+        try
+        {
+            closeFinished.await();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override
@@ -229,7 +256,7 @@ public final class ChannelServer implements AutoCloseable
 
     List<? extends ExecutorFunctionProvider> createProviders()
     {
-        return providers.get();
+        return providers.apply(executor);
     }
 
     void connectionEnded(final ServerConnection connection)
@@ -239,6 +266,7 @@ public final class ChannelServer implements AutoCloseable
         {
             primaryClosed.complete(null);
         }
+        ownThreads.remove(connection.thread());
     }
 
     private void accept()
@@ -267,6 +295,7 @@ public final class ChannelServer implements AutoCloseable
             final ServerConnection connection = new ServerConnection(this, socket, executor,
                 primaryAccepted.compareAndSet(false, true));
             connections.add(connection);
+            ownThreads.add(connection.thread());
             if (closed.get())
             {
                 connection.disconnect();
