@@ -8,7 +8,7 @@ package org.jitmem.api;
 public class MemoryMapperException extends RuntimeException
 {
     /** Address or length not known. */
-    public static final long UNKNOWN = -1;
+    public static final long UNKNOWN = Long.MIN_VALUE;
 
     private static final long serialVersionUID = 1L;
 

@@ -1,0 +1,84 @@
+package org.jitmem.backend.inprocess;
+
+import java.util.Hashtable;
+
+import org.jitmem.api.MapperProperties;
+import org.jitmem.api.MemoryMapper;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * Registers an {@link InProcessMemoryMapper} as a {@link MemoryMapper} service. The service carries the executor's
+ * pid and page size, which are known only at run time, so the component registers it itself. Deactivation
+ * unregisters the service and releases everything the mapper reserved.
+ */
+@Component(immediate = true, configurationPid = InProcessMapperComponent.PID, service = {})
+@Designate(ocd = InProcessMapperComponent.Config.class)
+public final class InProcessMapperComponent
+{
+    /** Configuration pid. */
+    static final String PID = "org.jitmem.backend.inprocess";
+
+    /** Ranking of the service; the shared-memory backend ranks higher. */
+    static final int RANKING = 10;
+
+    private static final System.Logger LOG = System.getLogger(InProcessMapperComponent.class.getName());
+
+    private final InProcessMemoryMapper mapper;
+    private final ServiceRegistration<MemoryMapper> registration;
+
+    /** Configuration of the in-process backend. */
+    @ObjectClassDefinition(name = "jitmem in-process backend")
+    public @interface Config
+    {
+        /** @return accept segments that are both writable and executable */
+        @AttributeDefinition(description = "Accept segments that are both writable and executable (W^X off)")
+        boolean allowWriteExecute() default false;
+    }
+
+    /**
+     * @param context the bundle's context
+     * @param config  the configuration
+     */
+    @Activate
+    public InProcessMapperComponent(final BundleContext context, final Config config)
+    {
+        mapper = new InProcessMemoryMapper(config.allowWriteExecute());
+        final Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put(MapperProperties.TYPE, mapper.type());
+        properties.put(MapperProperties.CROSS_PROCESS, Boolean.FALSE);
+        properties.put(MapperProperties.EXECUTOR_PID, mapper.executorPid());
+        properties.put(MapperProperties.PAGE_SIZE, mapper.pageSize());
+        properties.put(Constants.SERVICE_RANKING, RANKING);
+        registration = context.registerService(MemoryMapper.class, mapper, properties);
+    }
+
+    /** Unregisters the service and releases everything; failures are logged, never thrown. */
+    @Deactivate
+    void deactivate()
+    {
+        try
+        {
+            registration.unregister();
+        }
+        catch (final IllegalStateException alreadyGone)
+        {
+            LOG.log(System.Logger.Level.DEBUG, "in-process mapper service was already unregistered");
+        }
+        try
+        {
+            mapper.close();
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.ERROR, "in-process mapper released its memory with errors", ex);
+        }
+    }
+}

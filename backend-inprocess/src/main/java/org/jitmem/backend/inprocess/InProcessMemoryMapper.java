@@ -1,0 +1,178 @@
+package org.jitmem.backend.inprocess;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+
+import org.jitmem.api.ActionCall;
+import org.jitmem.api.AllocInfo;
+import org.jitmem.api.ExecutorAddress;
+import org.jitmem.api.ExecutorAddressRange;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MapperProperties;
+import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryMapperException;
+import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.posix.ExecutorMemory;
+import org.jitmem.posix.Posix;
+
+/**
+ * A {@link MemoryMapper} whose executor is this process: working memory is executor memory, so every stage is
+ * already complete when it is returned. Closing it releases everything it reserved; later operations fail with
+ * {@link MemoryRevokedException}.
+ */
+public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
+{
+    private final ExecutorMemory memory;
+    private final long pid = Posix.pid();
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    /**
+     * @param allowWriteExecute accept segments that are both writable and executable
+     */
+    public InProcessMemoryMapper(final boolean allowWriteExecute)
+    {
+        memory = new ExecutorMemory(ExecutorMemory.Policy.inProcess(allowWriteExecute));
+    }
+
+    @Override
+    public long pageSize()
+    {
+        return memory.pageSize();
+    }
+
+    @Override
+    public String type()
+    {
+        return MapperProperties.TYPE_INPROCESS;
+    }
+
+    @Override
+    public boolean crossProcess()
+    {
+        return false;
+    }
+
+    @Override
+    public long executorPid()
+    {
+        return pid;
+    }
+
+    @Override
+    public CompletionStage<ExecutorAddressRange> reserve(final long numBytes)
+    {
+        return completed(MapperOperation.RESERVE, () -> memory.reserve(numBytes));
+    }
+
+    @Override
+    public ByteBuffer prepare(final ExecutorAddress address, final long contentSize)
+    {
+        return whileOpen(MapperOperation.PREPARE, () -> memory.workingMemory(address, contentSize));
+    }
+
+    @Override
+    public CompletionStage<ExecutorAddress> initialize(final AllocInfo info)
+    {
+        return completed(MapperOperation.INITIALIZE, () -> memory.initialize(info));
+    }
+
+    @Override
+    public CompletionStage<Void> deinitialize(final List<ExecutorAddress> allocations)
+    {
+        return completed(MapperOperation.DEINITIALIZE, () ->
+        {
+            memory.deinitialize(allocations);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> release(final List<ExecutorAddress> reservations)
+    {
+        return completed(MapperOperation.RELEASE, () ->
+        {
+            memory.release(reservations);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<Long> call(final ActionCall call)
+    {
+        return completed(MapperOperation.CALL, () -> memory.call(call));
+    }
+
+    /** @return reservations held */
+    public int reservationCount()
+    {
+        return memory.reservationCount();
+    }
+
+    /** @return allocations initialized */
+    public int allocationCount()
+    {
+        return memory.allocationCount();
+    }
+
+    /**
+     * Releases everything still reserved, after any running call has returned. Idempotent.
+     *
+     * @throws MemoryMapperException the joined failures of the release
+     */
+    @Override
+    public void close()
+    {
+        final Lock write = lifecycle.writeLock();
+        write.lock();
+        try
+        {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+            memory.releaseAll();
+        }
+        finally
+        {
+            write.unlock();
+        }
+    }
+
+    private <T> CompletionStage<T> completed(final MapperOperation operation, final Supplier<T> action)
+    {
+        try
+        {
+            return CompletableFuture.completedFuture(whileOpen(operation, action));
+        }
+        catch (final RuntimeException ex)
+        {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    private <T> T whileOpen(final MapperOperation operation, final Supplier<T> action)
+    {
+        final Lock read = lifecycle.readLock();
+        read.lock();
+        try
+        {
+            if (closed)
+            {
+                throw new MemoryRevokedException(operation, "the in-process mapper is closed",
+                    MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
+            }
+            return action.get();
+        }
+        finally
+        {
+            read.unlock();
+        }
+    }
+}

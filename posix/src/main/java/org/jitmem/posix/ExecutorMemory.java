@@ -1,0 +1,779 @@
+package org.jitmem.posix;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+import com.sun.jna.Function;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+
+import org.jitmem.api.ActionCall;
+import org.jitmem.api.ActionFailedException;
+import org.jitmem.api.ActionPair;
+import org.jitmem.api.AllocInfo;
+import org.jitmem.api.ErrorJoiner;
+import org.jitmem.api.ExecutorAddress;
+import org.jitmem.api.ExecutorAddressRange;
+import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryMapperException;
+import org.jitmem.api.MemoryProtection;
+import org.jitmem.api.Segment;
+
+/**
+ * Memory of the current process as an executor sees it: reservations, initialized allocations, their protections
+ * and actions. Shared by the in-process backend (where working memory is this memory) and the executor side of the
+ * shared-memory backend (which maps memory itself and {@linkplain #adopt adopts} it). Thread-safe: operations that
+ * change the bookkeeping take a write lock, lookups and {@link #call} a read lock, so a running call keeps its code
+ * mapped. Lookups are O(log n): reservations, allocations and initialized segments live in sorted maps (user-space
+ * addresses are positive as signed longs on every supported platform). Every method throws the API exceptions.
+ */
+public final class ExecutorMemory
+{
+    /** Above this no process has address space; larger requests are refused before mmap is asked. */
+    public static final long ADDRESS_SPACE_LIMIT = 1L << 48;
+
+    private static final long UNKNOWN = MemoryMapperException.UNKNOWN;
+
+    private final Policy policy;
+    private final long pageSize = PageSize.get();
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final TreeMap<Long, Reservation> reservations = new TreeMap<>();
+    private final TreeMap<Long, Allocation> allocations = new TreeMap<>();
+    private final TreeMap<Long, LiveSegment> segments = new TreeMap<>();
+    private long reservedBytes;
+
+    /**
+     * How memory is treated.
+     *
+     * @param allowWriteExecute true to accept segments that are both writable and executable
+     * @param freeProtection    protection of reserved memory that is not initialized: what {@link #reserve} maps
+     *                          and what deinitialize resets a range to; READ_WRITE where working memory is this
+     *                          memory, NONE where the controller writes through a mapping of its own
+     */
+    public record Policy(boolean allowWriteExecute, MemoryProtection freeProtection)
+    {
+        /**
+         * @param allowWriteExecute accept writable and executable segments
+         * @param freeProtection    protection of memory that is not initialized
+         */
+        public Policy
+        {
+            Objects.requireNonNull(freeProtection, "freeProtection");
+            if (freeProtection.executable())
+            {
+                throw new IllegalArgumentException("free memory must not be executable: freeProtection=" +
+                    freeProtection);
+            }
+        }
+
+        /**
+         * @param allowWriteExecute accept writable and executable segments
+         * @return the policy of an executor whose working memory is its own memory
+         */
+        public static Policy inProcess(final boolean allowWriteExecute)
+        {
+            return new Policy(allowWriteExecute, MemoryProtection.READ_WRITE);
+        }
+
+        /**
+         * @param allowWriteExecute accept writable and executable segments
+         * @return the policy of an executor whose memory the controller writes through its own mapping
+         */
+        public static Policy sharedMemory(final boolean allowWriteExecute)
+        {
+            return new Policy(allowWriteExecute, MemoryProtection.NONE);
+        }
+    }
+
+    /** Gives an adopted reservation back to its owner: unmaps it and closes whatever backs it. */
+    @FunctionalInterface
+    public interface ReleaseHook
+    {
+        /**
+         * @param range the reservation being released; no longer known to the executor memory
+         * @throws MemoryMapperException when the range could not be released
+         */
+        void release(ExecutorAddressRange range);
+    }
+
+    /**
+     * @param policy how memory is treated
+     */
+    public ExecutorMemory(final Policy policy)
+    {
+        this.policy = Objects.requireNonNull(policy, "policy");
+    }
+
+    /** @return the policy */
+    public Policy policy()
+    {
+        return policy;
+    }
+
+    /** @return the page size, from sysconf */
+    public long pageSize()
+    {
+        return pageSize;
+    }
+
+    /**
+     * Maps anonymous memory with the policy's free protection. A failed reserve leaves nothing behind.
+     *
+     * @param numBytes bytes wanted, rounded up to whole pages
+     * @return the reservation
+     */
+    public ExecutorAddressRange reserve(final long numBytes)
+    {
+        final long size = checkReservationSize(numBytes);
+        final long start = Posix.mmapAnonymous(MapperOperation.RESERVE, size, policy.freeProtection());
+        final ExecutorAddressRange range = ExecutorAddressRange.of(start, size);
+        try
+        {
+            adopt(range, released -> Posix.munmap(MapperOperation.RELEASE, start, size));
+        }
+        catch (final RuntimeException ex)
+        {
+            Posix.munmap(MapperOperation.RESERVE, start, size);
+            throw ex;
+        }
+        return range;
+    }
+
+    /**
+     * Takes over a page-aligned range that the caller has mapped, for example a shared memory file. When the
+     * range is refused the caller still owns it.
+     *
+     * @param range the mapped range, page-aligned, overlapping no reservation
+     * @param hook  run once by {@link #release}, after everything in the range is deinitialized
+     * @return the range
+     */
+    public ExecutorAddressRange adopt(final ExecutorAddressRange range, final ReleaseHook hook)
+    {
+        Objects.requireNonNull(hook, "hook");
+        final long start = range.start().value();
+        final long size = range.size();
+        if (size <= 0 || !PageSize.isAligned(start) || !PageSize.isAligned(size))
+        {
+            throw new InvalidRequestException(MapperOperation.RESERVE,
+                "an adopted range must be non-empty and page-aligned: pageSize=" + pageSize, start, size);
+        }
+        final Lock write = lock.writeLock();
+        write.lock();
+        try
+        {
+            final Map.Entry<Long, Reservation> below = reservations.floorEntry(start + size - 1);
+            if (below != null && below.getValue().end() > start)
+            {
+                throw new InvalidRequestException(MapperOperation.RESERVE,
+                    "range overlaps the reservation at " + ExecutorAddress.hex(below.getKey()), start, size);
+            }
+            reservations.put(start, new Reservation(start, size, hook));
+            reservedBytes += size;
+            return range;
+        }
+        finally
+        {
+            write.unlock();
+        }
+    }
+
+    /**
+     * Zero-fills each segment's tail, applies its protection, flushes the instruction cache for executable
+     * segments and runs the finalize actions in order. When action k fails the dealloc actions of 0..k-1 run in
+     * reverse, protections are reset and nothing is recorded. An action's function must lie in an initialized
+     * executable segment (this allocation's included) when it lies inside a reservation at all; functions outside
+     * every reservation, such as library functions, are taken as they are.
+     *
+     * @param info segments and actions; every segment inside the reservation that holds the mapping base
+     * @return the allocation key: the lowest segment address
+     */
+    public ExecutorAddress initialize(final AllocInfo info)
+    {
+        final Lock write = lock.writeLock();
+        write.lock();
+        try
+        {
+            final List<LiveSegment> planned = plan(info);
+            final long key = info.key().value();
+            checkActions(info, planned);
+            applyProtections(planned);
+            runFinalizeActions(info.actions(), planned);
+            final Allocation allocation = new Allocation(key, planned, info.actions());
+            allocations.put(key, allocation);
+            for (final LiveSegment segment : planned)
+            {
+                if (segment.size > 0)
+                {
+                    segments.put(segment.start, segment);
+                }
+            }
+            return ExecutorAddress.of(key);
+        }
+        finally
+        {
+            write.unlock();
+        }
+    }
+
+    /**
+     * Runs each allocation's dealloc actions in reverse order, resets its protections and forgets it. Every key
+     * is processed; failures are joined.
+     *
+     * @param keys allocation keys returned by {@link #initialize}
+     */
+    public void deinitialize(final List<ExecutorAddress> keys)
+    {
+        final ErrorJoiner errors = new ErrorJoiner();
+        final Lock write = lock.writeLock();
+        write.lock();
+        try
+        {
+            for (final ExecutorAddress key : keys)
+            {
+                try
+                {
+                    final Allocation allocation = allocations.get(key.value());
+                    if (allocation == null)
+                    {
+                        throw new InvalidRequestException(MapperOperation.DEINITIALIZE,
+                            "no allocation is initialized at this key", key.value(), UNKNOWN);
+                    }
+                    deinitialize(allocation, MapperOperation.DEINITIALIZE);
+                }
+                catch (final RuntimeException ex)
+                {
+                    errors.add(ex);
+                }
+            }
+        }
+        finally
+        {
+            write.unlock();
+        }
+        errors.throwIfAny();
+    }
+
+    /**
+     * Deinitializes whatever is still initialized in each reservation (actions run while it is still mapped), then
+     * unmaps it or runs its release hook. Every reservation is processed; failures are joined.
+     *
+     * @param starts start addresses of reservations
+     */
+    public void release(final List<ExecutorAddress> starts)
+    {
+        final ErrorJoiner errors = new ErrorJoiner();
+        final Lock write = lock.writeLock();
+        write.lock();
+        try
+        {
+            for (final ExecutorAddress start : starts)
+            {
+                try
+                {
+                    release(start.value());
+                }
+                catch (final RuntimeException ex)
+                {
+                    errors.add(ex);
+                }
+            }
+        }
+        finally
+        {
+            write.unlock();
+        }
+        errors.throwIfAny();
+    }
+
+    /** Releases every reservation; failures are joined. */
+    public void releaseAll()
+    {
+        final List<ExecutorAddress> starts = new ArrayList<>();
+        final Lock read = lock.readLock();
+        read.lock();
+        try
+        {
+            reservations.keySet().forEach(start -> starts.add(ExecutorAddress.of(start)));
+        }
+        finally
+        {
+            read.unlock();
+        }
+        release(starts);
+    }
+
+    /**
+     * Calls {@code int64_t fn(const void *arg, size_t len)} with the argument block copied to native memory.
+     *
+     * @param call a function inside an initialized executable segment, and its argument block
+     * @return what the function returned
+     */
+    public long call(final ActionCall call)
+    {
+        if (call.isNone())
+        {
+            throw new InvalidRequestException(MapperOperation.CALL, "no function to call", UNKNOWN, UNKNOWN);
+        }
+        final long function = call.function().value();
+        final Lock read = lock.readLock();
+        read.lock();
+        try
+        {
+            final LiveSegment segment = liveSegmentAt(function);
+            if (segment == null || !segment.protection.executable())
+            {
+                throw new InvalidRequestException(MapperOperation.CALL,
+                    "function is not inside an initialized executable segment", function, UNKNOWN);
+            }
+            return invoke(function, call.argument());
+        }
+        finally
+        {
+            read.unlock();
+        }
+    }
+
+    /**
+     * A view of memory in this process, for writing content where working memory is executor memory.
+     *
+     * @param address start, inside a reservation
+     * @param size    bytes, inside the same reservation and at most {@link Integer#MAX_VALUE}
+     * @return a bounds-checked direct buffer in native byte order over {@code [address, address + size)}
+     */
+    public ByteBuffer workingMemory(final ExecutorAddress address, final long size)
+    {
+        final long start = address.value();
+        if (size < 0 || size > Integer.MAX_VALUE)
+        {
+            throw new InvalidRequestException(MapperOperation.PREPARE,
+                "working memory size must be between 0 and " + Integer.MAX_VALUE, start, size);
+        }
+        final Lock read = lock.readLock();
+        read.lock();
+        try
+        {
+            final Reservation reservation = reservationAt(start);
+            if (reservation == null || size > reservation.end() - start)
+            {
+                throw new InvalidRequestException(MapperOperation.PREPARE,
+                    "range is not inside one reservation", start, size);
+            }
+            return new Pointer(start).getByteBuffer(0, size).order(ByteOrder.nativeOrder());
+        }
+        finally
+        {
+            read.unlock();
+        }
+    }
+
+    /**
+     * @param address an address
+     * @return the reservation holding it, if any
+     */
+    public Optional<ExecutorAddressRange> reservationContaining(final ExecutorAddress address)
+    {
+        final Lock read = lock.readLock();
+        read.lock();
+        try
+        {
+            final Reservation reservation = reservationAt(address.value());
+            return reservation == null ? Optional.empty() :
+                Optional.of(ExecutorAddressRange.of(reservation.start, reservation.size));
+        }
+        finally
+        {
+            read.unlock();
+        }
+    }
+
+    /** @return how many reservations are held */
+    public int reservationCount()
+    {
+        return underReadLock(reservations::size);
+    }
+
+    /** @return how many allocations are initialized */
+    public int allocationCount()
+    {
+        return underReadLock(allocations::size);
+    }
+
+    /** @return bytes of address space held by reservations */
+    public long reservedBytes()
+    {
+        return underReadLock(() -> reservedBytes);
+    }
+
+    private <T> T underReadLock(final java.util.function.Supplier<T> value)
+    {
+        final Lock read = lock.readLock();
+        read.lock();
+        try
+        {
+            return value.get();
+        }
+        finally
+        {
+            read.unlock();
+        }
+    }
+
+    private long checkReservationSize(final long numBytes)
+    {
+        if (numBytes <= 0)
+        {
+            throw new InvalidRequestException(MapperOperation.RESERVE, "size must be more than zero", UNKNOWN,
+                numBytes);
+        }
+        final long size = PageSize.roundUp(numBytes);
+        if (size < 0 || size > ADDRESS_SPACE_LIMIT)
+        {
+            throw new InvalidRequestException(MapperOperation.RESERVE,
+                "size exceeds the address space: limit=" + ADDRESS_SPACE_LIMIT, UNKNOWN, numBytes);
+        }
+        return size;
+    }
+
+    private List<LiveSegment> plan(final AllocInfo info)
+    {
+        final long base = info.mappingBase().value();
+        if (info.segments().isEmpty())
+        {
+            throw new InvalidRequestException(MapperOperation.INITIALIZE, "an allocation needs a segment", base,
+                UNKNOWN);
+        }
+        final Reservation reservation = reservationAt(base);
+        if (reservation == null)
+        {
+            throw new InvalidRequestException(MapperOperation.INITIALIZE, "mapping base is outside any reservation",
+                base, UNKNOWN);
+        }
+        final long key = info.key().value();
+        if (allocations.containsKey(key))
+        {
+            throw new InvalidRequestException(MapperOperation.INITIALIZE,
+                "an allocation is already initialized at this key", key, UNKNOWN);
+        }
+        final List<LiveSegment> planned = new ArrayList<>(info.segments().size());
+        for (int i = 0; i < info.segments().size(); i++)
+        {
+            final Segment segment = info.segments().get(i);
+            final long room = reservation.end() - base;
+            if (segment.offset() > room || segment.totalSize() > room - segment.offset())
+            {
+                throw new InvalidRequestException(MapperOperation.INITIALIZE, "segment " + i +
+                    " leaves its reservation: reservation=" + ExecutorAddressRange.of(reservation.start,
+                    reservation.size), base + Math.min(segment.offset(), room), segment.totalSize());
+            }
+            if (segment.protection().writableAndExecutable() && !policy.allowWriteExecute())
+            {
+                throw new InvalidRequestException(MapperOperation.INITIALIZE, "segment " + i +
+                    " is writable and executable, which the W^X policy refuses", base + segment.offset(),
+                    segment.totalSize());
+            }
+            planned.add(new LiveSegment(key, base + segment.offset(), segment));
+        }
+        checkLayout(planned);
+        return planned;
+    }
+
+    private void checkLayout(final List<LiveSegment> planned)
+    {
+        final List<LiveSegment> sorted = new ArrayList<>(planned.stream().filter(s -> s.size > 0).toList());
+        sorted.sort(Comparator.comparingLong(s -> s.start));
+        LiveSegment previous = null;
+        for (final LiveSegment segment : sorted)
+        {
+            if (previous != null)
+            {
+                if (segment.start < previous.end())
+                {
+                    throw new InvalidRequestException(MapperOperation.INITIALIZE,
+                        "segments overlap: other=" + ExecutorAddress.hex(previous.start), segment.start,
+                        segment.size);
+                }
+                if (segment.pageStart < previous.pageEnd && !segment.protection.equals(previous.protection))
+                {
+                    throw new InvalidRequestException(MapperOperation.INITIALIZE,
+                        "segments with different protections share a page: other=" +
+                        ExecutorAddress.hex(previous.start) + " pageSize=" + pageSize, segment.start, segment.size);
+                }
+            }
+            final Map.Entry<Long, LiveSegment> live = segments.floorEntry(segment.pageEnd - 1);
+            if (live != null && live.getValue().pageEnd > segment.pageStart)
+            {
+                throw new InvalidRequestException(MapperOperation.INITIALIZE,
+                    "segment shares a page with the initialized allocation " +
+                    ExecutorAddress.hex(live.getValue().allocationKey), segment.start, segment.size);
+            }
+            previous = segment;
+        }
+    }
+
+    private void checkActions(final AllocInfo info, final List<LiveSegment> planned)
+    {
+        for (int i = 0; i < info.actions().size(); i++)
+        {
+            final ActionPair pair = info.actions().get(i);
+            for (final ActionCall call : List.of(pair.finalizeCall(), pair.deallocCall()))
+            {
+                if (call.isNone())
+                {
+                    continue;
+                }
+                final long function = call.function().value();
+                if (reservationAt(function) != null && !isExecutable(function, planned))
+                {
+                    throw new InvalidRequestException(MapperOperation.INITIALIZE, "action " + i +
+                        " function lies in a reservation but not in an executable segment", function, UNKNOWN);
+                }
+            }
+        }
+    }
+
+    private boolean isExecutable(final long address, final List<LiveSegment> planned)
+    {
+        for (final LiveSegment segment : planned)
+        {
+            if (segment.protection.executable() && segment.contains(address))
+            {
+                return true;
+            }
+        }
+        final LiveSegment live = liveSegmentAt(address);
+        return live != null && live.protection.executable();
+    }
+
+    private void applyProtections(final List<LiveSegment> planned)
+    {
+        try
+        {
+            for (final LiveSegment segment : planned)
+            {
+                if (segment.zeroFillSize > 0)
+                {
+                    if (!policy.freeProtection().writable())
+                    {
+                        segment.protect(MemoryProtection.READ_WRITE);
+                    }
+                    new Pointer(segment.start + segment.contentSize).setMemory(0, segment.zeroFillSize, (byte)0);
+                }
+            }
+            for (final LiveSegment segment : planned)
+            {
+                segment.protect(segment.protection);
+                if (segment.protection.executable())
+                {
+                    InstructionCache.flush(segment.start, segment.size);
+                }
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            resetProtections(planned, MapperOperation.INITIALIZE).forEach(ex::addSuppressed);
+            throw ex;
+        }
+    }
+
+    private void runFinalizeActions(final List<ActionPair> actions, final List<LiveSegment> planned)
+    {
+        for (int k = 0; k < actions.size(); k++)
+        {
+            final ActionCall call = actions.get(k).finalizeCall();
+            final RuntimeException failure = run(call, k, MapperOperation.INITIALIZE);
+            if (failure != null)
+            {
+                runDeallocActions(actions.subList(0, k), MapperOperation.INITIALIZE).forEach(failure::addSuppressed);
+                resetProtections(planned, MapperOperation.INITIALIZE).forEach(failure::addSuppressed);
+                throw failure;
+            }
+        }
+    }
+
+    private List<RuntimeException> runDeallocActions(final List<ActionPair> actions, final MapperOperation operation)
+    {
+        final List<RuntimeException> failures = new ArrayList<>();
+        for (int i = actions.size() - 1; i >= 0; i--)
+        {
+            final RuntimeException failure = run(actions.get(i).deallocCall(), i, operation);
+            if (failure != null)
+            {
+                failures.add(failure);
+            }
+        }
+        return failures;
+    }
+
+    private static RuntimeException run(final ActionCall call, final int index, final MapperOperation operation)
+    {
+        if (call.isNone())
+        {
+            return null;
+        }
+        final long function = call.function().value();
+        try
+        {
+            final long result = invoke(function, call.argument());
+            return result == 0 ? null : new ActionFailedException(operation, index, function, result);
+        }
+        catch (final RuntimeException ex)
+        {
+            return ex;
+        }
+    }
+
+    private List<RuntimeException> resetProtections(final List<LiveSegment> segmentsToReset,
+        final MapperOperation operation)
+    {
+        final List<RuntimeException> failures = new ArrayList<>();
+        for (final LiveSegment segment : segmentsToReset)
+        {
+            try
+            {
+                segment.protect(policy.freeProtection(), operation);
+            }
+            catch (final RuntimeException ex)
+            {
+                failures.add(ex);
+            }
+        }
+        return failures;
+    }
+
+    private void deinitialize(final Allocation allocation, final MapperOperation operation)
+    {
+        allocations.remove(allocation.key);
+        for (final LiveSegment segment : allocation.segments)
+        {
+            segments.remove(segment.start, segment);
+        }
+        final List<RuntimeException> failures = runDeallocActions(allocation.actions, operation);
+        failures.addAll(resetProtections(allocation.segments, operation));
+        final ErrorJoiner errors = new ErrorJoiner();
+        failures.forEach(errors::add);
+        errors.throwIfAny();
+    }
+
+    private void release(final long start)
+    {
+        final Reservation reservation = reservations.get(start);
+        if (reservation == null)
+        {
+            throw new InvalidRequestException(MapperOperation.RELEASE, "no reservation starts at this address", start,
+                UNKNOWN);
+        }
+        final ErrorJoiner errors = new ErrorJoiner();
+        for (final Allocation allocation : new ArrayList<>(allocations.subMap(start, reservation.end()).values()))
+        {
+            try
+            {
+                deinitialize(allocation, MapperOperation.RELEASE);
+            }
+            catch (final RuntimeException ex)
+            {
+                errors.add(ex);
+            }
+        }
+        reservations.remove(start);
+        reservedBytes -= reservation.size;
+        try
+        {
+            reservation.hook.release(ExecutorAddressRange.of(start, reservation.size));
+        }
+        catch (final RuntimeException ex)
+        {
+            errors.add(ex);
+        }
+        errors.throwIfAny();
+    }
+
+    private Reservation reservationAt(final long address)
+    {
+        final Map.Entry<Long, Reservation> entry = reservations.floorEntry(address);
+        return entry != null && address < entry.getValue().end() ? entry.getValue() : null;
+    }
+
+    private LiveSegment liveSegmentAt(final long address)
+    {
+        final Map.Entry<Long, LiveSegment> entry = segments.floorEntry(address);
+        return entry != null && entry.getValue().contains(address) ? entry.getValue() : null;
+    }
+
+    private static long invoke(final long function, final byte[] argument)
+    {
+        try (Memory block = new Memory(Math.max(1, argument.length)))
+        {
+            block.write(0, argument, 0, argument.length);
+            return Function.getFunction(new Pointer(function)).invokeLong(new Object[] {block, (long)argument.length});
+        }
+    }
+
+    private record Reservation(long start, long size, ReleaseHook hook)
+    {
+        long end()
+        {
+            return start + size;
+        }
+    }
+
+    private record Allocation(long key, List<LiveSegment> segments, List<ActionPair> actions)
+    {
+    }
+
+    private static final class LiveSegment
+    {
+        private final long allocationKey;
+        private final long start;
+        private final long size;
+        private final long contentSize;
+        private final long zeroFillSize;
+        private final MemoryProtection protection;
+        private final long pageStart;
+        private final long pageEnd;
+
+        LiveSegment(final long allocationKey, final long start, final Segment segment)
+        {
+            this.allocationKey = allocationKey;
+            this.start = start;
+            this.size = segment.totalSize();
+            this.contentSize = segment.contentSize();
+            this.zeroFillSize = segment.zeroFillSize();
+            this.protection = segment.protection();
+            this.pageStart = PageSize.roundDown(start);
+            this.pageEnd = PageSize.roundUp(start + size);
+        }
+
+        long end()
+        {
+            return start + size;
+        }
+
+        boolean contains(final long address)
+        {
+            return address >= start && address - start < size;
+        }
+
+        void protect(final MemoryProtection target)
+        {
+            protect(target, MapperOperation.INITIALIZE);
+        }
+
+        void protect(final MemoryProtection target, final MapperOperation operation)
+        {
+            if (size > 0)
+            {
+                Posix.mprotect(operation, pageStart, pageEnd - pageStart, target);
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package org.jitmem.posix;
+
+import com.sun.jna.Platform;
+
+/**
+ * The operating-system constants the binding uses, in one place. Linux values, with the macOS values where they
+ * differ; other systems are refused when the class loads.
+ */
+public final class OsConstants
+{
+    /** True on Linux. */
+    public static final boolean LINUX = Platform.isLinux();
+    /** True on macOS. */
+    public static final boolean MACOS = Platform.isMac();
+
+    /** Pages cannot be accessed. */
+    public static final int PROT_NONE = 0;
+    /** Pages can be read. */
+    public static final int PROT_READ = 1;
+    /** Pages can be written. */
+    public static final int PROT_WRITE = 2;
+    /** Pages can be executed. */
+    public static final int PROT_EXEC = 4;
+
+    /** Share the mapping with other mappings of the same object. */
+    public static final int MAP_SHARED = 1;
+    /** Private copy-on-write mapping. */
+    public static final int MAP_PRIVATE = 2;
+    /** Place the mapping exactly at the given address. */
+    public static final int MAP_FIXED = 0x10;
+    /** Not backed by a file. */
+    public static final int MAP_ANONYMOUS = LINUX ? 0x20 : 0x1000;
+    /** Do not reserve swap space; 0 where the flag does not exist. */
+    public static final int MAP_NORESERVE = LINUX ? 0x4000 : 0;
+    /** What mmap returns on failure. */
+    public static final long MAP_FAILED = -1L;
+
+    /** The pages are not needed; anonymous private pages read back as zero. */
+    public static final int MADV_DONTNEED = 4;
+
+    /** Open for reading only. */
+    public static final int O_RDONLY = 0;
+    /** Open for reading and writing. */
+    public static final int O_RDWR = 2;
+    /** Create when missing. */
+    public static final int O_CREAT = LINUX ? 0x40 : 0x200;
+    /** Fail when it exists (with {@link #O_CREAT}). */
+    public static final int O_EXCL = LINUX ? 0x80 : 0x800;
+    /** Close on exec. */
+    public static final int O_CLOEXEC = LINUX ? 0x80000 : 0x1000000;
+
+    /** memfd_create: close on exec (Linux only). */
+    public static final int MFD_CLOEXEC = 1;
+
+    /** sysconf name of the page size. */
+    public static final int SC_PAGESIZE = LINUX ? 30 : 29;
+
+    /** No such file or directory. */
+    public static final int ENOENT = 2;
+    /** Out of memory. */
+    public static final int ENOMEM = 12;
+    /** Permission denied. */
+    public static final int EACCES = 13;
+    /** File exists. */
+    public static final int EEXIST = 17;
+    /** Invalid argument. */
+    public static final int EINVAL = 22;
+
+    static
+    {
+        if (!LINUX && !MACOS)
+        {
+            throw new UnsupportedOperationException("jitmem POSIX binding supports Linux and macOS only: os.name=" +
+                System.getProperty("os.name"));
+        }
+        if (!Platform.is64Bit())
+        {
+            throw new UnsupportedOperationException("jitmem POSIX binding needs a 64-bit process: os.arch=" +
+                System.getProperty("os.arch"));
+        }
+    }
+
+    private OsConstants()
+    {
+    }
+}

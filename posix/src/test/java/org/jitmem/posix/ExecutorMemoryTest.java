@@ -1,0 +1,507 @@
+package org.jitmem.posix;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import com.sun.jna.Pointer;
+
+import org.jitmem.api.ActionCall;
+import org.jitmem.api.ActionFailedException;
+import org.jitmem.api.ActionPair;
+import org.jitmem.api.AllocInfo;
+import org.jitmem.api.ExecutorAddress;
+import org.jitmem.api.ExecutorAddressRange;
+import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryLifetime;
+import org.jitmem.api.MemoryMapperException;
+import org.jitmem.api.MemoryProtection;
+import org.jitmem.api.Segment;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ExecutorMemoryTest
+{
+    private static final long PAGE = PageSize.get();
+    private static final int STORE = 0;
+    private static final int FAIL = 64;
+    private static final int CONSTANT = 128;
+    private static final int LENGTH = 192;
+    private static final long FAILURE_CODE = 7;
+
+    private final ExecutorMemory memory = new ExecutorMemory(ExecutorMemory.Policy.inProcess(false));
+    private final List<ExecutorMemory> others = new ArrayList<>();
+
+    @AfterEach
+    void releaseEverything()
+    {
+        memory.releaseAll();
+        others.forEach(ExecutorMemory::releaseAll);
+        assertEquals(0, memory.reservationCount());
+        assertEquals(0, memory.reservedBytes());
+    }
+
+    @Test
+    void reserveRoundsUpToPages()
+    {
+        final ExecutorAddressRange one = memory.reserve(1);
+        final ExecutorAddressRange more = memory.reserve(PAGE + 1);
+        assertEquals(PAGE, one.size());
+        assertEquals(2 * PAGE, more.size());
+        assertTrue(PageSize.isAligned(one.start().value()));
+        assertEquals(3 * PAGE, memory.reservedBytes());
+        assertEquals(2, memory.reservationCount());
+        assertEquals(MemoryProtection.READ_WRITE, ProcMaps.self().protection(more.start().value(), more.size()));
+    }
+
+    @Test
+    void sharedMemoryPolicyReservesWithNoAccess()
+    {
+        final ExecutorMemory executor = sharedMemoryExecutor();
+        final ExecutorAddressRange range = executor.reserve(PAGE);
+        assertEquals(MemoryProtection.NONE, ProcMaps.self().protection(range.start().value(), PAGE));
+    }
+
+    @Test
+    void reserveRefusesZeroNegativeAndAbsurdSizes()
+    {
+        for (final long size : new long[] {0, -1, Long.MIN_VALUE, Long.MAX_VALUE, Long.MAX_VALUE - PAGE + 2,
+            ExecutorMemory.ADDRESS_SPACE_LIMIT + 1})
+        {
+            final InvalidRequestException failure = assertThrows(InvalidRequestException.class,
+                () -> memory.reserve(size), "size " + size);
+            assertEquals(MapperOperation.RESERVE, failure.operation());
+            assertEquals(size, failure.length());
+        }
+        assertEquals(0, memory.reservationCount());
+    }
+
+    @Test
+    void failedMmapNamesErrnoAndLeavesNothing()
+    {
+        final MemoryMapperException failure = assertThrows(MemoryMapperException.class,
+            () -> memory.reserve(ExecutorMemory.ADDRESS_SPACE_LIMIT));
+        assertEquals(OsConstants.ENOMEM, failure.errno());
+        assertTrue(failure.reason().startsWith("mmap failed: "), failure.getMessage());
+        assertEquals(0, memory.reservationCount());
+        assertEquals(0, memory.reservedBytes());
+    }
+
+    @Test
+    void releaseUnmapsAndRefusesUnknownOrDoubleRelease()
+    {
+        final ExecutorAddressRange range = memory.reserve(2 * PAGE);
+        final ExecutorAddress start = range.start();
+        final InvalidRequestException inner = assertThrows(InvalidRequestException.class,
+            () -> memory.release(List.of(start.add(PAGE))));
+        assertEquals(MapperOperation.RELEASE, inner.operation());
+        memory.release(List.of(start));
+        assertTrue(ProcMaps.self().isUnmapped(start.value(), range.size()));
+        assertEquals(0, memory.reservationCount());
+        assertThrows(InvalidRequestException.class, () -> memory.release(List.of(start)));
+    }
+
+    @Test
+    void releaseProcessesEveryItemAndJoinsErrors()
+    {
+        final ExecutorAddressRange first = memory.reserve(PAGE);
+        final ExecutorAddressRange second = memory.reserve(PAGE);
+        final InvalidRequestException failure = assertThrows(InvalidRequestException.class,
+            () -> memory.release(List.of(ExecutorAddress.of(8), first.start(), ExecutorAddress.of(16),
+                second.start())));
+        assertEquals(8, failure.address());
+        assertEquals(1, failure.getSuppressed().length);
+        assertEquals(0, memory.reservationCount());
+        assertTrue(ProcMaps.self().isUnmapped(first.start().value(), PAGE));
+        assertTrue(ProcMaps.self().isUnmapped(second.start().value(), PAGE));
+    }
+
+    @Test
+    void adoptedRangeIsGivenBackThroughItsHook()
+    {
+        final long mapped = Posix.mmapAnonymous(MapperOperation.RESERVE, 2 * PAGE, MemoryProtection.NONE);
+        final List<ExecutorAddressRange> released = new ArrayList<>();
+        final ExecutorMemory executor = sharedMemoryExecutor();
+        final ExecutorAddressRange range = ExecutorAddressRange.of(mapped, 2 * PAGE);
+        executor.adopt(range, r ->
+        {
+            released.add(r);
+            Posix.munmap(MapperOperation.RELEASE, r.start().value(), r.size());
+        });
+        assertThrows(InvalidRequestException.class,
+            () -> executor.adopt(ExecutorAddressRange.of(mapped + PAGE, PAGE), r -> { }));
+        assertThrows(InvalidRequestException.class,
+            () -> executor.adopt(ExecutorAddressRange.of(mapped + 1, PAGE), r -> { }));
+        assertThrows(InvalidRequestException.class,
+            () -> executor.adopt(ExecutorAddressRange.of(mapped, 0), r -> { }));
+        executor.release(List.of(range.start()));
+        assertEquals(List.of(range), released);
+        assertTrue(ProcMaps.self().isUnmapped(mapped, 2 * PAGE));
+    }
+
+    @Test
+    void initializeAppliesEveryProtectionAndDeinitializeResetsThem()
+    {
+        final ExecutorAddressRange range = memory.reserve(4 * PAGE);
+        final ExecutorAddress base = range.start();
+        final ExecutorAddress key = memory.initialize(AllocInfo.of(base,
+            Segment.of(PAGE, PAGE, MemoryProtection.READ),
+            Segment.of(2 * PAGE, 10, MemoryProtection.READ_WRITE),
+            Segment.of(3 * PAGE, PAGE, MemoryProtection.READ_EXEC),
+            Segment.of(0, 1, MemoryProtection.NONE)));
+        assertEquals(base, key);
+        final ProcMaps maps = ProcMaps.self();
+        assertEquals(MemoryProtection.NONE, maps.protection(base.value(), PAGE));
+        assertEquals(MemoryProtection.READ, maps.protection(base.value() + PAGE, PAGE));
+        assertEquals(MemoryProtection.READ_WRITE, maps.protection(base.value() + 2 * PAGE, PAGE));
+        assertEquals(MemoryProtection.READ_EXEC, maps.protection(base.value() + 3 * PAGE, PAGE));
+        assertEquals(1, memory.allocationCount());
+        memory.deinitialize(List.of(key));
+        assertEquals(MemoryProtection.READ_WRITE, ProcMaps.self().protection(base.value(), range.size()));
+        assertEquals(0, memory.allocationCount());
+    }
+
+    @Test
+    void keyIsTheLowestSegmentAddress()
+    {
+        final ExecutorAddress base = memory.reserve(3 * PAGE).start();
+        final ExecutorAddress key = memory.initialize(AllocInfo.of(base,
+            Segment.of(2 * PAGE, 8, MemoryProtection.READ),
+            Segment.of(PAGE, 8, MemoryProtection.READ_EXEC)));
+        assertEquals(base.add(PAGE), key);
+        assertThrows(InvalidRequestException.class, () -> memory.deinitialize(List.of(base)));
+        memory.deinitialize(List.of(key));
+    }
+
+    @Test
+    void zeroFillsTails()
+    {
+        final ExecutorAddress base = memory.reserve(PAGE).start();
+        final ByteBuffer working = memory.workingMemory(base, PAGE);
+        while (working.hasRemaining())
+        {
+            working.put((byte)0x5A);
+        }
+        memory.initialize(AllocInfo.of(base, new Segment(0, 100, 200, MemoryProtection.READ, MemoryLifetime.STANDARD)));
+        final Pointer view = new Pointer(base.value());
+        assertEquals(0x5A, view.getByte(99));
+        for (int i = 100; i < 300; i++)
+        {
+            assertEquals(0, view.getByte(i), "byte " + i);
+        }
+        assertEquals(0x5A, view.getByte(300));
+    }
+
+    @Test
+    void zeroFillWorksWhenFreeMemoryHasNoAccess()
+    {
+        final ExecutorMemory executor = sharedMemoryExecutor();
+        final ExecutorAddress base = executor.reserve(2 * PAGE).start();
+        final ExecutorAddress key = executor.initialize(AllocInfo.of(base,
+            new Segment(PAGE, 0, PAGE, MemoryProtection.READ, MemoryLifetime.STANDARD)));
+        assertEquals(MemoryProtection.READ, ProcMaps.self().protection(base.value() + PAGE, PAGE));
+        assertEquals(MemoryProtection.NONE, ProcMaps.self().protection(base.value(), PAGE));
+        assertEquals(0L, new Pointer(base.value()).getLong(PAGE + 64));
+        executor.deinitialize(List.of(key));
+        assertEquals(MemoryProtection.NONE, ProcMaps.self().protection(base.value(), 2 * PAGE));
+    }
+
+    @Test
+    void jitCodeIsCalledDirectly()
+    {
+        final ExecutorAddress code = installCode();
+        assertEquals(42L, memory.call(ActionCall.of(code.add(CONSTANT))));
+        assertEquals(5L, memory.call(ActionCall.of(code.add(LENGTH), new byte[5])));
+        assertEquals(0L, memory.call(ActionCall.of(code.add(LENGTH))));
+        assertEquals(FAILURE_CODE, memory.call(ActionCall.of(code.add(FAIL))));
+        final ExecutorAddress log = memory.reserve(PAGE).start();
+        assertEquals(0L, memory.call(ActionCall.of(code.add(STORE),
+            MachineCode.storeArgument(log.value() + 8, 0xC0FFEEL))));
+        assertEquals(0xC0FFEEL, new Pointer(log.value()).getLong(8));
+    }
+
+    @Test
+    void callRefusesAnythingButInitializedExecutableCode()
+    {
+        final ExecutorAddress code = installCode();
+        final ExecutorAddress data = memory.reserve(PAGE).start();
+        final ExecutorAddress dataKey = memory.initialize(AllocInfo.of(data, Segment.of(0, 64, MemoryProtection.READ)));
+        for (final ExecutorAddress refused : List.of(data, code.add(PAGE), ExecutorAddress.of(PAGE)))
+        {
+            final InvalidRequestException failure = assertThrows(InvalidRequestException.class,
+                () -> memory.call(ActionCall.of(refused)));
+            assertEquals(MapperOperation.CALL, failure.operation());
+            assertEquals(refused.value(), failure.address());
+        }
+        assertThrows(InvalidRequestException.class, () -> memory.call(ActionCall.NONE));
+        memory.deinitialize(List.of(dataKey, code));
+        assertThrows(InvalidRequestException.class, () -> memory.call(ActionCall.of(code.add(CONSTANT))));
+    }
+
+    @Test
+    void writableAndExecutableIsRefusedByDefault()
+    {
+        final ExecutorAddress base = memory.reserve(PAGE).start();
+        final InvalidRequestException failure = assertThrows(InvalidRequestException.class,
+            () -> memory.initialize(AllocInfo.of(base, Segment.of(0, 16, MemoryProtection.READ_WRITE_EXEC))));
+        assertTrue(failure.reason().contains("W^X"), failure.getMessage());
+        assertEquals(0, memory.allocationCount());
+        assertEquals(MemoryProtection.READ_WRITE, ProcMaps.self().protection(base.value(), PAGE));
+    }
+
+    @Test
+    void writableAndExecutableIsAllowedByPolicy()
+    {
+        final ExecutorMemory permissive = new ExecutorMemory(ExecutorMemory.Policy.inProcess(true));
+        others.add(permissive);
+        final ExecutorAddress base = permissive.reserve(PAGE).start();
+        final byte[] code = MachineCode.returnConstant(9);
+        permissive.workingMemory(base, code.length).put(code);
+        permissive.initialize(AllocInfo.of(base, Segment.of(0, code.length, MemoryProtection.READ_WRITE_EXEC)));
+        assertEquals(MemoryProtection.READ_WRITE_EXEC, ProcMaps.self().protection(base.value(), PAGE));
+        assertEquals(9L, permissive.call(ActionCall.of(base)));
+    }
+
+    @Test
+    void segmentsMustStayInsideTheirReservation()
+    {
+        final ExecutorAddress first = memory.reserve(PAGE).start();
+        memory.reserve(PAGE);
+        assertInvalid(AllocInfo.of(first, Segment.of(PAGE - 8, 16, MemoryProtection.READ)), "leaves its reservation");
+        assertInvalid(AllocInfo.of(first, Segment.of(PAGE, 1, MemoryProtection.READ)), "leaves its reservation");
+        assertInvalid(AllocInfo.of(first, Segment.of(Long.MAX_VALUE - 2, 1, MemoryProtection.READ)),
+            "leaves its reservation");
+        assertInvalid(AllocInfo.of(first, new Segment(8, 8, Long.MAX_VALUE - 16, MemoryProtection.READ,
+            MemoryLifetime.STANDARD)), "leaves its reservation");
+        assertInvalid(AllocInfo.of(ExecutorAddress.of(PAGE), Segment.of(0, 1, MemoryProtection.READ)),
+            "outside any reservation");
+        assertInvalid(AllocInfo.of(first), "needs a segment");
+        assertEquals(0, memory.allocationCount());
+    }
+
+    @Test
+    void segmentsMustNotOverlapOrMixProtectionsInAPage()
+    {
+        final ExecutorAddress base = memory.reserve(2 * PAGE).start();
+        assertInvalid(AllocInfo.of(base, Segment.of(0, 64, MemoryProtection.READ),
+            Segment.of(32, 64, MemoryProtection.READ)), "overlap");
+        assertInvalid(AllocInfo.of(base, Segment.of(0, 64, MemoryProtection.READ),
+            Segment.of(64, 64, MemoryProtection.READ_EXEC)), "share a page");
+        assertInvalid(AllocInfo.of(base, Segment.of(0, PAGE + 1, MemoryProtection.READ),
+            Segment.of(PAGE + 64, 64, MemoryProtection.READ_WRITE)), "share a page");
+        assertEquals(MemoryProtection.READ_WRITE, ProcMaps.self().protection(base.value(), 2 * PAGE));
+        final ExecutorAddress key = memory.initialize(AllocInfo.of(base, Segment.of(0, 64, MemoryProtection.READ),
+            Segment.of(64, 64, MemoryProtection.READ)));
+        assertInvalid(AllocInfo.of(base, Segment.of(128, 64, MemoryProtection.READ)), "initialized allocation");
+        assertInvalid(AllocInfo.of(base, Segment.of(0, 8, MemoryProtection.READ)), "already initialized");
+        memory.deinitialize(List.of(key));
+    }
+
+    @Test
+    void finalizeActionsRunInOrderAndDeallocsInReverse()
+    {
+        final ExecutorAddress code = installCode();
+        final long log = memory.reserve(PAGE).start().value();
+        final ExecutorAddress data = memory.reserve(PAGE).start();
+        final ExecutorAddress key = memory.initialize(new AllocInfo(data,
+            List.of(Segment.of(0, 8, MemoryProtection.READ)),
+            List.of(pair(code, log, 0, 1, log, 8, 1), pair(code, log, 0, 2, log, 8, 2),
+                pair(code, log, 16, 3, log, 24, 3))));
+        final Pointer view = new Pointer(log);
+        assertEquals(2, view.getLong(0), "finalize 1 ran after finalize 0");
+        assertEquals(3, view.getLong(16));
+        assertEquals(0, view.getLong(8), "no dealloc has run");
+        memory.deinitialize(List.of(key));
+        assertEquals(1, view.getLong(8), "dealloc 0 ran after dealloc 1");
+        assertEquals(3, view.getLong(24));
+    }
+
+    @Test
+    void failingFinalizeActionUndoesTheEarlierOnes()
+    {
+        final ExecutorAddress base = memory.reserve(2 * PAGE).start();
+        final long log = memory.reserve(PAGE).start().value();
+        writeCode(base);
+        final Pointer view = new Pointer(log);
+        final InvalidRequestException notRun = assertThrows(InvalidRequestException.class, () -> memory.initialize(
+            new AllocInfo(base, List.of(Segment.of(0, PAGE, MemoryProtection.READ_EXEC)),
+                List.of(new ActionPair(ActionCall.of(base.add(PAGE)), ActionCall.NONE)))));
+        assertTrue(notRun.reason().contains("action 0"), notRun.getMessage());
+
+        final ActionFailedException failure = assertThrows(ActionFailedException.class, () -> memory.initialize(
+            new AllocInfo(base, List.of(Segment.of(0, PAGE, MemoryProtection.READ_EXEC)), List.of(
+                pair(base, log, 0, 1, log, 32, 1),
+                pair(base, log, 8, 1, log, 32, 2),
+                new ActionPair(ActionCall.of(base.add(FAIL)), store(base, log, 40, 1)),
+                pair(base, log, 24, 1, log, 48, 1)))));
+        assertEquals(2, failure.actionIndex());
+        assertEquals(FAILURE_CODE, failure.result());
+        assertEquals(MapperOperation.INITIALIZE, failure.operation());
+        assertEquals(base.value() + FAIL, failure.address());
+        assertTrue(failure.getMessage().contains("finalize action 2"), failure.getMessage());
+        assertEquals(1, view.getLong(0));
+        assertEquals(1, view.getLong(8));
+        assertEquals(0, view.getLong(24), "finalize 3 never ran");
+        assertEquals(1, view.getLong(32), "dealloc 0 ran after dealloc 1");
+        assertEquals(0, view.getLong(40), "the failed action's dealloc did not run");
+        assertEquals(0, view.getLong(48));
+        assertEquals(0, memory.allocationCount());
+        assertEquals(MemoryProtection.READ_WRITE, ProcMaps.self().protection(base.value(), PAGE));
+    }
+
+    @Test
+    void deinitializeProcessesEveryKeyAndJoinsErrors()
+    {
+        final ExecutorAddress code = installCode();
+        final long log = memory.reserve(PAGE).start().value();
+        final ExecutorAddress first = memory.reserve(PAGE).start();
+        final ExecutorAddress second = memory.reserve(PAGE).start();
+        memory.initialize(new AllocInfo(first, List.of(Segment.of(0, 8, MemoryProtection.READ)),
+            List.of(new ActionPair(ActionCall.NONE, ActionCall.of(code.add(FAIL))),
+                new ActionPair(ActionCall.NONE, store(code, log, 0, 1)))));
+        memory.initialize(new AllocInfo(second, List.of(Segment.of(0, 8, MemoryProtection.READ)),
+            List.of(new ActionPair(ActionCall.NONE, store(code, log, 8, 1)))));
+        final ActionFailedException failure = assertThrows(ActionFailedException.class,
+            () -> memory.deinitialize(List.of(first, ExecutorAddress.of(PAGE), second)));
+        assertEquals(MapperOperation.DEINITIALIZE, failure.operation());
+        assertEquals(0, failure.actionIndex());
+        assertEquals(1, failure.getSuppressed().length);
+        assertTrue(failure.getSuppressed()[0] instanceof InvalidRequestException);
+        final Pointer view = new Pointer(log);
+        assertEquals(1, view.getLong(0), "dealloc 1 of the first ran although dealloc 0 failed");
+        assertEquals(1, view.getLong(8));
+        assertEquals(1, memory.allocationCount(), "only the code is left");
+        assertEquals(MemoryProtection.READ_WRITE, ProcMaps.self().protection(first.value(), PAGE));
+    }
+
+    @Test
+    void releaseDeinitializesFirstWhileStillMapped()
+    {
+        final ExecutorAddress base = memory.reserve(2 * PAGE).start();
+        final long log = memory.reserve(PAGE).start().value();
+        writeCode(base);
+        memory.initialize(new AllocInfo(base, List.of(Segment.of(0, PAGE, MemoryProtection.READ_EXEC),
+            Segment.of(PAGE, 8, MemoryProtection.READ_WRITE)),
+            List.of(new ActionPair(store(base, base.value(), PAGE, 5), store(base, log, 0, 6)))));
+        assertEquals(5, new Pointer(base.value()).getLong(PAGE));
+        memory.release(List.of(base));
+        assertEquals(6, new Pointer(log).getLong(0));
+        assertEquals(0, memory.allocationCount());
+        assertTrue(ProcMaps.self().isUnmapped(base.value(), 2 * PAGE));
+    }
+
+    @Test
+    void workingMemoryIsBoundsChecked()
+    {
+        final ExecutorAddress base = memory.reserve(2 * PAGE).start();
+        final ByteBuffer whole = memory.workingMemory(base.add(8), 2 * PAGE - 8);
+        assertEquals(2 * PAGE - 8, whole.remaining());
+        assertEquals(java.nio.ByteOrder.nativeOrder(), whole.order());
+        whole.putLong(0, 77);
+        assertEquals(77, new Pointer(base.value()).getLong(8));
+        assertThrows(IndexOutOfBoundsException.class, () -> whole.get((int)(2 * PAGE - 8)));
+        assertEquals(MapperOperation.PREPARE, assertThrows(InvalidRequestException.class,
+            () -> memory.workingMemory(base.add(PAGE), PAGE + 1)).operation());
+        assertThrows(InvalidRequestException.class, () -> memory.workingMemory(base.add(2 * PAGE), 1));
+        assertThrows(InvalidRequestException.class, () -> memory.workingMemory(base, -1));
+        assertThrows(InvalidRequestException.class, () -> memory.workingMemory(base, Integer.MAX_VALUE + 1L));
+        assertEquals(ExecutorAddressRange.of(base.value(), 2 * PAGE),
+            memory.reservationContaining(base.add(PAGE)).orElseThrow());
+        assertFalse(memory.reservationContaining(base.add(2 * PAGE)).isPresent());
+    }
+
+    @Test
+    void concurrentCyclesKeepTheBookkeepingExact() throws Exception
+    {
+        final int threads = 4;
+        final int cycles = 200;
+        final ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try
+        {
+            final List<Future<Long>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++)
+            {
+                final long value = 1000 + t;
+                results.add(pool.submit(() ->
+                {
+                    long sum = 0;
+                    for (int i = 0; i < cycles; i++)
+                    {
+                        final ExecutorAddress base = memory.reserve(PAGE).start();
+                        memory.workingMemory(base, PAGE).put(MachineCode.returnConstant(value));
+                        final ExecutorAddress key = memory.initialize(AllocInfo.of(base,
+                            Segment.of(0, PAGE, MemoryProtection.READ_EXEC)));
+                        sum += memory.call(ActionCall.of(key));
+                        memory.deinitialize(List.of(key));
+                        memory.release(List.of(base));
+                    }
+                    return sum;
+                }));
+            }
+            for (int t = 0; t < threads; t++)
+            {
+                assertEquals((1000L + t) * cycles, results.get(t).get(2, TimeUnit.MINUTES));
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+        assertEquals(0, memory.reservationCount());
+        assertEquals(0, memory.allocationCount());
+    }
+
+    private ExecutorMemory sharedMemoryExecutor()
+    {
+        final ExecutorMemory executor = new ExecutorMemory(ExecutorMemory.Policy.sharedMemory(false));
+        others.add(executor);
+        return executor;
+    }
+
+    private void assertInvalid(final AllocInfo info, final String reason)
+    {
+        final InvalidRequestException failure = assertThrows(InvalidRequestException.class,
+            () -> memory.initialize(info));
+        assertEquals(MapperOperation.INITIALIZE, failure.operation());
+        assertTrue(failure.reason().contains(reason), failure.getMessage());
+    }
+
+    /** Reserves a page of code (store, fail, constant 42, argument length) and initializes it read-execute. */
+    private ExecutorAddress installCode()
+    {
+        final ExecutorAddress base = memory.reserve(PAGE).start();
+        writeCode(base);
+        return memory.initialize(AllocInfo.of(base, Segment.of(0, PAGE, MemoryProtection.READ_EXEC)));
+    }
+
+    private void writeCode(final ExecutorAddress base)
+    {
+        final ByteBuffer working = memory.workingMemory(base, PAGE);
+        working.put(STORE, MachineCode.storeFromArgument());
+        working.put(FAIL, MachineCode.returnValue(FAILURE_CODE));
+        working.put(CONSTANT, MachineCode.returnConstant(42));
+        working.put(LENGTH, MachineCode.returnArgumentLength());
+    }
+
+    private static ActionCall store(final ExecutorAddress code, final long base, final long offset, final long value)
+    {
+        return ActionCall.of(code.add(STORE), MachineCode.storeArgument(base + offset, value));
+    }
+
+    private static ActionPair pair(final ExecutorAddress code, final long finalizeBase, final long finalizeOffset,
+        final long finalizeValue, final long deallocBase, final long deallocOffset, final long deallocValue)
+    {
+        return new ActionPair(store(code, finalizeBase, finalizeOffset, finalizeValue),
+            store(code, deallocBase, deallocOffset, deallocValue));
+    }
+}

@@ -1,0 +1,41 @@
+package org.jitmem.posix;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import org.junit.jupiter.api.Test;
+
+class MachineCodeTest
+{
+    @Test
+    void knowsThisArchitecture()
+    {
+        assertNotNull(MachineCode.architecture());
+    }
+
+    @Test
+    void storeArgumentIsAddressThenValueInNativeOrder()
+    {
+        final ByteBuffer argument = ByteBuffer.wrap(MachineCode.storeArgument(0x1000L, -2L))
+            .order(ByteOrder.nativeOrder());
+        assertEquals(16, argument.capacity());
+        assertEquals(0x1000L, argument.getLong());
+        assertEquals(-2L, argument.getLong());
+    }
+
+    @Test
+    void failingCodeMustNotReturnZero()
+    {
+        assertThrows(IllegalArgumentException.class, () -> MachineCode.returnValue(0));
+    }
+
+    @Test
+    void flushRoutineIsWholeInstructions()
+    {
+        assertEquals(0, MachineCode.aarch64InstructionCacheFlush().length % 4);
+    }
+}
