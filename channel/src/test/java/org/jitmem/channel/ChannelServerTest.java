@@ -31,6 +31,7 @@ import org.jitmem.api.ExecutorFunctionProvider;
 import org.jitmem.api.ExecutorInfo;
 import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MemoryMapperException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -164,7 +165,8 @@ class ChannelServerTest
     {
         try (ChannelServer server = ChannelServer.start(temp.resolve("run").resolve("s"), PAGE_SIZE, executor ->
         {
-            throw new InvalidRequestException(org.jitmem.api.MapperOperation.CHANNEL, "no functions today", -1, -1);
+            throw new InvalidRequestException(org.jitmem.api.MapperOperation.CHANNEL, "no functions today",
+                MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
         }, Protocol.DEFAULT_MAX_FRAME_SIZE, 2))
         {
             final ExecutorUnavailableException error = assertThrows(ExecutorUnavailableException.class,
@@ -203,7 +205,7 @@ class ChannelServerTest
         assertTrue(error.reason().startsWith("malformed frame payload: type=CALL"), error.reason());
         final ExecutionException failed = assertThrows(ExecutionException.class, () -> CompletableFuture
             .failedFuture(Protocol.decodeError(Protocol.encodeError(new IllegalStateException("x"), "f.g"))).get());
-        assertInstanceOf(org.jitmem.api.MemoryMapperException.class, failed.getCause());
+        assertInstanceOf(MemoryMapperException.class, failed.getCause());
     }
 
     private ChannelServer start(final Path socket, final int maxFrameSize)

@@ -16,6 +16,7 @@ import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.channel.ChannelServer;
 import org.jitmem.channel.Protocol;
+import org.jitmem.posix.PageSize;
 
 /**
  * The executor program: hosts the {@link ExecutorFunctionProvider}s found with {@link ServiceLoader} behind a
@@ -89,9 +90,9 @@ public final class ExecutorMain
             server = ChannelServer.start(options.socket, PageSize.get(),
                 executor -> createProviders(discovered, executor), options.maxFrameSize, options.workers);
         }
-        catch (final RuntimeException | ServiceConfigurationError ex)
+        catch (final RuntimeException | ServiceConfigurationError | LinkageError ex)
         {
-            System.err.println("jitmem-executor: cannot start: " + ex.getMessage());
+            System.err.println("jitmem-executor: cannot start: " + ex);
             ex.printStackTrace();
             return 1;
         }
