@@ -1,0 +1,76 @@
+package org.jitmem.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The runnable container, started the way a person starts it: {@code java -jar jitmem-container.jar demo}. */
+final class ContainerDemoIT
+{
+    private static final long TIMEOUT_SECONDS = 300;
+    private static final Pattern INPROCESS_MAPPER = Pattern.compile(
+        "from org\\.jitmem\\.backend\\.inprocess:.*jitmem\\.mapper\\.type=inprocess");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void demoStartsEveryBundleReportsAndCleansUp() throws IOException, InterruptedException
+    {
+        final Path output = tmp.resolve("demo.out");
+        final Path javaTmp = Files.createDirectory(tmp.resolve("java-tmp"));
+        final Process process = new ProcessBuilder(
+            Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Djava.io.tmpdir=" + javaTmp,
+            "-jar", containerJar().toString(), "demo")
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile())
+            .start();
+        process.getOutputStream().close();
+        final boolean exited;
+        try
+        {
+            exited = process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }
+        finally
+        {
+            process.destroyForcibly();
+        }
+        final String text = Files.readString(output, StandardCharsets.UTF_8);
+        assertTrue(exited, "container still running after " + TIMEOUT_SECONDS + " s:\n" + text);
+
+        assertTrue(text.contains("jitmem: started org.jitmem.api "), text);
+        assertTrue(text.contains("jitmem: started org.apache.felix.scr "), text);
+        assertFalse(text.contains("jitmem: not started"), text);
+        assertTrue(text.contains("jitmem: removed work directory"), text);
+        try (Stream<Path> left = Files.list(javaTmp))
+        {
+            final List<Path> leftOver = left.filter(p -> p.getFileName().toString().startsWith("jitmem-")).toList();
+            assertEquals(List.of(), leftOver, "work directory left behind");
+        }
+
+        assertTrue(text.contains("jitmem: started org.jitmem.backend.inprocess "), text);
+        assertTrue(INPROCESS_MAPPER.matcher(text).find(), "in-process mapper reported:\n" + text);
+        assertEquals(0, process.exitValue(), text);
+    }
+
+    private static Path containerJar()
+    {
+        final String jar = System.getProperty("jitmem.itest.containerJar");
+        assertTrue(jar != null && Files.isRegularFile(Paths.get(jar)), "container jar not built: " + jar);
+        return Paths.get(jar);
+    }
+}

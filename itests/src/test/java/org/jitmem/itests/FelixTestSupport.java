@@ -1,0 +1,207 @@
+package org.jitmem.itests;
+
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
+import static org.ops4j.pax.exam.CoreOptions.composite;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * The one place that says what a test framework runs: Felix with every bundle that the build copied into the
+ * bundles directory (SCR and its dependencies, Config Admin, Gogo, JNA and the jitmem bundles), started, plus
+ * Pax Exam's own bundles from the classpath. Also the lookups the tests share.
+ */
+public abstract class FelixTestSupport
+{
+    /** Generous bound for anything asynchronous in the framework: service registration, bundle stop. */
+    protected static final long TIMEOUT_MILLIS = TimeUnit.SECONDS.toMillis(30);
+
+    private static final String BUNDLES_DIRECTORY = "jitmem.itest.bundles";
+    private static final String WORK_DIRECTORY = "jitmem.itest.work";
+    private static final String JNA_TMPDIR = "jna.tmpdir";
+
+    /**
+     * @return the framework every test class runs in
+     */
+    @Configuration
+    public Option[] config()
+    {
+        return new Option[]{
+            cleanCaches(true),
+            workingDirectory(requiredProperty(WORK_DIRECTORY)),
+            systemProperty(JNA_TMPDIR).value(requiredProperty(JNA_TMPDIR)),
+            systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("INFO"),
+            frameworkProperty("gosh.args").value("--nointeractive"),
+            junitBundles(),
+            provisionedBundles(),
+        };
+    }
+
+    /**
+     * @return the bundle context of the test probe
+     */
+    protected final BundleContext context()
+    {
+        return FrameworkUtil.getBundle(getClass()).getBundleContext();
+    }
+
+    /**
+     * @param symbolicName a bundle symbolic name
+     * @return the installed bundle
+     * @throws AssertionError when no such bundle is installed
+     */
+    protected final Bundle installedBundle(final String symbolicName)
+    {
+        for (final Bundle bundle : context().getBundles())
+        {
+            if (symbolicName.equals(bundle.getSymbolicName()))
+            {
+                return bundle;
+            }
+        }
+        throw new AssertionError("bundle not installed: symbolicName=" + symbolicName);
+    }
+
+    /**
+     * Waits for a service.
+     *
+     * @param type   the service interface
+     * @param filter an LDAP filter on its properties, or null
+     * @param <T>    the service type
+     * @return the tracked service; the caller closes it
+     * @throws AssertionError when no service appears in time
+     */
+    protected final <T> TrackedService<T> awaitService(final Class<T> type, final String filter)
+    {
+        final String objectClass = "(" + Constants.OBJECTCLASS + "=" + type.getName() + ")";
+        final ServiceTracker<T, T> tracker;
+        try
+        {
+            tracker = new ServiceTracker<>(context(),
+                context().createFilter(filter == null ? objectClass : "(&" + objectClass + filter + ")"), null);
+        }
+        catch (final InvalidSyntaxException ex)
+        {
+            throw new IllegalArgumentException("bad service filter: filter=" + filter, ex);
+        }
+        tracker.open();
+        try
+        {
+            if (tracker.waitForService(TIMEOUT_MILLIS) == null)
+            {
+                throw new AssertionError("service not registered: type=" + type.getName() + " filter=" + filter +
+                    " timeoutMillis=" + TIMEOUT_MILLIS);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            tracker.close();
+            throw new AssertionError("interrupted while waiting for a service: type=" + type.getName(), ex);
+        }
+        catch (final AssertionError ex)
+        {
+            tracker.close();
+            throw ex;
+        }
+        return new TrackedService<>(tracker);
+    }
+
+    /**
+     * A service followed by a tracker, closed with try-with-resources.
+     *
+     * @param <T> the service type
+     */
+    protected static final class TrackedService<T> implements AutoCloseable
+    {
+        private final ServiceTracker<T, T> tracker;
+
+        private TrackedService(final ServiceTracker<T, T> tracker)
+        {
+            this.tracker = tracker;
+        }
+
+        /** @return the service, or null once it is unregistered */
+        public T service()
+        {
+            return tracker.getService();
+        }
+
+        /** @return the service's reference, or null once it is unregistered */
+        public ServiceReference<T> reference()
+        {
+            return tracker.getServiceReference();
+        }
+
+        @Override
+        public void close()
+        {
+            tracker.close();
+        }
+    }
+
+    private static Option provisionedBundles()
+    {
+        final List<Option> bundles = new ArrayList<>();
+        final Path directory = Paths.get(requiredProperty(BUNDLES_DIRECTORY));
+        try (DirectoryStream<Path> jars = Files.newDirectoryStream(directory, "*.jar"))
+        {
+            for (final Path jar : jars)
+            {
+                bundles.add(bundle(jar.toUri().toString()).start(!isFragment(jar)));
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot list the test bundles: directory=" + directory, ex);
+        }
+        if (bundles.isEmpty())
+        {
+            throw new IllegalStateException("no test bundles: directory=" + directory);
+        }
+        return composite(bundles.toArray(new Option[0]));
+    }
+
+    private static boolean isFragment(final Path jar) throws IOException
+    {
+        try (JarFile file = new JarFile(jar.toFile()))
+        {
+            final Manifest manifest = file.getManifest();
+            return manifest != null && manifest.getMainAttributes().getValue(Constants.FRAGMENT_HOST) != null;
+        }
+    }
+
+    private static String requiredProperty(final String name)
+    {
+        final String value = System.getProperty(name);
+        if (value == null || value.isEmpty())
+        {
+            throw new IllegalStateException("system property not set, run the tests through Maven: name=" + name);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,32 @@
+package org.jitmem.runtime.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** Runtime settings, configuration pid {@value RuntimeConfiguration#PID}. */
+@ObjectClassDefinition(name = "jitmem runtime",
+    description = "Backend selection and slab memory manager settings")
+@interface RuntimeConfiguration
+{
+    /** The configuration pid. */
+    String PID = "org.jitmem.runtime";
+
+    /** @return backend type to use; empty for the best one present */
+    @AttributeDefinition(name = "Pinned backend type", description = "inprocess, posix-shm, ...; empty selects the best",
+        required = false)
+    String pinnedType() default "";
+
+    /** @return reservation granularity in bytes */
+    @AttributeDefinition(name = "Slab granularity", description = "Bytes per reservation, rounded up to whole pages")
+    long slabGranularity() default 64L << 20;
+
+    /** @return free bytes kept in empty reservations */
+    @AttributeDefinition(name = "Keep-free bytes", description = "Free bytes kept for reuse before empty reservations " +
+        "are released")
+    long keepFreeBytes() default 64L << 20;
+
+    /** @return whether writable and executable segments are allowed */
+    @AttributeDefinition(name = "Allow write+execute", description = "Allow segments that are both writable and " +
+        "executable (W^X is enforced by default)")
+    boolean allowWriteExecute() default false;
+}

@@ -1,0 +1,132 @@
+package org.jitmem.runtime.slab;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.jitmem.api.ActionPair;
+import org.jitmem.api.AllocInfo;
+import org.jitmem.api.ExecutorAddress;
+import org.jitmem.api.ExecutorAddressRange;
+import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryRevokedException;
+
+/**
+ * An allocation whose working memory the caller is writing. It ends exactly once: finalized (the mapper initializes
+ * it) or abandoned (its range, and only its range, goes back to the free list). Thread-safe.
+ */
+public final class InFlightAllocation
+{
+    private enum State
+    {
+        IN_FLIGHT, FINALIZING, FINALIZED, FAILED, ABANDONED
+    }
+
+    private final SlabMemoryManager owner;
+    private final ExecutorAddressRange range;
+    private final SlabLayout layout;
+    private final List<ByteBuffer> workingMemory;
+    private final AtomicReference<State> state = new AtomicReference<>(State.IN_FLIGHT);
+
+    InFlightAllocation(final SlabMemoryManager owner, final ExecutorAddressRange range, final SlabLayout layout,
+        final List<ByteBuffer> workingMemory)
+    {
+        this.owner = owner;
+        this.range = range;
+        this.layout = layout;
+        this.workingMemory = List.copyOf(workingMemory);
+    }
+
+    /** @return the executor range the allocation covers, whole pages */
+    public ExecutorAddressRange range()
+    {
+        return range;
+    }
+
+    /** @return how many segments were requested */
+    public int segmentCount()
+    {
+        return workingMemory.size();
+    }
+
+    /**
+     * @param index a segment, in request order
+     * @return the executor address the segment will live at
+     */
+    public ExecutorAddress segmentAddress(final int index)
+    {
+        return range.start().add(layout.offsets()[index]);
+    }
+
+    /**
+     * @param index a segment, in request order
+     * @return its working memory: positioned at zero, with its content size remaining
+     */
+    public ByteBuffer workingMemory(final int index)
+    {
+        return workingMemory.get(index);
+    }
+
+    /**
+     * Initializes the allocation: zero fill, protections, then the finalize actions in order. When initialize fails
+     * the range is withheld for good, since its protections are unknown.
+     *
+     * @param actions finalize and dealloc call pairs, run in the executor
+     * @return the finalized allocation
+     */
+    public CompletionStage<FinalizedAllocation> finalizeAllocation(final List<ActionPair> actions)
+    {
+        if (!state.compareAndSet(State.IN_FLIGHT, State.FINALIZING))
+        {
+            return CompletableFuture.failedFuture(notInFlight(MapperOperation.INITIALIZE));
+        }
+        final MemoryRevokedException revoked = owner.revokedIfClosed(MapperOperation.INITIALIZE);
+        if (revoked != null)
+        {
+            state.set(State.FAILED);
+            return CompletableFuture.failedFuture(revoked);
+        }
+        final AllocInfo info = new AllocInfo(range.start(), layout.segments(), actions);
+        return SlabMemoryManager.callMapper(() -> owner.mapper().initialize(info)).handle((key, error) ->
+        {
+            if (error != null)
+            {
+                state.set(State.FAILED);
+                owner.burn(range);
+                throw SlabMemoryManager.unwrap(error);
+            }
+            state.set(State.FINALIZED);
+            return new FinalizedAllocation(owner, key, range, layout.offsets());
+        });
+    }
+
+    /**
+     * Gives the range back without initializing it.
+     *
+     * @return completes when the range is free again (and any reservation it emptied is released)
+     */
+    public CompletionStage<Void> abandon()
+    {
+        if (!state.compareAndSet(State.IN_FLIGHT, State.ABANDONED))
+        {
+            return CompletableFuture.failedFuture(notInFlight(MapperOperation.RELEASE));
+        }
+        return owner.returnAbandoned(range);
+    }
+
+    private InvalidRequestException notInFlight(final MapperOperation operation)
+    {
+        return new InvalidRequestException(operation, "allocation is no longer in flight: state=" +
+            state.get().name().toLowerCase(Locale.ROOT), range.start().value(), range.size());
+    }
+
+    @Override
+    public String toString()
+    {
+        return "InFlightAllocation" + range;
+    }
+}
