@@ -71,8 +71,7 @@ public final class SharedMemoryMapper implements MemoryMapper
                 "controller's: executorPageSize=" + executor.pageSize() + " pageSize=" + PageSize.get(), UNKNOWN,
                 UNKNOWN);
         }
-        channel.closed().whenComplete((reason, failure) -> end(new Ending(true, reason != null ? reason : failure))
-            .forEach(mapping -> unmapQuietly(mapping, MapperOperation.CHANNEL)));
+        channel.closed().whenComplete((reason, failure) -> executorGone(reason != null ? reason : failure));
     }
 
     @Override
@@ -115,14 +114,15 @@ public final class SharedMemoryMapper implements MemoryMapper
             throw new InvalidRequestException(MapperOperation.PREPARE,
                 "working memory size must be between 0 and " + Integer.MAX_VALUE, start, contentSize);
         }
+        final RuntimeException refused = refusal(MapperOperation.PREPARE);
+        if (refused != null)
+        {
+            throw refused;
+        }
         final Lock read = lock.readLock();
         read.lock();
         try
         {
-            if (ending != null)
-            {
-                throw ending.failure(MapperOperation.PREPARE, executor);
-            }
             final Map.Entry<Long, WorkingMapping> entry = mappings.floorEntry(start);
             final ExecutorAddressRange range = entry == null ? null : entry.getValue().range();
             if (range == null || !range.contains(ExecutorAddressRange.of(start, contentSize)) ||
@@ -382,8 +382,16 @@ public final class SharedMemoryMapper implements MemoryMapper
         }
     }
 
+    /**
+     * @return the failure of an operation refused because the mapper has ended, or null; a closed channel whose
+     *     notification has not arrived yet ends the mapper here, so nobody sees working memory of a dead executor
+     */
     private RuntimeException refusal(final MapperOperation operation)
     {
+        if (!channel.isOpen())
+        {
+            executorGone(null);
+        }
         final Lock read = lock.readLock();
         read.lock();
         try
@@ -394,6 +402,11 @@ public final class SharedMemoryMapper implements MemoryMapper
         {
             read.unlock();
         }
+    }
+
+    private void executorGone(final Throwable reason)
+    {
+        end(new Ending(true, reason)).forEach(mapping -> unmapQuietly(mapping, MapperOperation.CHANNEL));
     }
 
     private static void unmapQuietly(final WorkingMapping mapping, final MapperOperation operation)
