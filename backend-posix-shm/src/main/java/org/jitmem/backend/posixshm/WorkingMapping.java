@@ -42,21 +42,23 @@ record WorkingMapping(ExecutorAddressRange range, long address)
         {
             address = Posix.mmap(RESERVE, 0, size, MemoryProtection.READ_WRITE, OsConstants.MAP_SHARED, fd, 0);
         }
-        finally
+        catch (final RuntimeException ex)
+        {
+            undo(ex, () -> Posix.close(RESERVE, fd));
+            throw ex;
+        }
+        try
         {
             Posix.close(RESERVE, fd);
-        }
-        if (named)
-        {
-            try
+            if (named)
             {
                 Posix.shmUnlink(RESERVE, reservation.name());
             }
-            catch (final RuntimeException ex)
-            {
-                Posix.munmap(RESERVE, address, size);
-                throw ex;
-            }
+        }
+        catch (final RuntimeException ex)
+        {
+            undo(ex, () -> Posix.munmap(RESERVE, address, size));
+            throw ex;
         }
         return new WorkingMapping(reservation.range(), address);
     }
@@ -70,6 +72,18 @@ record WorkingMapping(ExecutorAddressRange range, long address)
     {
         return new Pointer(address + (executorAddress - range.start().value())).getByteBuffer(0, length)
             .order(ByteOrder.nativeOrder());
+    }
+
+    private static void undo(final RuntimeException failure, final Runnable step)
+    {
+        try
+        {
+            step.run();
+        }
+        catch (final RuntimeException ex)
+        {
+            failure.addSuppressed(ex);
+        }
     }
 
     /** @param operation the operation on whose behalf the mapping goes */

@@ -147,9 +147,19 @@ final class SharedMemoryFile
                 }
                 address = mapExecutable(fd, size, "POSIX shared memory (is /dev/shm mounted noexec?)");
             }
-            finally
+            catch (final RuntimeException ex)
+            {
+                attempt(ex, () -> Posix.close(RESERVE, fd));
+                throw ex;
+            }
+            try
             {
                 Posix.close(RESERVE, fd);
+            }
+            catch (final RuntimeException ex)
+            {
+                attempt(ex, () -> Posix.munmap(RESERVE, address, size));
+                throw ex;
             }
             return new SharedMemoryFile(ExecutorAddressRange.of(address, size), Backing.NAMED, -1, name);
         }
