@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 final class ContainerDemoIT
 {
     private static final long TIMEOUT_SECONDS = 300;
-    private static final Pattern INPROCESS_MAPPER = Pattern.compile(
-        "from org\\.jitmem\\.backend\\.inprocess:.*jitmem\\.mapper\\.type=inprocess");
+    private static final Pattern INPROCESS_SELECTED = Pattern.compile("(?m)^\\* inprocess\\s+service\\.id=");
+    private static final Pattern JIT_CALL_RESULT = Pattern.compile(Pattern.quote("len(\"hello from JIT'd code\") = 21"));
 
     @TempDir
     Path tmp;
@@ -63,7 +63,8 @@ final class ContainerDemoIT
         }
 
         assertTrue(text.contains("jitmem: started org.jitmem.backend.inprocess "), text);
-        assertTrue(INPROCESS_MAPPER.matcher(text).find(), "in-process mapper reported:\n" + text);
+        assertTrue(INPROCESS_SELECTED.matcher(text).find(), "in-process mapper selected:\n" + text);
+        assertTrue(JIT_CALL_RESULT.matcher(text).find(), "JIT'd function ran:\n" + text);
         assertEquals(0, process.exitValue(), text);
     }
 

@@ -1,0 +1,66 @@
+package org.jitmem.bench;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+import org.jitmem.api.MapperProperties;
+import org.jitmem.api.MemoryMapper;
+import org.jitmem.backend.inprocess.InProcessMemoryMapper;
+
+/**
+ * A backend under benchmark, opened outside any OSGi framework by its {@code jitmem.mapper.type} name, which is
+ * what the benchmarks' {@code backend} parameter holds. Closing it releases whatever the backend needed besides the
+ * mapper, such as an executor process.
+ */
+public final class BenchBackend implements AutoCloseable
+{
+    private static final Map<String, Supplier<BenchBackend>> OPENERS = openers();
+
+    private final MemoryMapper mapper;
+    private final Runnable closer;
+
+    private BenchBackend(final MemoryMapper mapper, final Runnable closer)
+    {
+        this.mapper = mapper;
+        this.closer = closer;
+    }
+
+    /**
+     * @param type a {@code jitmem.mapper.type} value
+     * @return the opened backend
+     * @throws IllegalArgumentException when no such backend can be benchmarked
+     */
+    public static BenchBackend open(final String type)
+    {
+        final Supplier<BenchBackend> opener = OPENERS.get(type);
+        if (opener == null)
+        {
+            throw new IllegalArgumentException("unknown backend: type=" + type + " known=" + OPENERS.keySet());
+        }
+        return opener.get();
+    }
+
+    /** @return the mapper */
+    public MemoryMapper mapper()
+    {
+        return mapper;
+    }
+
+    @Override
+    public void close()
+    {
+        closer.run();
+    }
+
+    private static Map<String, Supplier<BenchBackend>> openers()
+    {
+        final Map<String, Supplier<BenchBackend>> openers = new TreeMap<>();
+        openers.put(MapperProperties.TYPE_INPROCESS, () ->
+        {
+            final InProcessMemoryMapper mapper = new InProcessMemoryMapper(false);
+            return new BenchBackend(mapper, mapper::close);
+        });
+        return openers;
+    }
+}

@@ -1,0 +1,82 @@
+package org.jitmem.bench;
+
+import static org.jitmem.api.MemoryMapper.await;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.jitmem.api.AllocInfo;
+import org.jitmem.api.ExecutorAddress;
+import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryProtection;
+import org.jitmem.api.Segment;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * One full mapper cycle with a single read-write segment: reserve, prepare and copy the content in, initialize,
+ * deinitialize, release. Sampled, so that medians compare with the LLVM anchor's medians. Not final: JMH subclasses
+ * state classes.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class MapperCycleBenchmark
+{
+    private static final byte CONTENT_FILL = (byte)0xA5;
+
+    /** The backend, by its {@code jitmem.mapper.type} name; see {@link BenchBackend}. */
+    @Param({"inprocess"})
+    public String backend;
+
+    /** Content size, as the LLVM anchor labels it. */
+    @Param({"4KiB", "64KiB", "1MiB", "16MiB"})
+    public String size;
+
+    private BenchBackend opened;
+    private MemoryMapper mapper;
+    private byte[] content;
+    private Segment segment;
+
+    /** Opens the backend and fills the content once. */
+    @Setup(Level.Trial)
+    public void open()
+    {
+        final int bytes = ContentSize.parse(size);
+        content = new byte[bytes];
+        Arrays.fill(content, CONTENT_FILL);
+        segment = Segment.of(0, bytes, MemoryProtection.READ_WRITE);
+        opened = BenchBackend.open(backend);
+        mapper = opened.mapper();
+    }
+
+    /** Closes the backend. */
+    @TearDown(Level.Trial)
+    public void close()
+    {
+        opened.close();
+    }
+
+    /**
+     * @return the allocation key, so that nothing is optimized away
+     */
+    @Benchmark
+    public ExecutorAddress cycle()
+    {
+        final ExecutorAddress base = await(mapper.reserve(content.length)).start();
+        mapper.prepare(base, content.length).put(content);
+        final ExecutorAddress key = await(mapper.initialize(AllocInfo.of(base, segment)));
+        await(mapper.deinitialize(List.of(key)));
+        await(mapper.release(List.of(base)));
+        return key;
+    }
+}

@@ -1,0 +1,416 @@
+package org.jitmem.channel;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import org.jitmem.api.ExecutorChannel;
+import org.jitmem.api.ExecutorInfo;
+import org.jitmem.api.ExecutorUnavailableException;
+import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryMapperException;
+
+/**
+ * The controller's end of a channel over a Unix domain socket. Calls are written by the calling thread (writes are
+ * serialised, no lock is held while a reply is awaited); one reader thread per connection reads replies and
+ * completes the matching futures.
+ * <p>
+ * Where completions run: with the default settings, on the reader thread, which holds no lock. Dependents attached
+ * with the non-async methods then run there too and must not block: a dependent that waits for another reply of
+ * this channel would wait forever. Pass a completion executor to {@link #connect(Path, Duration, int, Executor)}
+ * when dependents may block, at the cost of one hand-off per call. Calls that fail before they are sent (channel
+ * closed, argument too large) complete on the calling thread; calls failed by a closing channel complete on the
+ * thread that noticed the close.
+ */
+public final class SocketExecutorChannel implements ExecutorChannel
+{
+    private static final System.Logger LOG = System.getLogger(SocketExecutorChannel.class.getName());
+    private static final long CONNECT_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final int FUNCTION_CACHE_LIMIT = 1024;
+
+    private final Path socketPath;
+    private final SocketChannel socket;
+    private final FrameReader reader;
+    private final FrameWriter writer;
+    private final ExecutorInfo executor;
+    private final int sendLimit;
+    private final Executor completions;
+    private final AtomicLong lastRequestId = new AtomicLong();
+    private final ConcurrentHashMap<Long, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, byte[]> encodedFunctions = new ConcurrentHashMap<>();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final CompletableFuture<Throwable> closed = new CompletableFuture<>();
+    private final Thread readerThread;
+    private volatile boolean open = true;
+    private volatile ExecutorUnavailableException closeReason;
+
+    private SocketExecutorChannel(final Path socketPath, final SocketChannel socket, final FrameReader reader,
+        final Protocol.Hello hello, final int maxFrameSize, final Executor completions)
+    {
+        this.socketPath = socketPath;
+        this.socket = socket;
+        this.reader = reader;
+        this.writer = new FrameWriter(socket);
+        this.executor = hello.executor();
+        this.sendLimit = Math.min(maxFrameSize, hello.maxFrameSize());
+        this.completions = completions;
+        this.readerThread = new Thread(this::readReplies, "jitmem-channel-reader-" + executor.pid());
+        readerThread.setDaemon(true);
+        readerThread.start();
+    }
+
+    /**
+     * Connects with the default maximum frame size, completing calls on the reader thread.
+     *
+     * @param socketPath the executor's socket
+     * @param timeout    how long to wait for the socket to accept and the executor to say hello
+     * @return the open channel
+     * @throws ExecutorUnavailableException when no executor answered in time or the handshake failed
+     */
+    public static SocketExecutorChannel connect(final Path socketPath, final Duration timeout)
+    {
+        return connect(socketPath, timeout, Protocol.DEFAULT_MAX_FRAME_SIZE, null);
+    }
+
+    /**
+     * @param socketPath   the executor's socket
+     * @param timeout      how long to wait for the socket to accept and the executor to say hello
+     * @param maxFrameSize largest frame this end sends or accepts, header included
+     * @param completions  where call futures are completed, or null for the reader thread
+     * @return the open channel
+     * @throws ExecutorUnavailableException when no executor answered in time or the handshake failed
+     */
+    public static SocketExecutorChannel connect(final Path socketPath, final Duration timeout, final int maxFrameSize,
+        final Executor completions)
+    {
+        Objects.requireNonNull(socketPath, "socketPath");
+        if (maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE)
+        {
+            throw new InvalidRequestException(MapperOperation.CHANNEL, "maximum frame size too small: maxFrameSize=" +
+                maxFrameSize + " min=" + Protocol.MIN_MAX_FRAME_SIZE, MemoryMapperException.UNKNOWN,
+                MemoryMapperException.UNKNOWN);
+        }
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        final SocketChannel socket = open(socketPath, deadline);
+        final AtomicBoolean settled = new AtomicBoolean();
+        CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).execute(
+            () ->
+            {
+                if (settled.compareAndSet(false, true))
+                {
+                    Closeables.closeQuietly(socket);
+                }
+            });
+        try
+        {
+            final FrameReader reader = new FrameReader(socket, maxFrameSize);
+            final Frame first = reader.read();
+            if (!settled.compareAndSet(false, true))
+            {
+                throw new IOException("no hello in time: timeout=" + timeout);
+            }
+            final Protocol.Hello hello = handshake(first);
+            return new SocketExecutorChannel(socketPath, socket, reader, hello, maxFrameSize, completions);
+        }
+        catch (final IOException ex)
+        {
+            Closeables.closeQuietly(socket);
+            final String reason = settled.compareAndSet(false, true) ? "handshake failed" : "handshake timed out";
+            throw new ExecutorUnavailableException(MapperOperation.CHANNEL, reason + ": socket=" + socketPath +
+                " timeout=" + timeout, MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN, ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            settled.set(true);
+            Closeables.closeQuietly(socket);
+            throw ex;
+        }
+    }
+
+    private static SocketChannel open(final Path socketPath, final long deadline)
+    {
+        final UnixDomainSocketAddress address = UnixDomainSocketAddress.of(socketPath);
+        while (true)
+        {
+            SocketChannel socket = null;
+            try
+            {
+                socket = SocketChannel.open(StandardProtocolFamily.UNIX);
+                socket.connect(address);
+                return socket;
+            }
+            catch (final SocketException ex)
+            {
+                Closeables.closeQuietly(socket);
+                if (System.nanoTime() - deadline >= 0)
+                {
+                    throw unavailable("cannot connect to executor: socket=" + socketPath, ex);
+                }
+                LockSupport.parkNanos(CONNECT_RETRY_NANOS);
+            }
+            catch (final IOException ex)
+            {
+                Closeables.closeQuietly(socket);
+                throw unavailable("cannot connect to executor: socket=" + socketPath, ex);
+            }
+        }
+    }
+
+    private static Protocol.Hello handshake(final Frame first) throws IOException
+    {
+        if (first == null)
+        {
+            throw new EOFException("executor closed the connection before its hello");
+        }
+        if (first.type() == Protocol.ERROR)
+        {
+            final MemoryMapperException refusal = Protocol.decodeError(first.payload());
+            throw unavailable("executor refused the connection: " + refusal.getMessage(), refusal);
+        }
+        if (first.type() != Protocol.HELLO)
+        {
+            throw new IOException("expected hello: type=" + Protocol.typeName(first.type()));
+        }
+        return Protocol.decodeHello(first.payload());
+    }
+
+    /** @return the socket this channel is connected to */
+    public Path socketPath()
+    {
+        return socketPath;
+    }
+
+    /** @return the largest argument a call with the given function name may carry */
+    public long maxArgumentSize(final String function)
+    {
+        return sendLimit - FrameWriter.frameSize(encodedFunction(function), Protocol.EMPTY);
+    }
+
+    @Override
+    public ExecutorInfo executor()
+    {
+        return executor;
+    }
+
+    @Override
+    public CompletionStage<byte[]> call(final String function, final byte[] argument)
+    {
+        Objects.requireNonNull(function, "function");
+        Objects.requireNonNull(argument, "argument");
+        if (!open)
+        {
+            return CompletableFuture.failedFuture(unavailable(function));
+        }
+        final byte[] head = encodedFunction(function);
+        final long frameSize = FrameWriter.frameSize(head, argument);
+        if (frameSize > sendLimit)
+        {
+            return CompletableFuture.failedFuture(new InvalidRequestException(MapperOperation.CALL,
+                "argument too large: function=" + function + " frameSize=" + frameSize + " max=" + sendLimit,
+                MemoryMapperException.UNKNOWN, argument.length));
+        }
+        final long requestId = lastRequestId.incrementAndGet();
+        final CompletableFuture<byte[]> reply = new CompletableFuture<>();
+        pending.put(requestId, reply);
+        if (!open)
+        {
+            pending.remove(requestId);
+            reply.completeExceptionally(unavailable(function));
+            return reply;
+        }
+        try
+        {
+            writer.write(Protocol.CALL, requestId, head, argument);
+        }
+        catch (final IOException ex)
+        {
+            shutdown("cannot write to executor", ex);
+        }
+        return reply;
+    }
+
+    @Override
+    public boolean isOpen()
+    {
+        return open;
+    }
+
+    @Override
+    public CompletionStage<Throwable> closed()
+    {
+        return closed.minimalCompletionStage();
+    }
+
+    @Override
+    public void close()
+    {
+        if (open)
+        {
+            try
+            {
+                writer.tryWrite(Protocol.GOODBYE, 0, Protocol.EMPTY, Protocol.EMPTY);
+            }
+            catch (final IOException ex)
+            {
+                LOG.log(System.Logger.Level.DEBUG, "goodbye not sent", ex);
+            }
+            shutdown("channel closed by the controller", null);
+        }
+        if (Thread.currentThread() != readerThread)
+        {
+            try
+            {
+                readerThread.join();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "SocketExecutorChannel[socket=" + socketPath + " pid=" + executor.pid() + " open=" + open + "]";
+    }
+
+    private byte[] encodedFunction(final String function)
+    {
+        final byte[] cached = encodedFunctions.get(function);
+        if (cached != null)
+        {
+            return cached;
+        }
+        final byte[] encoded = Protocol.encodeFunction(function);
+        if (encodedFunctions.size() < FUNCTION_CACHE_LIMIT)
+        {
+            encodedFunctions.putIfAbsent(function, encoded);
+        }
+        return encoded;
+    }
+
+    private void readReplies()
+    {
+        try
+        {
+            while (true)
+            {
+                final Frame frame = reader.read();
+                if (frame == null)
+                {
+                    shutdown("executor closed the connection", null);
+                    return;
+                }
+                final long requestId = frame.requestId();
+                if (frame.type() == Protocol.RESULT)
+                {
+                    complete(requestId, frame.payload(), null);
+                }
+                else if (frame.type() == Protocol.ERROR && requestId != 0)
+                {
+                    complete(requestId, null, Protocol.decodeError(frame.payload()));
+                }
+                else if (frame.type() == Protocol.ERROR)
+                {
+                    final MemoryMapperException error = Protocol.decodeError(frame.payload());
+                    shutdown("executor failed the connection: " + error.getMessage(), error);
+                    return;
+                }
+                else
+                {
+                    shutdown("unexpected frame from executor: type=" + Protocol.typeName(frame.type()), null);
+                    return;
+                }
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            shutdown(open ? "connection to executor lost" : "channel closed", ex);
+        }
+    }
+
+    private void complete(final long requestId, final byte[] result, final Throwable error)
+    {
+        final CompletableFuture<byte[]> reply = pending.remove(requestId);
+        if (reply == null)
+        {
+            return;
+        }
+        if (completions == null)
+        {
+            settle(reply, result, error);
+            return;
+        }
+        try
+        {
+            completions.execute(() -> settle(reply, result, error));
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            settle(reply, result, error);
+        }
+    }
+
+    private static void settle(final CompletableFuture<byte[]> reply, final byte[] result, final Throwable error)
+    {
+        if (error == null)
+        {
+            reply.complete(result);
+        }
+        else
+        {
+            reply.completeExceptionally(error);
+        }
+    }
+
+    private void shutdown(final String reason, final Throwable cause)
+    {
+        if (!closing.compareAndSet(false, true))
+        {
+            return;
+        }
+        final ExecutorUnavailableException error = unavailable(reason + ": socket=" + socketPath + " pid=" +
+            executor.pid(), cause);
+        closeReason = error;
+        open = false;
+        Closeables.closeQuietly(socket);
+        for (final Long requestId : pending.keySet())
+        {
+            final CompletableFuture<byte[]> reply = pending.remove(requestId);
+            if (reply != null)
+            {
+                reply.completeExceptionally(unavailable("executor unavailable: pid=" + executor.pid(), error));
+            }
+        }
+        closed.complete(error);
+    }
+
+    private ExecutorUnavailableException unavailable(final String function)
+    {
+        return new ExecutorUnavailableException(MapperOperation.CALL, "executor unavailable: function=" + function +
+            " pid=" + executor.pid(), MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN, closeReason);
+    }
+
+    private static ExecutorUnavailableException unavailable(final String reason, final Throwable cause)
+    {
+        return new ExecutorUnavailableException(MapperOperation.CHANNEL, reason, MemoryMapperException.UNKNOWN,
+            MemoryMapperException.UNKNOWN, cause);
+    }
+}

@@ -1,0 +1,242 @@
+package org.jitmem.channel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jitmem.api.ExecutorFunction;
+import org.jitmem.api.ExecutorFunctionProvider;
+import org.jitmem.api.ExecutorInfo;
+import org.jitmem.api.ExecutorUnavailableException;
+import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MemoryMapperException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Both ends of the channel in this process, over a real socket. */
+class ChannelServerTest
+{
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final long PAGE_SIZE = 4096;
+
+    @TempDir
+    Path temp;
+
+    private final AtomicInteger opened = new AtomicInteger();
+    private final AtomicInteger closed = new AtomicInteger();
+
+    @Test
+    void servesCallsAndReleasesEverythingOnClose() throws Exception
+    {
+        final Path directory = temp.resolve("run");
+        final ChannelServer server = start(directory.resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE);
+        assertEquals("rwx------", PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(directory, LinkOption.NOFOLLOW_LINKS)));
+        assertEquals("rw-------", PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(server.socketPath(), LinkOption.NOFOLLOW_LINKS)));
+        final SocketExecutorChannel first = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT);
+        final SocketExecutorChannel second = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT);
+        assertEquals(ProcessHandle.current().pid(), first.executor().pid());
+        assertEquals(PAGE_SIZE, first.executor().pageSize());
+        assertArrayEquals(new byte[] {5, 6}, call(second, "echo", new byte[] {5, 6}));
+        assertEquals(2, opened.get());
+
+        second.close();
+        assertEquals(2, opened.get());
+        assertFalse(server.primaryClosed().toCompletableFuture().isDone());
+        first.close();
+        server.primaryClosed().toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        server.close();
+        server.close();
+        assertEquals(2, closed.get());
+        assertTrue(Files.notExists(directory));
+    }
+
+    @Test
+    void completionsRunWhereAsked() throws Exception
+    {
+        final ExecutorService completions = Executors.newCachedThreadPool();
+        try (ChannelServer server = start(temp.resolve("run").resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE);
+            SocketExecutorChannel direct = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT);
+            SocketExecutorChannel handedOff = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT,
+                Protocol.DEFAULT_MAX_FRAME_SIZE, completions))
+        {
+            final String readerThread = direct.call("echo", new byte[0])
+                .thenApply(result -> Thread.currentThread().getName()).toCompletableFuture()
+                .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            assertTrue(readerThread.startsWith("jitmem-channel-reader"), readerThread);
+            final byte[] nested = handedOff.call("echo", new byte[] {1})
+                .thenApply(result -> handedOff.call("echo", new byte[] {2}).toCompletableFuture().join())
+                .toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            assertArrayEquals(new byte[] {2}, nested, "a dependent on the completion executor may block");
+        }
+        finally
+        {
+            completions.shutdownNow();
+        }
+    }
+
+    @Test
+    void refusesADirectoryOthersCanEnter() throws Exception
+    {
+        final Path directory = Files.createDirectory(temp.resolve("open"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
+        final InvalidRequestException error = assertThrows(InvalidRequestException.class,
+            () -> start(directory.resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE));
+        assertTrue(error.reason().startsWith("socket directory is not private"), error.reason());
+        assertEquals(List.of(), List.of(directory.toFile().list()));
+    }
+
+    @Test
+    void keepsAnExistingPrivateDirectory() throws Exception
+    {
+        final Path directory = Files.createDirectory(temp.resolve("mine"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        start(directory.resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE).close();
+        assertTrue(Files.isDirectory(directory));
+        assertTrue(Files.notExists(directory.resolve("s")));
+    }
+
+    @Test
+    void versionMismatchIsAClearError() throws Exception
+    {
+        final Path socket = temp.resolve("old.sock");
+        try (ServerSocketChannel fake = ServerSocketChannel.open(StandardProtocolFamily.UNIX))
+        {
+            fake.bind(UnixDomainSocketAddress.of(socket));
+            final CompletableFuture<Void> hello = CompletableFuture.runAsync(() ->
+            {
+                try (SocketChannel peer = fake.accept())
+                {
+                    final byte[] payload = Protocol.encodeHello(new ExecutorInfo(Protocol.VERSION + 1, 1, PAGE_SIZE,
+                        "arch", "os"), Protocol.DEFAULT_MAX_FRAME_SIZE);
+                    new FrameWriter(peer).write(Protocol.HELLO, 0, Protocol.EMPTY, payload);
+                }
+                catch (final Exception ex)
+                {
+                    throw new IllegalStateException(ex);
+                }
+            });
+            final ExecutorUnavailableException error = assertThrows(ExecutorUnavailableException.class,
+                () -> SocketExecutorChannel.connect(socket, TIMEOUT));
+            assertEquals("protocol version mismatch: executor=" + (Protocol.VERSION + 1) + " controller=" +
+                Protocol.VERSION, error.reason());
+            hello.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void silentPeerTimesOutTheHandshake() throws Exception
+    {
+        final Path socket = temp.resolve("silent.sock");
+        try (ServerSocketChannel silent = ServerSocketChannel.open(StandardProtocolFamily.UNIX))
+        {
+            silent.bind(UnixDomainSocketAddress.of(socket));
+            final ExecutorUnavailableException error = assertThrows(ExecutorUnavailableException.class,
+                () -> SocketExecutorChannel.connect(socket, Duration.ofMillis(300)));
+            assertTrue(error.reason().startsWith("handshake timed out"), error.reason());
+        }
+    }
+
+    @Test
+    void failingProvidersRefuseTheConnection() throws Exception
+    {
+        try (ChannelServer server = ChannelServer.start(temp.resolve("run").resolve("s"), PAGE_SIZE, executor ->
+        {
+            throw new InvalidRequestException(org.jitmem.api.MapperOperation.CHANNEL, "no functions today",
+                MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
+        }, Protocol.DEFAULT_MAX_FRAME_SIZE, 2))
+        {
+            final ExecutorUnavailableException error = assertThrows(ExecutorUnavailableException.class,
+                () -> SocketExecutorChannel.connect(server.socketPath(), TIMEOUT));
+            assertTrue(error.reason().contains("no functions today"), error.reason());
+            server.primaryClosed().toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void sequentialRoundTripsReuseTheConnection() throws Exception
+    {
+        try (ChannelServer server = start(temp.resolve("run").resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE);
+            SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT))
+        {
+            final byte[] argument = new byte[64];
+            final int rounds = 10_000;
+            for (int batch = 0; batch < 3; batch++)
+            {
+                final long start = System.nanoTime();
+                for (int i = 0; i < rounds; i++)
+                {
+                    assertEquals(argument.length, channel.call("echo", argument).toCompletableFuture().join().length);
+                }
+                System.out.println("channel round trip: " + (System.nanoTime() - start) / 1000 / rounds +
+                    " us average over " + rounds + " calls");
+            }
+        }
+    }
+
+    @Test
+    void reportsErrorsOfTheFrameCodec()
+    {
+        final InvalidRequestException error = assertThrows(InvalidRequestException.class,
+            () -> Protocol.decodeCall(ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE).array()));
+        assertTrue(error.reason().startsWith("malformed frame payload: type=CALL"), error.reason());
+        final ExecutionException failed = assertThrows(ExecutionException.class, () -> CompletableFuture
+            .failedFuture(Protocol.decodeError(Protocol.encodeError(new IllegalStateException("x"), "f.g"))).get());
+        assertInstanceOf(MemoryMapperException.class, failed.getCause());
+    }
+
+    private ChannelServer start(final Path socket, final int maxFrameSize)
+    {
+        return ChannelServer.start(socket, PAGE_SIZE, executor -> List.of(new CountingProvider()), maxFrameSize, 2);
+    }
+
+    private static byte[] call(final SocketExecutorChannel channel, final String function, final byte[] argument)
+        throws Exception
+    {
+        return channel.call(function, argument).toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Counts how many providers were opened and closed. */
+    private final class CountingProvider implements ExecutorFunctionProvider
+    {
+        CountingProvider()
+        {
+            opened.incrementAndGet();
+        }
+
+        @Override
+        public Map<String, ExecutorFunction> functions()
+        {
+            return Map.of("echo", argument -> argument);
+        }
+
+        @Override
+        public void close()
+        {
+            closed.incrementAndGet();
+        }
+    }
+}

@@ -1,0 +1,235 @@
+package org.jitmem.executor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+
+import org.jitmem.api.ExecutorFunctionProvider;
+import org.jitmem.api.ExecutorInfo;
+import org.jitmem.api.ExecutorUnavailableException;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryMapperException;
+import org.jitmem.channel.ChannelServer;
+import org.jitmem.channel.Protocol;
+import org.jitmem.posix.PageSize;
+
+/**
+ * The executor program: hosts the {@link ExecutorFunctionProvider}s found with {@link ServiceLoader} behind a
+ * {@link ChannelServer}, and exits when its controller (the first connection) goes away. See {@link #USAGE}.
+ */
+public final class ExecutorMain
+{
+    /** Command-line help. */
+    public static final String USAGE = """
+        Usage: java -jar jitmem-executor.jar --socket <path> [options]
+
+        Hosts executor functions for a jitmem controller behind a private Unix domain socket.
+
+          --socket <path>          socket to listen on. Its directory is created with mode 0700 when missing and
+                                   removed at exit; an existing directory must be mode 0700 and owned by this user.
+          --exit-with-parent       also exit when the parent process ends: when standard input reaches end of file
+                                   (the parent keeps a pipe to it open) or the parent process id disappears.
+          --max-frame-size <bytes> largest protocol frame, header included (default 67108864).
+          --workers <n>            threads running calls, shared by all connections (default 4).
+          --help                   print this text.
+
+        Once it accepts connections it prints one line on standard output:
+          jitmem-executor ready pid=<pid> socket=<path> pageSize=<bytes>
+        Only processes of the same user may connect. The first connection is the controller's: when it closes, every
+        provider is closed (releasing everything it holds), the socket is removed and the executor exits with 0.
+        Built-in functions: executor.ping (returns its argument), executor.info (key=value lines).
+        Exit status: 0 after a normal end, 1 when the executor could not start, 2 for a usage error.
+        """;
+
+    private static final int DEFAULT_WORKERS = 4;
+
+    private ExecutorMain()
+    {
+    }
+
+    /**
+     * @param args command line, see {@link #USAGE}
+     */
+    public static void main(final String[] args)
+    {
+        System.exit(run(args));
+    }
+
+    /**
+     * @param args command line, see {@link #USAGE}
+     * @return the exit status
+     */
+    static int run(final String[] args)
+    {
+        final Options options;
+        try
+        {
+            options = Options.parse(args);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("jitmem-executor: " + ex.getMessage());
+            System.err.print(USAGE);
+            return 2;
+        }
+        if (options == null)
+        {
+            System.out.print(USAGE);
+            return 0;
+        }
+        final ChannelServer server;
+        try
+        {
+            final List<ServiceLoader.Provider<ExecutorFunctionProvider>> discovered =
+                ServiceLoader.load(ExecutorFunctionProvider.class, ExecutorMain.class.getClassLoader()).stream().toList();
+            server = ChannelServer.start(options.socket, PageSize.get(),
+                executor -> createProviders(discovered, executor), options.maxFrameSize, options.workers);
+        }
+        catch (final RuntimeException | ServiceConfigurationError | LinkageError ex)
+        {
+            System.err.println("jitmem-executor: cannot start: " + ex);
+            ex.printStackTrace();
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "jitmem-executor-shutdown"));
+        final CompletableFuture<String> exit = new CompletableFuture<>();
+        server.primaryClosed().thenRun(() -> exit.complete("controller disconnected"));
+        if (options.exitWithParent)
+        {
+            watchParent(exit);
+        }
+        System.out.println("jitmem-executor ready pid=" + server.executor().pid() + " socket=" + server.socketPath() +
+            " pageSize=" + server.executor().pageSize());
+        System.out.flush();
+        final String reason = exit.join();
+        server.close();
+        System.err.println("jitmem-executor exiting: reason=" + reason);
+        return 0;
+    }
+
+    private static List<ExecutorFunctionProvider> createProviders(
+        final List<ServiceLoader.Provider<ExecutorFunctionProvider>> discovered, final ExecutorInfo executor)
+    {
+        final List<ExecutorFunctionProvider> created = new ArrayList<>(discovered.size() + 1);
+        try
+        {
+            final List<String> names = new ArrayList<>();
+            for (final ServiceLoader.Provider<ExecutorFunctionProvider> provider : discovered)
+            {
+                final ExecutorFunctionProvider instance = provider.get();
+                created.add(instance);
+                names.addAll(instance.functions().keySet());
+            }
+            created.add(new BuiltinFunctions(executor, names));
+            return created;
+        }
+        catch (final RuntimeException | ServiceConfigurationError ex)
+        {
+            for (int i = created.size() - 1; i >= 0; i--)
+            {
+                try
+                {
+                    created.get(i).close();
+                }
+                catch (final RuntimeException closeFailure)
+                {
+                    ex.addSuppressed(closeFailure);
+                }
+            }
+            throw new ExecutorUnavailableException(MapperOperation.CHANNEL, "cannot create executor functions: " + ex,
+                MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN, ex);
+        }
+    }
+
+    private static void watchParent(final CompletableFuture<String> exit)
+    {
+        final Thread stdin = new Thread(() ->
+        {
+            final byte[] sink = new byte[256];
+            try (InputStream in = System.in)
+            {
+                int read;
+                do
+                {
+                    read = in.read(sink);
+                }
+                while (read >= 0);
+            }
+            catch (final IOException ex)
+            {
+                exit.complete("standard input failed: " + ex);
+            }
+            exit.complete("standard input closed");
+        }, "jitmem-executor-stdin");
+        stdin.setDaemon(true);
+        stdin.start();
+        ProcessHandle.current().parent().ifPresentOrElse(
+            parent -> parent.onExit().thenRun(() -> exit.complete("parent exited: pid=" + parent.pid())),
+            () -> exit.complete("no parent process"));
+    }
+
+    /** Parsed command line. */
+    private record Options(Path socket, boolean exitWithParent, int maxFrameSize, int workers)
+    {
+        /** @return the options, or null when help was asked for */
+        static Options parse(final String[] args)
+        {
+            Path socket = null;
+            boolean exitWithParent = false;
+            int maxFrameSize = Protocol.DEFAULT_MAX_FRAME_SIZE;
+            int workers = DEFAULT_WORKERS;
+            for (int i = 0; i < args.length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--socket" -> socket = Path.of(value(args, ++i));
+                    case "--exit-with-parent" -> exitWithParent = true;
+                    case "--max-frame-size" -> maxFrameSize = number(args, ++i);
+                    case "--workers" -> workers = number(args, ++i);
+                    case "--help", "-h" ->
+                    {
+                        return null;
+                    }
+                    default -> throw new IllegalArgumentException("unknown option: option=" + args[i]);
+                }
+            }
+            if (socket == null)
+            {
+                throw new IllegalArgumentException("missing option: option=--socket");
+            }
+            if (maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE || workers < 1)
+            {
+                throw new IllegalArgumentException("option out of range: maxFrameSize=" + maxFrameSize + " min=" +
+                    Protocol.MIN_MAX_FRAME_SIZE + " workers=" + workers);
+            }
+            return new Options(socket, exitWithParent, maxFrameSize, workers);
+        }
+
+        private static String value(final String[] args, final int index)
+        {
+            if (index >= args.length)
+            {
+                throw new IllegalArgumentException("missing value: option=" + args[index - 1]);
+            }
+            return args[index];
+        }
+
+        private static int number(final String[] args, final int index)
+        {
+            final String text = value(args, index);
+            try
+            {
+                return Integer.parseInt(text);
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new IllegalArgumentException("not a number: option=" + args[index - 1] + " value=" + text, ex);
+            }
+        }
+    }
+}

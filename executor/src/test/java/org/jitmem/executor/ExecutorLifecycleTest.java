@@ -1,0 +1,145 @@
+package org.jitmem.executor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.jitmem.api.ExecutorUnavailableException;
+import org.jitmem.channel.SocketExecutorChannel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** How an executor and its controller notice that the other one is gone. */
+class ExecutorLifecycleTest
+{
+    @TempDir
+    Path temp;
+
+    @Test
+    void controllerClosingEndsTheExecutorAfterClosingItsProviders() throws Exception
+    {
+        final Path closeLog = temp.resolve("close.log");
+        try (ExecutorProcess executor = ExecutorProcess.start(temp.resolve("run").resolve("executor.sock"),
+            List.of("-D" + TestFunctions.CLOSE_LOG + "=" + closeLog)))
+        {
+            final SocketExecutorChannel channel = SocketExecutorChannel.connect(executor.socket(),
+                Duration.ofSeconds(30));
+            assertArrayEquals(new byte[] {1}, channel.call("test.echo", new byte[] {1}).toCompletableFuture()
+                .get(ExecutorProcess.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            channel.close();
+            channel.close();
+            assertFalse(channel.isOpen());
+            assertInstanceOf(ExecutorUnavailableException.class, channel.closed().toCompletableFuture().join());
+            assertUnavailable(channel.call("test.echo", new byte[0]).toCompletableFuture());
+
+            assertTrue(executor.process().waitFor(ExecutorProcess.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(0, executor.process().exitValue());
+            assertEquals(List.of("closed"), Files.readAllLines(closeLog));
+            assertTrue(Files.notExists(executor.socket().getParent()), "socket directory removed");
+        }
+    }
+
+    @Test
+    void killedExecutorFailsPendingAndLaterCalls() throws Exception
+    {
+        try (ExecutorProcess executor = ExecutorProcess.start(temp.resolve("run").resolve("executor.sock"),
+            List.of(), "--workers", "4"))
+        {
+            final SocketExecutorChannel channel = SocketExecutorChannel.connect(executor.socket(),
+                Duration.ofSeconds(30));
+            final List<CompletableFuture<byte[]>> pending = new ArrayList<>();
+            for (int i = 0; i < 3; i++)
+            {
+                pending.add(sleep(channel));
+            }
+            assertArrayEquals(new byte[] {3}, channel.call("executor.ping", new byte[] {3}).toCompletableFuture()
+                .get(ExecutorProcess.TIMEOUT_SECONDS, TimeUnit.SECONDS), "a free worker answers beside long calls");
+            for (int i = 0; i < 10; i++)
+            {
+                pending.add(sleep(channel));
+            }
+
+            executor.process().destroyForcibly();
+
+            for (final CompletableFuture<byte[]> call : pending)
+            {
+                assertUnavailable(call);
+            }
+            final Throwable reason = channel.closed().toCompletableFuture().get(ExecutorProcess.TIMEOUT_SECONDS,
+                TimeUnit.SECONDS);
+            assertInstanceOf(ExecutorUnavailableException.class, reason);
+            assertFalse(channel.isOpen());
+            assertUnavailable(channel.call("executor.ping", new byte[0]).toCompletableFuture());
+            channel.close();
+        }
+    }
+
+    @Test
+    void killedControllerEndsTheExecutorAndRemovesItsSocket() throws Exception
+    {
+        final Path socket = temp.resolve("run").resolve("executor.sock");
+        final Process controller = ExecutorProcess.java(ControllerMain.class, List.of(),
+            List.of(socket.toString())).start();
+        try
+        {
+            final String ready = ExecutorProcess.readLine(controller, "controller ready");
+            final long executorPid = Long.parseLong(ExecutorProcess.field(ready, "executorPid"));
+            assertTrue(Files.exists(socket));
+
+            controller.destroyForcibly();
+
+            assertTrue(ExecutorProcess.awaitGone(executorPid), "executor exited");
+            assertTrue(Files.notExists(socket.getParent()), "socket directory removed");
+        }
+        finally
+        {
+            controller.destroyForcibly();
+            ExecutorProcess.deleteTree(socket.getParent());
+        }
+    }
+
+    @Test
+    void exitWithParentEndsTheExecutorWhenItsInputCloses() throws Exception
+    {
+        try (ExecutorProcess executor = ExecutorProcess.start(temp.resolve("run").resolve("executor.sock"),
+            List.of(), "--exit-with-parent"))
+        {
+            executor.process().getOutputStream().close();
+            assertTrue(executor.process().waitFor(ExecutorProcess.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+            assertEquals(0, executor.process().exitValue());
+            assertTrue(Files.notExists(executor.socket().getParent()), "socket directory removed");
+        }
+    }
+
+    @Test
+    void connectingToNoExecutorFailsAfterTheTimeout()
+    {
+        final ExecutorUnavailableException error = assertThrows(ExecutorUnavailableException.class,
+            () -> SocketExecutorChannel.connect(temp.resolve("none.sock"), Duration.ofMillis(200)));
+        assertTrue(error.reason().contains("none.sock"), error.reason());
+    }
+
+    private static CompletableFuture<byte[]> sleep(final SocketExecutorChannel channel)
+    {
+        return channel.call("test.sleep", TestFunctions.millis(TimeUnit.MINUTES.toMillis(10))).toCompletableFuture();
+    }
+
+    private static void assertUnavailable(final CompletableFuture<byte[]> call)
+    {
+        final ExecutionException thrown = assertThrows(ExecutionException.class,
+            () -> call.get(ExecutorProcess.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        assertInstanceOf(ExecutorUnavailableException.class, thrown.getCause());
+    }
+}
