@@ -222,7 +222,8 @@ public final class ExecutorLauncher
         }
         running.register();
         launched.ended().thenAccept(reason -> onEnded(running, reason));
-        LOG.log(Level.INFO, "executor running: pid={0} socket={1}", Long.toString(launched.pid()), launched.socket());
+        LOG.log(Level.INFO, "executor running: pid={0} socket={1}", Long.toString(launched.pid()),
+            launched.socket());
     }
 
     private void progress(final String detail)
@@ -267,8 +268,8 @@ public final class ExecutorLauncher
             current = null;
         }
         final String exit = running.launched.stop();
-        LOG.log(Level.WARNING, "executor ended unexpectedly: pid={0} reason={1} exit={2}", Long.toString(running.launched.pid()),
-            reason, exit);
+        LOG.log(Level.WARNING, "executor ended unexpectedly: pid={0} reason={1} exit={2}",
+            Long.toString(running.launched.pid()), reason, exit);
         recordEnd(reason + ", " + exit);
     }
 
@@ -380,7 +381,8 @@ public final class ExecutorLauncher
                 }
                 catch (final IllegalStateException alreadyGone)
                 {
-                    LOG.log(Level.DEBUG, "executor channel service already unregistered: pid={0}", Long.toString(launched.pid()));
+                    LOG.log(Level.DEBUG, "executor channel service already unregistered: pid={0}",
+                        Long.toString(launched.pid()));
                 }
             }
         }

@@ -1,6 +1,7 @@
 package org.jitmem.runtime.internal;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -37,14 +38,18 @@ import org.jitmem.channel.SocketExecutorChannel;
  */
 final class LaunchedExecutor
 {
-    /** Where the build embeds the executor program. */
-    static final String EMBEDDED_JAR = "/executor/jitmem-executor.jar";
+    /** Where the build embeds the executor program and the executor functions it hosts. */
+    static final String EMBEDDED_FOLDER = "/executor/";
+    /** The executor program, self-contained (JNA, libc binding, channel, API). */
+    static final String PROGRAM_JAR = "jitmem-executor.jar";
+    /** The executor functions, found by the program with ServiceLoader: the shared-memory backend's. */
+    static final List<String> FUNCTION_JARS = List.of("jitmem-backend-posix-shm.jar");
     /** Prefix of every private directory, under the configured parent. */
     static final String DIRECTORY_PREFIX = "jitmem-executor-";
 
     private static final System.Logger LOG = System.getLogger(LaunchedExecutor.class.getName());
     private static final String READY_PREFIX = "jitmem-executor ready";
-    private static final String JAR_NAME = "jitmem-executor.jar";
+    private static final String MAIN_CLASS = "org.jitmem.executor.ExecutorMain";
     private static final String SOCKET_NAME = "executor.sock";
     private static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long PROGRESS_LOG_SECONDS = 5;
@@ -89,13 +94,18 @@ final class LaunchedExecutor
         final Process process;
         try
         {
-            final Path jar = extractProgram(directory);
+            final List<String> classPath = new ArrayList<>();
+            classPath.add(extract(directory, PROGRAM_JAR).toString());
+            for (final String functions : FUNCTION_JARS)
+            {
+                classPath.add(extract(directory, functions).toString());
+            }
             final List<String> command = new ArrayList<>();
             command.add(settings.javaCommand());
             command.addAll(settings.jvmOptions());
             command.add("-Djna.tmpdir=" + directory.resolve("jna"));
-            command.addAll(List.of("-jar", jar.toString(), "--socket", directory.resolve(SOCKET_NAME).toString(),
-                "--exit-with-parent"));
+            command.addAll(List.of("-cp", String.join(File.pathSeparator, classPath), MAIN_CLASS,
+                "--socket", directory.resolve(SOCKET_NAME).toString(), "--exit-with-parent"));
             progress.accept("starting: " + String.join(" ", command));
             process = new ProcessBuilder(command).directory(directory.toFile()).start();
         }
@@ -373,16 +383,16 @@ final class LaunchedExecutor
         }
     }
 
-    private static Path extractProgram(final Path directory) throws IOException
+    private static Path extract(final Path directory, final String jarName) throws IOException
     {
-        try (InputStream program = LaunchedExecutor.class.getResourceAsStream(EMBEDDED_JAR))
+        try (InputStream embedded = LaunchedExecutor.class.getResourceAsStream(EMBEDDED_FOLDER + jarName))
         {
-            if (program == null)
+            if (embedded == null)
             {
-                throw new IOException("executor program not embedded: resource=" + EMBEDDED_JAR);
+                throw new IOException("not embedded in the runtime: resource=" + EMBEDDED_FOLDER + jarName);
             }
-            final Path jar = directory.resolve(JAR_NAME);
-            Files.copy(program, jar);
+            final Path jar = directory.resolve(jarName);
+            Files.copy(embedded, jar);
             return jar;
         }
     }

@@ -98,6 +98,9 @@ final class ExecutorLauncherTest
             assertEquals(pid, channel.executor().pid());
             final byte[] ping = "ping through the launched executor".getBytes(StandardCharsets.UTF_8);
             assertArrayEquals(ping, MemoryMapper.await(channel.call("executor.ping", ping)));
+            final String info = new String(MemoryMapper.await(channel.call("executor.info", new byte[0])),
+                StandardCharsets.UTF_8);
+            assertTrue(info.contains("posixshm."), "the executor hosts the shared-memory functions: " + info);
             context.ungetService(reference);
         }
         finally
