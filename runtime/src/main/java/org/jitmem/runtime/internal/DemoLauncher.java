@@ -33,14 +33,17 @@ public final class DemoLauncher
     /**
      * @param context  this bundle's context
      * @param selector the backend selector
+     * @param launcher the executor launcher
      */
     @Activate
-    public DemoLauncher(final BundleContext context, @Reference final BackendSelector selector)
+    public DemoLauncher(final BundleContext context, @Reference final BackendSelector selector,
+        @Reference final ExecutorLauncher launcher)
     {
         if ("demo".equals(context.getProperty(MODE_PROPERTY)))
         {
             final Duration wait = Duration.ofSeconds(waitSeconds(context.getProperty(WAIT_PROPERTY)));
-            demoThread = new Thread(() -> runAndStop(context, selector, wait), "jitmem-demo");
+            final Demo demo = new Demo(System.out, selector, launcher, context);
+            demoThread = new Thread(() -> runAndStop(context, demo, wait), "jitmem-demo");
             demoThread.start();
         }
         else
@@ -67,10 +70,10 @@ public final class DemoLauncher
         }
     }
 
-    private static void runAndStop(final BundleContext context, final BackendSelector selector, final Duration wait)
+    private static void runAndStop(final BundleContext context, final Demo demo, final Duration wait)
     {
         final PrintStream out = System.out;
-        final boolean success = new Demo(out, selector).run(wait);
+        final boolean success = demo.run(wait);
         System.setProperty(EXIT_PROPERTY, success ? "0" : "1");
         out.println(success ? "demo finished: exit status 0" : "demo failed: exit status 1");
         out.flush();

@@ -43,6 +43,28 @@ final class Report
     }
 
     /**
+     * @param status the executor launcher's status
+     * @return the executor's state: pid, socket, uptime, whether it is alive, and how the previous one ended
+     */
+    static String executor(final ExecutorStatus status)
+    {
+        final StringBuilder text = new StringBuilder();
+        text.append("executor: ").append(status.phase()).append('\n');
+        if (status.pid() > 0)
+        {
+            text.append(String.format(Locale.ROOT, "  pid       %d%n  socket    %s%n  uptime    %.1f s%n  alive     %b%n",
+                status.pid(), status.socket(), status.uptime().toMillis() / 1_000.0, status.alive()));
+        }
+        text.append("  detail    ").append(status.detail()).append('\n');
+        text.append("  last exit ").append(status.lastExit().isEmpty() ? "none" : status.lastExit()).append('\n');
+        if (status.restarts() > 0)
+        {
+            text.append("  restarts  ").append(status.restarts()).append('\n');
+        }
+        return text.toString();
+    }
+
+    /**
      * @param selector the backend selector
      * @return one block per mapper's slab memory manager
      */
