@@ -2,6 +2,7 @@ package org.jitmem.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -21,8 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 final class ContainerDemoIT
 {
     private static final long TIMEOUT_SECONDS = 300;
+    private static final Pattern EXECUTOR_RUNNING = Pattern.compile("executor running: pid (\\d+), socket ");
+    private static final Pattern POSIX_SHM_SELECTED = Pattern.compile("(?m)^\\* posix-shm\\s+service\\.id=");
     private static final Pattern INPROCESS_SELECTED = Pattern.compile("(?m)^\\* inprocess\\s+service\\.id=");
-    private static final Pattern JIT_CALL_RESULT = Pattern.compile(Pattern.quote("len(\"hello from JIT'd code\") = 21"));
+    private static final String JIT_CALL_RESULT = "len(\"hello from JIT'd code\") = 21, run by pid ";
 
     @TempDir
     Path tmp;
@@ -63,9 +67,33 @@ final class ContainerDemoIT
         }
 
         assertTrue(text.contains("jitmem: started org.jitmem.backend.inprocess "), text);
-        assertTrue(INPROCESS_SELECTED.matcher(text).find(), "in-process mapper selected:\n" + text);
-        assertTrue(JIT_CALL_RESULT.matcher(text).find(), "JIT'd function ran:\n" + text);
+        assertTrue(text.contains("jitmem: started org.jitmem.backend.posixshm "), text);
+        assertTrue(text.contains("jitmem: started org.jitmem.channel "), text);
+        final Matcher executor = EXECUTOR_RUNNING.matcher(text);
+        assertTrue(executor.find(), "the runtime launched an executor:\n" + text);
+        final long executorPid = Long.parseLong(executor.group(1));
+        assertNotEquals(process.pid(), executorPid);
+
+        final int sharedFirst = find(POSIX_SHM_SELECTED, text, 0);
+        final int inProcessAfterStop = find(INPROCESS_SELECTED, text, sharedFirst);
+        find(POSIX_SHM_SELECTED, text, inProcessAfterStop);
+        assertTrue(text.contains(JIT_CALL_RESULT + executorPid + " (the executor)"), "JIT'd code ran in the " +
+            "executor:\n" + text);
+        assertTrue(text.contains(JIT_CALL_RESULT + process.pid() + " (this JVM)"), "JIT'd code ran in-process " +
+            "after the hot swap:\n" + text);
+        assertFalse(text.contains("WRONG"), text);
+        assertTrue(text.contains("timings (us):"), text);
         assertEquals(0, process.exitValue(), text);
+        assertFalse(ProcessHandle.of(executorPid).map(ProcessHandle::isAlive).orElse(false),
+            "executor still running after the container exited: pid=" + executorPid);
+    }
+
+    /** @return where the pattern first matches after {@code from}, in order of the demo's steps */
+    private static int find(final Pattern pattern, final String text, final int from)
+    {
+        final Matcher matcher = pattern.matcher(text);
+        assertTrue(matcher.find(from), "expected after offset " + from + ": " + pattern + "\n" + text);
+        return matcher.end();
     }
 
     private static Path containerJar()
