@@ -325,7 +325,8 @@ final class LaunchedExecutor
             throw new IllegalStateException("another process answered on the socket: expectedPid=" + process.pid() +
                 " pid=" + connected.executor().pid());
         }
-        connected.closed().thenAccept(reason -> ended.complete("channel closed: " + reason));
+        connected.closed().thenAccept(reason -> ended.complete("channel closed: " +
+            (reason == null ? "on request" : reason.getMessage())));
         if (closed.get())
         {
             connected.close();

@@ -55,7 +55,10 @@ final class Report
             text.append(String.format(Locale.ROOT, "  pid       %d%n  socket    %s%n  uptime    %.1f s%n  alive     %b%n",
                 status.pid(), status.socket(), status.uptime().toMillis() / 1_000.0, status.alive()));
         }
-        text.append("  detail    ").append(status.detail()).append('\n');
+        if (!status.detail().equals(status.lastExit()))
+        {
+            text.append("  detail    ").append(status.detail()).append('\n');
+        }
         text.append("  last exit ").append(status.lastExit().isEmpty() ? "none" : status.lastExit()).append('\n');
         if (status.restarts() > 0)
         {
