@@ -189,6 +189,27 @@ final class ExecutorLauncherTest
     }
 
     @Test
+    void disabledLauncherLaunchesNothing() throws Exception
+    {
+        final LauncherSettings disabled = new LauncherSettings(false, LauncherSettings.runningJava(), List.of(),
+            executors, Duration.ofSeconds(5), Duration.ofSeconds(5), false, 0, Duration.ZERO);
+        final ExecutorLauncher launcher = new ExecutorLauncher(context, disabled);
+        try
+        {
+            assertEquals(Phase.DISABLED, launcher.status().phase());
+            assertEquals(Phase.DISABLED, launcher.start().get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).phase());
+            assertTrue(Report.executor(launcher.status()).startsWith("executor: DISABLED"),
+                Report.executor(launcher.status()));
+            assertNull(context.getServiceReference(ExecutorChannel.class));
+            assertNothingLeft();
+        }
+        finally
+        {
+            launcher.deactivate();
+        }
+    }
+
+    @Test
     void launchFailsWithTheExecutorErrorWhenTheJavaCommandIsMissing()
     {
         final LauncherSettings missingJava = new LauncherSettings(true, tmp.resolve("no-java").toString(), List.of(),
