@@ -20,20 +20,29 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
+import org.junit.Before;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.namespace.NativeNamespace;
+import org.osgi.framework.wiring.BundleCapability;
+import org.osgi.framework.wiring.BundleRequirement;
+import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * The one place that says what a test framework runs: Felix with every bundle that the build copied into the
- * bundles directory (SCR and its dependencies, Config Admin, Gogo, JNA and the jitmem bundles), started, plus
- * Pax Exam's own bundles from the classpath. Also the lookups the tests share.
+ * bundles directory (SCR and its dependencies, Config Admin, Gogo, JNA and the jitmem bundles), plus Pax Exam's own
+ * bundles from the classpath. Bundles that carry an {@code osgi.native} requirement are platform specific: they are
+ * installed, and started before each test only where the framework's platform meets the requirement, so a Windows
+ * bundle stays installed on Linux and the Linux backends stay installed in a framework that claims Windows
+ * ({@link #frameworkOsName()}). Also the lookups the tests share.
  */
 public abstract class FelixTestSupport
 {
@@ -50,7 +59,9 @@ public abstract class FelixTestSupport
     @Configuration
     public Option[] config()
     {
+        final String osName = frameworkOsName();
         return new Option[]{
+            osName == null ? composite() : frameworkProperty(Constants.FRAMEWORK_OS_NAME).value(osName),
             cleanCaches(true),
             workingDirectory(requiredProperty(WORK_DIRECTORY)),
             systemProperty(JNA_TMPDIR).value(requiredProperty(JNA_TMPDIR)),
@@ -59,6 +70,62 @@ public abstract class FelixTestSupport
             junitBundles(),
             provisionedBundles(),
         };
+    }
+
+    /**
+     * @return the OS name the framework claims, or null for the real one; a test class overrides it to pretend
+     */
+    protected String frameworkOsName()
+    {
+        return null;
+    }
+
+    /**
+     * Starts the platform-specific bundles whose {@code osgi.native} requirements this framework meets; the others
+     * stay installed, unresolved.
+     *
+     * @throws BundleException when a bundle whose platform matches fails to start
+     */
+    @Before
+    public final void startPlatformBundles() throws BundleException
+    {
+        for (final Bundle bundle : context().getBundles())
+        {
+            if (isPlatformSpecific(bundle) && bundle.getState() != Bundle.ACTIVE && nativeRequirementsMet(bundle))
+            {
+                bundle.start();
+            }
+        }
+    }
+
+    /**
+     * @param bundle an installed bundle
+     * @return true when the framework's {@code osgi.native} capability meets every {@code osgi.native} requirement
+     *     of the bundle (true when it has none)
+     */
+    protected final boolean nativeRequirementsMet(final Bundle bundle)
+    {
+        final List<BundleCapability> platform = context().getBundle(Constants.SYSTEM_BUNDLE_LOCATION)
+            .adapt(BundleRevision.class).getDeclaredCapabilities(NativeNamespace.NATIVE_NAMESPACE);
+        for (final BundleRequirement requirement : bundle.adapt(BundleRevision.class)
+            .getDeclaredRequirements(NativeNamespace.NATIVE_NAMESPACE))
+        {
+            if (platform.stream().noneMatch(requirement::matches))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * @param bundle an installed bundle
+     * @return true when the bundle declares an {@code osgi.native} requirement
+     */
+    protected static boolean isPlatformSpecific(final Bundle bundle)
+    {
+        final String required = bundle.getHeaders().get(Constants.REQUIRE_CAPABILITY);
+        return required != null && required.contains(NativeNamespace.NATIVE_NAMESPACE);
     }
 
     /**
@@ -172,7 +239,7 @@ public abstract class FelixTestSupport
         {
             for (final Path jar : jars)
             {
-                bundles.add(bundle(jar.toUri().toString()).start(!isFragment(jar)));
+                bundles.add(bundle(jar.toUri().toString()).start(!isFragment(jar) && !isPlatformSpecific(jar)));
             }
         }
         catch (final IOException ex)
@@ -188,10 +255,21 @@ public abstract class FelixTestSupport
 
     private static boolean isFragment(final Path jar) throws IOException
     {
+        return header(jar, Constants.FRAGMENT_HOST) != null;
+    }
+
+    private static boolean isPlatformSpecific(final Path jar) throws IOException
+    {
+        final String required = header(jar, Constants.REQUIRE_CAPABILITY);
+        return required != null && required.contains(NativeNamespace.NATIVE_NAMESPACE);
+    }
+
+    private static String header(final Path jar, final String name) throws IOException
+    {
         try (JarFile file = new JarFile(jar.toFile()))
         {
             final Manifest manifest = file.getManifest();
-            return manifest != null && manifest.getMainAttributes().getValue(Constants.FRAGMENT_HOST) != null;
+            return manifest == null ? null : manifest.getMainAttributes().getValue(name);
         }
     }
 

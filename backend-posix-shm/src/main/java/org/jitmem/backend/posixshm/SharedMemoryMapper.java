@@ -232,11 +232,11 @@ public final class SharedMemoryMapper implements MemoryMapper
         }
         catch (final ExecutionException ex)
         {
-            errors.add(ex.getCause());
+            addUnlessExecutorGone(errors, ex.getCause());
         }
         catch (final TimeoutException | RuntimeException ex)
         {
-            errors.add(ex);
+            addUnlessExecutorGone(errors, ex);
         }
         for (final WorkingMapping mapping : taken)
         {
@@ -250,6 +250,15 @@ public final class SharedMemoryMapper implements MemoryMapper
             }
         }
         errors.throwIfAny();
+    }
+
+    private static void addUnlessExecutorGone(final ErrorJoiner errors, final Throwable error)
+    {
+        // An executor that is gone took its memory with it: nothing is left to release there.
+        if (!(error instanceof ExecutorUnavailableException))
+        {
+            errors.add(error);
+        }
     }
 
     private <T> CompletionStage<T> send(final MapperOperation operation, final String function,

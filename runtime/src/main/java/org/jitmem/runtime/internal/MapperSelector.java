@@ -1,14 +1,19 @@
 package org.jitmem.runtime.internal;
 
 import java.lang.System.Logger.Level;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryMapperException;
 import org.jitmem.runtime.BackendDescription;
 import org.jitmem.runtime.BackendSelector;
 import org.jitmem.runtime.slab.SlabMemoryManager;
@@ -26,7 +31,11 @@ import org.osgi.service.metatype.annotations.Designate;
 
 /**
  * Binds every {@link MemoryMapper} service, gives each its own slab memory manager, and selects the pinned type or
- * the highest ranking one for new allocations. When a mapper goes away its slab memory manager is closed.
+ * the highest ranking one for new allocations. When a mapper goes away it is no longer selected, and its slab memory
+ * manager drains before the unbind returns: new allocations are refused, open leases are waited for up to the drain
+ * timeout, then its memory is revoked and released. The framework unbinds while the backend unregisters its service,
+ * before the backend tears its memory down, so the drain keeps a departing backend from unmapping memory that is
+ * still being written; the wait is bounded by the configured timeout.
  */
 @Component(service = BackendSelector.class, configurationPid = RuntimeConfiguration.PID)
 @Designate(ocd = RuntimeConfiguration.class)
@@ -40,6 +49,7 @@ public final class MapperSelector implements BackendSelector
     private final List<Backend> backends = new ArrayList<>();
     private SlabSettings settings;
     private String pinnedType;
+    private Duration drainTimeout;
 
     /**
      * @param configuration the runtime settings
@@ -67,15 +77,27 @@ public final class MapperSelector implements BackendSelector
         policyOption = ReferencePolicyOption.GREEDY)
     void bindMemoryMapper(final MemoryMapper mapper, final Map<String, Object> properties)
     {
-        final Backend backend;
+        final SlabSettings current;
         synchronized (this)
         {
-            backend = new Backend(mapper, properties, new SlabMemoryManager(mapper, settings));
+            current = settings;
+        }
+        final Backend backend = new Backend(mapper, properties, current);
+        synchronized (this)
+        {
             backends.add(backend);
             backends.sort(BEST_FIRST);
         }
-        LOGGER.log(Level.INFO, "memory mapper bound: type={0} serviceId={1} ranking={2}", backend.type,
-            backend.serviceId, backend.ranking);
+        if (backend.manager == null)
+        {
+            LOGGER.log(Level.WARNING, "memory mapper bound but not usable, it is never selected: type=" + backend.type +
+                " serviceId=" + backend.serviceId, backend.unusable);
+        }
+        else
+        {
+            LOGGER.log(Level.INFO, "memory mapper bound: type={0} serviceId={1} ranking={2}", backend.type,
+                backend.serviceId, backend.ranking);
+        }
     }
 
     /**
@@ -86,8 +108,10 @@ public final class MapperSelector implements BackendSelector
     {
         final long serviceId = serviceId(properties);
         Backend removed = null;
+        final Duration timeout;
         synchronized (this)
         {
+            timeout = drainTimeout;
             for (int i = 0; i < backends.size(); i++)
             {
                 if (backends.get(i).serviceId == serviceId)
@@ -99,21 +123,23 @@ public final class MapperSelector implements BackendSelector
         }
         if (removed != null)
         {
-            close(removed);
+            drain(removed, timeout);
         }
     }
 
-    /** Closes every slab memory manager. */
+    /** Drains every slab memory manager. */
     @Deactivate
     void deactivate()
     {
         final List<Backend> closing;
+        final Duration timeout;
         synchronized (this)
         {
             closing = new ArrayList<>(backends);
             backends.clear();
+            timeout = drainTimeout;
         }
-        closing.forEach(MapperSelector::close);
+        closing.forEach(backend -> drain(backend, timeout));
     }
 
     @Override
@@ -124,8 +150,7 @@ public final class MapperSelector implements BackendSelector
         for (final Backend backend : backends)
         {
             descriptions.add(new BackendDescription(backend.type, backend.serviceId, backend.ranking,
-                backend.mapper.crossProcess(), backend.mapper.executorPid(), backend.mapper.pageSize(),
-                backend == selected, backend.properties));
+                backend.crossProcess, backend.executorPid, backend.pageSize, backend == selected, backend.properties));
         }
         return descriptions;
     }
@@ -141,7 +166,13 @@ public final class MapperSelector implements BackendSelector
     public synchronized List<SlabMemoryManager> managers()
     {
         final List<SlabMemoryManager> managers = new ArrayList<>(backends.size());
-        backends.forEach(backend -> managers.add(backend.manager));
+        for (final Backend backend : backends)
+        {
+            if (backend.manager != null)
+            {
+                managers.add(backend.manager);
+            }
+        }
         return managers;
     }
 
@@ -162,13 +193,14 @@ public final class MapperSelector implements BackendSelector
         settings = new SlabSettings(configuration.slabGranularity(), configuration.keepFreeBytes(),
             configuration.allowWriteExecute());
         pinnedType = configuration.pinnedType() == null ? "" : configuration.pinnedType().trim();
+        drainTimeout = Duration.ofMillis(Math.max(0, configuration.drainTimeoutMillis()));
     }
 
     private Backend selectedBackend()
     {
         for (final Backend backend : backends)
         {
-            if (pinnedType.isEmpty() || pinnedType.equals(backend.type))
+            if (backend.manager != null && (pinnedType.isEmpty() || pinnedType.equals(backend.type)))
             {
                 return backend;
             }
@@ -176,16 +208,40 @@ public final class MapperSelector implements BackendSelector
         return null;
     }
 
-    private static void close(final Backend backend)
+    /**
+     * Drains a departing backend's slab memory manager, blocking for at most twice the timeout: once for open leases,
+     * once for the release. Failures are logged: the backend is gone either way.
+     */
+    private static void drain(final Backend backend, final Duration timeout)
     {
-        backend.manager.close().whenComplete((ignored, error) ->
+        if (backend.manager == null)
         {
-            if (error != null)
-            {
-                LOGGER.log(Level.WARNING, "releasing the slab memory of a departing mapper failed: type=" +
-                    backend.type + " serviceId=" + backend.serviceId, error);
-            }
-        });
+            return;
+        }
+        final long leases = backend.manager.openLeases();
+        LOGGER.log(Level.INFO, "memory mapper departing, draining: type={0} serviceId={1} openLeases={2} " +
+            "timeoutMillis={3}", backend.type, backend.serviceId, leases, timeout.toMillis());
+        try
+        {
+            backend.manager.drain(timeout).toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (final TimeoutException ex)
+        {
+            LOGGER.log(Level.WARNING, "departing mapper still has open leases or an unfinished release, its memory " +
+                "is released when they end: type=" + backend.type + " serviceId=" + backend.serviceId +
+                " openLeases=" + backend.manager.openLeases() + " timeoutMillis=" + timeout.toMillis());
+        }
+        catch (final ExecutionException ex)
+        {
+            LOGGER.log(Level.WARNING, "releasing the slab memory of a departing mapper failed: type=" +
+                backend.type + " serviceId=" + backend.serviceId, ex.getCause());
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            LOGGER.log(Level.WARNING, "interrupted while draining a departing mapper: type=" + backend.type +
+                " serviceId=" + backend.serviceId);
+        }
     }
 
     private static long serviceId(final Map<String, Object> properties)
@@ -195,21 +251,38 @@ public final class MapperSelector implements BackendSelector
 
     private static final class Backend
     {
-        private final MemoryMapper mapper;
         private final Map<String, Object> properties;
         private final SlabMemoryManager manager;
+        private final MemoryMapperException unusable;
         private final String type;
         private final long serviceId;
         private final int ranking;
+        private final boolean crossProcess;
+        private final long executorPid;
+        private final long pageSize;
 
-        private Backend(final MemoryMapper mapper, final Map<String, Object> properties, final SlabMemoryManager manager)
+        /** A mapper that cannot even state its page size, such as a platform stub, gets no slab memory manager. */
+        private Backend(final MemoryMapper mapper, final Map<String, Object> properties, final SlabSettings settings)
         {
-            this.mapper = mapper;
+            SlabMemoryManager created = null;
+            MemoryMapperException failure = null;
+            try
+            {
+                created = new SlabMemoryManager(mapper, settings);
+            }
+            catch (final MemoryMapperException ex)
+            {
+                failure = ex;
+            }
             this.properties = Map.copyOf(properties);
-            this.manager = manager;
+            this.manager = created;
+            this.unusable = failure;
             this.type = properties.get(MapperProperties.TYPE) instanceof String name ? name : mapper.type();
             this.serviceId = serviceId(properties);
             this.ranking = properties.get(Constants.SERVICE_RANKING) instanceof Integer value ? value : 0;
+            this.crossProcess = mapper.crossProcess();
+            this.executorPid = mapper.executorPid();
+            this.pageSize = created == null ? 0 : created.mapper().pageSize();
         }
     }
 }

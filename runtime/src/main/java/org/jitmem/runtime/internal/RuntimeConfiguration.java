@@ -25,6 +25,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
         "are released")
     long keepFreeBytes() default 64L << 20;
 
+    /** @return how long a departing backend waits for open leases before its memory is revoked */
+    @AttributeDefinition(name = "Drain timeout", description = "Milliseconds a departing backend waits for " +
+        "operations on its memory to end before the memory is revoked")
+    long drainTimeoutMillis() default 5_000;
+
     /** @return whether writable and executable segments are allowed */
     @AttributeDefinition(name = "Allow write+execute", description = "Allow segments that are both writable and " +
         "executable (W^X is enforced by default)")

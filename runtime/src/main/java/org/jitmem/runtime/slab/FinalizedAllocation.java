@@ -4,8 +4,11 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.jitmem.api.ActionCall;
 import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.ExecutorAddressRange;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryRevokedException;
 
 /** An initialized allocation; it stays with the slab manager, and so the mapper, that made it. Thread-safe. */
 public final class FinalizedAllocation
@@ -50,6 +53,20 @@ public final class FinalizedAllocation
     public SlabMemoryManager owner()
     {
         return owner;
+    }
+
+    /**
+     * Calls {@code int64_t fn(const void *arg, size_t len)} at the start of a segment, under a lease: the owning
+     * backend, if it goes away meanwhile, waits for the call before it unmaps.
+     *
+     * @param index    an executable segment, in request order
+     * @param argument the argument block
+     * @return what the function returned; fails with {@link MemoryRevokedException} once the memory is revoked
+     */
+    public CompletionStage<Long> call(final int index, final byte[] argument)
+    {
+        final ActionCall call = ActionCall.of(segmentAddress(index), argument);
+        return owner.underLease(MapperOperation.CALL, () -> owner.mapper().call(call));
     }
 
     /**

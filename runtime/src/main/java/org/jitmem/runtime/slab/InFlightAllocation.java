@@ -18,6 +18,10 @@ import org.jitmem.api.MemoryRevokedException;
 /**
  * An allocation whose working memory the caller is writing. It ends exactly once: finalized (the mapper initializes
  * it) or abandoned (its range, and only its range, goes back to the free list). Thread-safe.
+ * <p>
+ * Working memory is written through a {@link #lease()}: while it is open the backend that owns the memory drains
+ * rather than unmapping it, and each access is refused with {@link MemoryRevokedException} once the memory is
+ * revoked, so a backend that goes away never leaves a writer touching unmapped memory.
  */
 public final class InFlightAllocation
 {
@@ -63,12 +67,32 @@ public final class InFlightAllocation
     }
 
     /**
+     * The raw working memory of a segment. It is not guarded: touching it after the owning backend has gone away
+     * touches unmapped memory. Code that runs while backends may come and go writes through {@link #lease()}.
+     *
      * @param index a segment, in request order
      * @return its working memory: positioned at zero, with its content size remaining
      */
     public ByteBuffer workingMemory(final int index)
     {
         return workingMemory.get(index);
+    }
+
+    /**
+     * Opens a lease for writing (and reading back) working memory: the owning backend, if it goes away, waits for
+     * the lease to close before it unmaps, up to its drain timeout. Close it once written, then finalize.
+     *
+     * @return the lease, closed with try-with-resources
+     * @throws MemoryRevokedException when the memory has been revoked
+     * @throws InvalidRequestException when the allocation was abandoned
+     */
+    public WorkingMemoryLease lease()
+    {
+        if (state.get() == State.ABANDONED)
+        {
+            throw notInFlight(MapperOperation.PREPARE);
+        }
+        return new WorkingMemoryLease(owner.gate(), owner.gate().acquire(MapperOperation.PREPARE, false), this);
     }
 
     /**
@@ -84,14 +108,8 @@ public final class InFlightAllocation
         {
             return CompletableFuture.failedFuture(notInFlight(MapperOperation.INITIALIZE));
         }
-        final MemoryRevokedException revoked = owner.revokedIfClosed(MapperOperation.INITIALIZE);
-        if (revoked != null)
-        {
-            state.set(State.FAILED);
-            return CompletableFuture.failedFuture(revoked);
-        }
         final AllocInfo info = new AllocInfo(range.start(), layout.segments(), actions);
-        return SlabMemoryManager.callMapper(() -> owner.mapper().initialize(info)).handle((key, error) ->
+        return owner.underLease(MapperOperation.INITIALIZE, () -> owner.mapper().initialize(info)).handle((key, error) ->
         {
             if (error != null)
             {

@@ -1,6 +1,7 @@
 package org.jitmem.runtime.slab;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -27,6 +28,11 @@ import org.jitmem.api.MemoryRevokedException;
  * initialize and deallocated with its deinitialize, after which its range is reused. No allocation ever spans two
  * reservations. Empty reservations beyond the configured free space are released. Thread-safe; the lock guards
  * bookkeeping only and is never held while the mapper is called.
+ * <p>
+ * Every operation on the memory runs under a lease (see {@link InFlightAllocation#lease()}), so that a backend that
+ * goes away can {@link #drain} first: new allocations are refused, open leases are waited for (bounded), then the
+ * memory is revoked and released once the last lease has ended. Later use of a revoked allocation fails with
+ * {@link MemoryRevokedException}.
  */
 public final class SlabMemoryManager
 {
@@ -36,6 +42,7 @@ public final class SlabMemoryManager
     private final long granularity;
     private final ReentrantLock lock = new ReentrantLock();
     private final RangeAllocator allocator = new RangeAllocator();
+    private final LeaseGate gate;
     private CompletableFuture<Void> growth;
     private boolean closed;
 
@@ -53,6 +60,7 @@ public final class SlabMemoryManager
             throw new IllegalArgumentException("mapper page size is not a power of two: pageSize=" + pageSize);
         }
         this.granularity = SlabLayout.alignUp(settings.granularity(), pageSize);
+        this.gate = new LeaseGate("type=" + mapper.type());
     }
 
     /** @return the mapper this manager allocates from */
@@ -72,20 +80,24 @@ public final class SlabMemoryManager
      * working memory for each.
      *
      * @param requests the segments, at least one with a size
-     * @return the allocation, ready to be written and then finalized or abandoned
+     * @return the allocation, ready to be written and then finalized or abandoned; fails with
+     *     {@link MemoryRevokedException} once the manager drains
      */
     public CompletionStage<InFlightAllocation> allocate(final List<SegmentRequest> requests)
     {
         final SlabLayout layout;
+        final LeaseGate.Lease lease;
         try
         {
             layout = SlabLayout.of(requests, pageSize, settings.allowWriteExecute());
+            lease = gate.acquire(MapperOperation.RESERVE, true);
         }
         catch (final RuntimeException ex)
         {
             return CompletableFuture.failedFuture(ex);
         }
-        return carve(layout.totalSize()).thenApply(start -> prepare(layout, start));
+        return carve(layout.totalSize()).thenApply(start -> prepare(layout, start))
+            .whenComplete((allocation, error) -> lease.close());
     }
 
     /**
@@ -113,16 +125,11 @@ public final class SlabMemoryManager
         {
             return CompletableFuture.completedFuture(null);
         }
-        final MemoryRevokedException revoked = revokedIfClosed(MapperOperation.DEINITIALIZE);
-        if (revoked != null)
-        {
-            return CompletableFuture.failedFuture(revoked);
-        }
         final List<ExecutorAddress> keys = new ArrayList<>(claimed.size());
         claimed.forEach(allocation -> keys.add(allocation.key()));
-        return callMapper(() -> mapper.deinitialize(keys))
+        return underLease(MapperOperation.DEINITIALIZE, () -> mapper.deinitialize(keys)
             .handle((ignored, error) -> returnDeallocated(claimed, error == null ? null : unwrap(error)))
-            .thenCompose(released -> released);
+            .thenCompose(released -> released));
     }
 
     /** @return a snapshot of this manager's memory */
@@ -141,13 +148,29 @@ public final class SlabMemoryManager
     }
 
     /**
-     * Releases every reservation; the mapper deinitializes what is still initialized in them. Later use of this
-     * manager's allocations fails with {@link MemoryRevokedException}.
+     * Revokes at once: {@link #drain} with no wait for open leases.
      *
      * @return completes when every reservation has been released
      */
     public CompletionStage<Void> close()
     {
+        return drain(Duration.ZERO);
+    }
+
+    /**
+     * Drains and revokes this manager's memory: new allocations are refused at once, then the calling thread waits up
+     * to {@code timeout} for open leases (writes of working memory, finalizes, calls, deallocations) to end. Then every
+     * allocation is revoked: later use fails with {@link MemoryRevokedException} and the statistics drop to zero.
+     * The reservations are released (the mapper deinitializes what is still initialized in them) once the last lease
+     * has ended: at once when the drain succeeded, otherwise when the late lease holders finish, so memory is never
+     * unmapped under an operation still running through this manager.
+     *
+     * @param timeout how long to wait for open leases
+     * @return completes when every reservation has been released
+     */
+    public CompletionStage<Void> drain(final Duration timeout)
+    {
+        gate.drainAndRevoke(timeout);
         final List<ExecutorAddressRange> reservations;
         lock.lock();
         try
@@ -159,7 +182,19 @@ public final class SlabMemoryManager
         {
             lock.unlock();
         }
-        return release(reservations);
+        return gate.lastLeaseEnded().thenCompose(ignored -> release(reservations));
+    }
+
+    /** @return whether this manager refuses new allocations because it drains or is revoked */
+    public boolean isDraining()
+    {
+        return gate.isDraining();
+    }
+
+    /** @return leases open now: operations running on this manager's memory */
+    public long openLeases()
+    {
+        return gate.openLeases();
     }
 
     /** @return whether {@link #close} has been called */
@@ -240,18 +275,31 @@ public final class SlabMemoryManager
         }
     }
 
-    MemoryRevokedException revokedIfClosed(final MapperOperation operation)
+    LeaseGate gate()
     {
-        lock.lock();
+        return gate;
+    }
+
+    /**
+     * Runs a mapper operation on existing memory under a lease that ends when the operation completes.
+     *
+     * @param operation the operation
+     * @param call      starts it
+     * @param <T>       its result
+     * @return its stage, or a stage failed with {@link MemoryRevokedException} once the memory is revoked
+     */
+    <T> CompletionStage<T> underLease(final MapperOperation operation, final Supplier<CompletionStage<T>> call)
+    {
+        final LeaseGate.Lease lease;
         try
         {
-            return closed ? new MemoryRevokedException(operation, "slab manager is closed: type=" + mapper.type(),
-                MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN) : null;
+            lease = gate.acquire(operation, false);
         }
-        finally
+        catch (final RuntimeException ex)
         {
-            lock.unlock();
+            return CompletableFuture.failedFuture(ex);
         }
+        return callMapper(call).whenComplete((result, error) -> lease.close());
     }
 
     static <T> CompletionStage<T> callMapper(final Supplier<CompletionStage<T>> call)
@@ -287,8 +335,8 @@ public final class SlabMemoryManager
         {
             if (closed)
             {
-                return CompletableFuture.failedFuture(new MemoryRevokedException(MapperOperation.RESERVE,
-                    "slab manager is closed: type=" + mapper.type(), MemoryMapperException.UNKNOWN, size));
+                return CompletableFuture.failedFuture(gate.refused(MapperOperation.RESERVE,
+                    MemoryMapperException.UNKNOWN, size));
             }
             final long start = allocator.allocate(size);
             if (start != RangeAllocator.NO_RANGE)
@@ -332,8 +380,7 @@ public final class SlabMemoryManager
                 else if (closed)
                 {
                     orphan = range;
-                    failure = new MemoryRevokedException(MapperOperation.RESERVE, "slab manager closed while reserving: " +
-                        "type=" + mapper.type(), range.start().value(), range.size());
+                    failure = gate.refused(MapperOperation.RESERVE, range.start().value(), range.size());
                 }
                 else
                 {
@@ -403,9 +450,8 @@ public final class SlabMemoryManager
         {
             if (closed)
             {
-                return CompletableFuture.failedFuture(failure != null ? failure : new MemoryRevokedException(
-                    MapperOperation.DEINITIALIZE, "slab manager closed while deallocating: type=" + mapper.type(),
-                    MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN));
+                return CompletableFuture.failedFuture(failure != null ? failure : gate.refused(
+                    MapperOperation.DEINITIALIZE, MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN));
             }
             for (final FinalizedAllocation allocation : allocations)
             {

@@ -8,20 +8,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.annotation.Annotation;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.backend.inprocess.InProcessMemoryMapper;
 import org.jitmem.runtime.BackendDescription;
+import org.jitmem.runtime.slab.InFlightAllocation;
 import org.jitmem.runtime.slab.SegmentRequest;
 import org.jitmem.runtime.slab.SlabMemoryManager;
+import org.jitmem.runtime.slab.WorkingMemoryLease;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Constants;
 
 final class MapperSelectorTest
 {
+    private static final long DRAIN_TIMEOUT_MILLIS = 30_000;
+
     private final InProcessMemoryMapper low = new InProcessMemoryMapper(false);
     private final InProcessMemoryMapper high = new InProcessMemoryMapper(false);
     private final MapperSelector selector = new MapperSelector(configuration(""));
@@ -62,6 +70,41 @@ final class MapperSelectorTest
         assertTrue(departing.isClosed());
         assertEquals(0, high.reservationCount(), "the departing mapper's reservations are released");
         assertSame(low, selector.selected().orElseThrow().mapper());
+    }
+
+    @Test
+    void unbindDrainsTheDepartingManagerWhileTheSelectionHasAlreadyMovedOn() throws Exception
+    {
+        selector.bindMemoryMapper(low, properties(1, 0));
+        selector.bindMemoryMapper(high, properties(2, 10));
+        final SlabMemoryManager departing = selector.selected().orElseThrow();
+        final InFlightAllocation inFlight = MemoryMapper.await(departing.allocate(List.of(
+            SegmentRequest.of(100, MemoryProtection.READ_WRITE))));
+        final ExecutorService unbinding = Executors.newSingleThreadExecutor();
+        try
+        {
+            final Future<?> unbound;
+            try (WorkingMemoryLease lease = inFlight.lease())
+            {
+                unbound = unbinding.submit(() -> selector.unbindMemoryMapper(high, properties(2, 10)));
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!departing.isDraining() && System.nanoTime() < deadline)
+                {
+                    Thread.sleep(5);
+                }
+                assertTrue(departing.isDraining());
+                assertSame(low, selector.selected().orElseThrow().mapper(), "new allocations go elsewhere at once");
+                lease.putLong(0, 0, 1);
+                assertFalse(unbound.isDone(), "the unbind waits for the lease");
+                assertEquals(1, high.reservationCount());
+            }
+            unbound.get(30, TimeUnit.SECONDS);
+            assertEquals(0, high.reservationCount());
+        }
+        finally
+        {
+            unbinding.shutdownNow();
+        }
     }
 
     @Test
@@ -111,6 +154,12 @@ final class MapperSelectorTest
             public long keepFreeBytes()
             {
                 return 0;
+            }
+
+            @Override
+            public long drainTimeoutMillis()
+            {
+                return DRAIN_TIMEOUT_MILLIS;
             }
 
             @Override
