@@ -56,6 +56,7 @@ import org.osgi.service.cm.ConfigurationAdmin;
 public class HotSwapIT extends FelixTestSupport
 {
     private static final String INPROCESS_BUNDLE = "org.jitmem.backend.inprocess";
+    private static final String SHARED_MEMORY_BUNDLE = "org.jitmem.backend.posixshm";
     private static final String RUNTIME_PID = "org.jitmem.runtime";
     private static final String INPROCESS = "(" + MapperProperties.TYPE + "=" + MapperProperties.TYPE_INPROCESS + ")";
     private static final int WORKERS = 4;
@@ -74,6 +75,9 @@ public class HotSwapIT extends FelixTestSupport
         final Bundle backend = installedBundle(INPROCESS_BUNDLE);
         awaitService(MemoryMapper.class, INPROCESS).close();
         final ExecutorService threads = Executors.newFixedThreadPool(WORKERS);
+        // the shared-memory backend over the launched executor ranks higher: the load must run on the one that swaps
+        final Bundle sharedMemory = installedBundle(SHARED_MEMORY_BUNDLE);
+        sharedMemory.stop();
         try (TrackedService<BackendSelector> tracked = awaitService(BackendSelector.class, null))
         {
             final BackendSelector selector = tracked.service();
@@ -121,6 +125,7 @@ public class HotSwapIT extends FelixTestSupport
             {
                 backend.start();
             }
+            sharedMemory.start();
         }
         awaitService(MemoryMapper.class, INPROCESS).close();
     }

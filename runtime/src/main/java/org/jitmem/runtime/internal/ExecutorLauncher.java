@@ -79,9 +79,10 @@ public final class ExecutorLauncher
             thread.setDaemon(true);
             return thread;
         });
-        if (!LauncherSettings.supportedPlatform())
+        final String osName = context.getProperty(Constants.FRAMEWORK_OS_NAME);
+        if (!LauncherSettings.supportedPlatform(osName))
         {
-            status = idle(Phase.DISABLED, "not supported on this platform: os.name=" + System.getProperty("os.name"));
+            status = idle(Phase.DISABLED, "not supported on this platform: osName=" + osName);
         }
         else if (!settings.enabled())
         {

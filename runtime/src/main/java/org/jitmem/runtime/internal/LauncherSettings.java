@@ -69,10 +69,13 @@ record LauncherSettings(boolean enabled, String javaCommand, List<String> jvmOpt
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
-    /** @return true on the platforms the executor program supports: Linux, macOS and FreeBSD */
-    static boolean supportedPlatform()
+    /**
+     * @param osName an operating system name, as in {@code os.name} or {@code org.osgi.framework.os.name}
+     * @return true on the platforms the executor program supports: Linux, macOS and FreeBSD
+     */
+    static boolean supportedPlatform(final String osName)
     {
-        final String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        final String os = osName == null ? "" : osName.toLowerCase(Locale.ROOT);
         return os.contains("linux") || os.contains("mac") || os.contains("freebsd");
     }
 }
