@@ -53,7 +53,8 @@ final class Report
         if (status.pid() > 0)
         {
             text.append(String.format(Locale.ROOT,
-                "  pid       %d%n  socket    %s%n  uptime    %.1f s%n  alive     %b%n", status.pid(), status.socket(), status.uptime().toMillis() / 1_000.0, status.alive()));
+                "  pid       %d%n  socket    %s%n  uptime    %.1f s%n  alive     %b%n", status.pid(), status.socket(),
+                status.uptime().toMillis() / 1_000.0, status.alive()));
         }
         if (!status.detail().equals(status.lastExit()))
         {
