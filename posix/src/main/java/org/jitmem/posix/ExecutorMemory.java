@@ -428,7 +428,12 @@ public final class ExecutorMemory
         }
     }
 
-    private long checkReservationSize(final long numBytes)
+    /**
+     * @param numBytes bytes wanted
+     * @return {@code numBytes} rounded up to whole pages
+     * @throws InvalidRequestException when {@code numBytes} is not positive or exceeds {@link #ADDRESS_SPACE_LIMIT}
+     */
+    public static long checkReservationSize(final long numBytes)
     {
         if (numBytes <= 0)
         {

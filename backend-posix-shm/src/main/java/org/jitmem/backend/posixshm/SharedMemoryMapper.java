@@ -1,0 +1,442 @@
+package org.jitmem.backend.posixshm;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+
+import org.jitmem.api.ActionCall;
+import org.jitmem.api.AllocInfo;
+import org.jitmem.api.ErrorJoiner;
+import org.jitmem.api.ExecutorAddress;
+import org.jitmem.api.ExecutorAddressRange;
+import org.jitmem.api.ExecutorChannel;
+import org.jitmem.api.ExecutorInfo;
+import org.jitmem.api.ExecutorUnavailableException;
+import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MapperProperties;
+import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryMapperException;
+import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.api.Segment;
+import org.jitmem.api.UnsupportedPlatformException;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
+import org.jitmem.posix.PageSize;
+
+/**
+ * A {@link MemoryMapper} whose executor is another process reached through an {@link ExecutorChannel}: the same
+ * pages are mapped in both processes, so initialize sends protections and actions, never content. Every operation
+ * but {@link #prepare} is one round trip; prepare is a bounds-checked view of the controller's own mapping. When the
+ * channel closes, every operation fails at once with {@link ExecutorUnavailableException} and the working mappings
+ * are unmapped; after {@link #close} they fail with {@link MemoryRevokedException}. No lock is held across a round
+ * trip. Thread-safe.
+ */
+public final class SharedMemoryMapper implements MemoryMapper
+{
+    private static final long UNKNOWN = MemoryMapperException.UNKNOWN;
+
+    private final ExecutorChannel channel;
+    private final ExecutorInfo executor;
+    private final boolean allowWriteExecute;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final TreeMap<Long, WorkingMapping> mappings = new TreeMap<>();
+    private Ending ending;
+
+    /**
+     * @param channel           an open channel to an executor that hosts the {@code posixshm.} functions
+     * @param allowWriteExecute accept segments that are both writable and executable (the executor must as well)
+     * @throws UnsupportedPlatformException when the executor's page size differs from this process's
+     */
+    public SharedMemoryMapper(final ExecutorChannel channel, final boolean allowWriteExecute)
+    {
+        this.channel = channel;
+        this.executor = channel.executor();
+        this.allowWriteExecute = allowWriteExecute;
+        if (executor.pageSize() != PageSize.get())
+        {
+            throw new UnsupportedPlatformException(MapperOperation.CHANNEL, "executor page size differs from the " +
+                "controller's: executorPageSize=" + executor.pageSize() + " pageSize=" + PageSize.get(), UNKNOWN,
+                UNKNOWN);
+        }
+        channel.closed().whenComplete((reason, failure) -> executorGone(reason != null ? reason : failure));
+    }
+
+    @Override
+    public long pageSize()
+    {
+        return executor.pageSize();
+    }
+
+    @Override
+    public String type()
+    {
+        return MapperProperties.TYPE_POSIX_SHM;
+    }
+
+    @Override
+    public boolean crossProcess()
+    {
+        return true;
+    }
+
+    @Override
+    public long executorPid()
+    {
+        return executor.pid();
+    }
+
+    @Override
+    public CompletionStage<ExecutorAddressRange> reserve(final long numBytes)
+    {
+        return send(MapperOperation.RESERVE, SharedMemoryCodec.RESERVE, SharedMemoryCodec.encodeLong(numBytes),
+            SharedMemoryCodec::decodeReservation).thenCompose(this::mapWorkingMemory);
+    }
+
+    @Override
+    public ByteBuffer prepare(final ExecutorAddress address, final long contentSize)
+    {
+        final long start = address.value();
+        if (contentSize < 0 || contentSize > Integer.MAX_VALUE)
+        {
+            throw new InvalidRequestException(MapperOperation.PREPARE,
+                "working memory size must be between 0 and " + Integer.MAX_VALUE, start, contentSize);
+        }
+        final RuntimeException refused = refusal(MapperOperation.PREPARE);
+        if (refused != null)
+        {
+            throw refused;
+        }
+        final Lock read = lock.readLock();
+        read.lock();
+        try
+        {
+            final Map.Entry<Long, WorkingMapping> entry = mappings.floorEntry(start);
+            final ExecutorAddressRange range = entry == null ? null : entry.getValue().range();
+            if (range == null || !range.contains(ExecutorAddressRange.of(start, contentSize)) ||
+                !range.contains(address))
+            {
+                throw new InvalidRequestException(MapperOperation.PREPARE, "range is not inside one reservation",
+                    start, contentSize);
+            }
+            return entry.getValue().view(start, (int)contentSize);
+        }
+        finally
+        {
+            read.unlock();
+        }
+    }
+
+    @Override
+    public CompletionStage<ExecutorAddress> initialize(final AllocInfo info)
+    {
+        if (!allowWriteExecute)
+        {
+            for (int i = 0; i < info.segments().size(); i++)
+            {
+                final Segment segment = info.segments().get(i);
+                if (segment.protection().writableAndExecutable())
+                {
+                    return CompletableFuture.failedFuture(new InvalidRequestException(MapperOperation.INITIALIZE,
+                        "segment " + i + " is writable and executable, which the W^X policy refuses",
+                        info.mappingBase().value() + segment.offset(), segment.totalSize()));
+                }
+            }
+        }
+        return send(MapperOperation.INITIALIZE, SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeAllocInfo(info),
+            reply -> ExecutorAddress.of(SharedMemoryCodec.decodeLong(MapperOperation.INITIALIZE, reply)));
+    }
+
+    @Override
+    public CompletionStage<Void> deinitialize(final List<ExecutorAddress> allocations)
+    {
+        return send(MapperOperation.DEINITIALIZE, SharedMemoryCodec.DEINITIALIZE,
+            SharedMemoryCodec.encodeAddresses(allocations), reply ->
+            {
+                SharedMemoryCodec.decodeEmpty(MapperOperation.DEINITIALIZE, reply);
+                return null;
+            });
+    }
+
+    @Override
+    public CompletionStage<Void> release(final List<ExecutorAddress> reservations)
+    {
+        return send(MapperOperation.RELEASE, SharedMemoryCodec.RELEASE, SharedMemoryCodec.encodeAddresses(reservations),
+            reply ->
+            {
+                SharedMemoryCodec.decodeEmpty(MapperOperation.RELEASE, reply);
+                return (Void)null;
+            })
+            .handle((ignored, failure) -> unmapAfterRelease(take(reservations), failure));
+    }
+
+    @Override
+    public CompletionStage<Long> call(final ActionCall call)
+    {
+        return send(MapperOperation.CALL, SharedMemoryCodec.CALL, SharedMemoryCodec.encodeCall(call),
+            reply -> SharedMemoryCodec.decodeLong(MapperOperation.CALL, reply));
+    }
+
+    /** @return how many reservations have working memory mapped in this process */
+    public int mappedReservationCount()
+    {
+        final Lock read = lock.readLock();
+        read.lock();
+        try
+        {
+            return mappings.size();
+        }
+        finally
+        {
+            read.unlock();
+        }
+    }
+
+    /**
+     * Refuses further operations, releases every reservation in the executor (waiting at most {@code timeout} for
+     * its reply) and unmaps the working memory whatever the reply. Idempotent.
+     *
+     * @param timeout how long to wait for the executor
+     * @throws MemoryMapperException the joined failures
+     */
+    public void close(final Duration timeout)
+    {
+        final List<WorkingMapping> taken = end(new Ending(false, null));
+        if (taken.isEmpty())
+        {
+            return;
+        }
+        final ErrorJoiner errors = new ErrorJoiner();
+        try
+        {
+            final List<ExecutorAddress> starts = taken.stream().map(mapping -> mapping.range().start()).toList();
+            channel.call(SharedMemoryCodec.RELEASE, SharedMemoryCodec.encodeAddresses(starts))
+                .toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            errors.add(ex);
+        }
+        catch (final ExecutionException ex)
+        {
+            errors.add(ex.getCause());
+        }
+        catch (final TimeoutException | RuntimeException ex)
+        {
+            errors.add(ex);
+        }
+        for (final WorkingMapping mapping : taken)
+        {
+            try
+            {
+                mapping.unmap(MapperOperation.RELEASE);
+            }
+            catch (final RuntimeException ex)
+            {
+                errors.add(ex);
+            }
+        }
+        errors.throwIfAny();
+    }
+
+    private <T> CompletionStage<T> send(final MapperOperation operation, final String function,
+        final byte[] argument, final Function<byte[], T> decode)
+    {
+        final RuntimeException refused = refusal(operation);
+        if (refused != null)
+        {
+            return CompletableFuture.failedFuture(refused);
+        }
+        try
+        {
+            return channel.call(function, argument).thenApply(decode);
+        }
+        catch (final RuntimeException ex)
+        {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    private CompletionStage<ExecutorAddressRange> mapWorkingMemory(final SharedReservation reservation)
+    {
+        final WorkingMapping mapping;
+        try
+        {
+            mapping = WorkingMapping.map(reservation);
+        }
+        catch (final RuntimeException ex)
+        {
+            return releaseInExecutor(reservation.range(), ex);
+        }
+        final Lock write = lock.writeLock();
+        write.lock();
+        try
+        {
+            if (ending == null)
+            {
+                mappings.put(reservation.range().start().value(), mapping);
+                return CompletableFuture.completedFuture(reservation.range());
+            }
+        }
+        finally
+        {
+            write.unlock();
+        }
+        final RuntimeException ended = refusal(MapperOperation.RESERVE);
+        unmapQuietly(mapping, MapperOperation.RESERVE);
+        return releaseInExecutor(reservation.range(), ended);
+    }
+
+    /** Gives back a reservation the controller could not keep, then fails with {@code failure}. */
+    private CompletionStage<ExecutorAddressRange> releaseInExecutor(final ExecutorAddressRange range,
+        final RuntimeException failure)
+    {
+        return channel.call(SharedMemoryCodec.RELEASE, SharedMemoryCodec.encodeAddresses(List.of(range.start())))
+            .handle((ignored, releaseFailure) ->
+            {
+                if (releaseFailure != null)
+                {
+                    failure.addSuppressed(unwrap(releaseFailure));
+                }
+                throw failure;
+            });
+    }
+
+    private Void unmapAfterRelease(final List<WorkingMapping> taken, final Throwable failure)
+    {
+        final ErrorJoiner errors = new ErrorJoiner();
+        if (failure != null)
+        {
+            errors.add(unwrap(failure));
+        }
+        for (final WorkingMapping mapping : taken)
+        {
+            try
+            {
+                mapping.unmap(MapperOperation.RELEASE);
+            }
+            catch (final RuntimeException ex)
+            {
+                errors.add(ex);
+            }
+        }
+        errors.throwIfAny();
+        return null;
+    }
+
+    private List<WorkingMapping> take(final List<ExecutorAddress> starts)
+    {
+        final List<WorkingMapping> taken = new ArrayList<>(starts.size());
+        final Lock write = lock.writeLock();
+        write.lock();
+        try
+        {
+            for (final ExecutorAddress start : starts)
+            {
+                final WorkingMapping mapping = mappings.remove(start.value());
+                if (mapping != null)
+                {
+                    taken.add(mapping);
+                }
+            }
+        }
+        finally
+        {
+            write.unlock();
+        }
+        return taken;
+    }
+
+    /** Records why operations are refused from now on, the first time, and hands over every working mapping. */
+    private List<WorkingMapping> end(final Ending why)
+    {
+        final Lock write = lock.writeLock();
+        write.lock();
+        try
+        {
+            if (ending != null)
+            {
+                return List.of();
+            }
+            ending = why;
+            final List<WorkingMapping> taken = new ArrayList<>(mappings.values());
+            mappings.clear();
+            return taken;
+        }
+        finally
+        {
+            write.unlock();
+        }
+    }
+
+    /**
+     * @return the failure of an operation refused because the mapper has ended, or null; a closed channel whose
+     *     notification has not arrived yet ends the mapper here, so nobody sees working memory of a dead executor
+     */
+    private RuntimeException refusal(final MapperOperation operation)
+    {
+        if (!channel.isOpen())
+        {
+            executorGone(null);
+        }
+        final Lock read = lock.readLock();
+        read.lock();
+        try
+        {
+            return ending == null ? null : ending.failure(operation, executor);
+        }
+        finally
+        {
+            read.unlock();
+        }
+    }
+
+    private void executorGone(final Throwable reason)
+    {
+        end(new Ending(true, reason)).forEach(mapping -> unmapQuietly(mapping, MapperOperation.CHANNEL));
+    }
+
+    private static void unmapQuietly(final WorkingMapping mapping, final MapperOperation operation)
+    {
+        try
+        {
+            mapping.unmap(operation);
+        }
+        catch (final RuntimeException ex)
+        {
+            System.getLogger(SharedMemoryMapper.class.getName()).log(System.Logger.Level.ERROR,
+                "cannot unmap working memory: range=" + mapping.range(), ex);
+        }
+    }
+
+    private static Throwable unwrap(final Throwable failure)
+    {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
+    /** Why operations are refused: the executor went away, or the mapper was closed. */
+    private record Ending(boolean executorGone, Throwable reason)
+    {
+        RuntimeException failure(final MapperOperation operation, final ExecutorInfo executor)
+        {
+            return executorGone ?
+                new ExecutorUnavailableException(operation, "the executor is gone: pid=" + executor.pid(), UNKNOWN,
+                    UNKNOWN, reason) :
+                new MemoryRevokedException(operation, "the shared-memory mapper is closed: pid=" + executor.pid(),
+                    UNKNOWN, UNKNOWN);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package org.jitmem.backend.posixshm;
+
+import java.time.Duration;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.jitmem.api.ExecutorChannel;
+import org.jitmem.api.MapperProperties;
+import org.jitmem.api.MemoryMapper;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * Registers one {@link SharedMemoryMapper} as a {@link MemoryMapper} service per open {@link ExecutorChannel}, with
+ * the executor's pid and page size as properties. When a channel service goes away or the channel closes, the
+ * mapper's service is unregistered and its memory released and unmapped.
+ */
+@Component(immediate = true, configurationPid = SharedMemoryMapperComponent.PID, service = {})
+@Designate(ocd = SharedMemoryMapperComponent.Config.class)
+public final class SharedMemoryMapperComponent
+{
+    /** Configuration pid. */
+    static final String PID = "org.jitmem.backend.posixshm";
+
+    /** Ranking of the services: above the in-process backend. */
+    static final int RANKING = 100;
+
+    /** How long unregistering waits for the executor to release a mapper's memory. */
+    private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(10);
+
+    private static final System.Logger LOG = System.getLogger(SharedMemoryMapperComponent.class.getName());
+
+    private final BundleContext context;
+    private final boolean allowWriteExecute;
+    private final ConcurrentHashMap<ExecutorChannel, Registered> registered = new ConcurrentHashMap<>();
+    private volatile boolean active = true;
+
+    /** Configuration of the shared-memory backend. */
+    @ObjectClassDefinition(name = "jitmem POSIX shared-memory backend")
+    public @interface Config
+    {
+        /** @return accept segments that are both writable and executable */
+        @AttributeDefinition(description = "Accept segments that are both writable and executable (W^X off); the " +
+            "executor must be started with -Djitmem.posixshm.allowWriteExecute=true as well")
+        boolean allowWriteExecute() default false;
+    }
+
+    /**
+     * @param context the bundle's context
+     * @param config  the configuration
+     */
+    @Activate
+    public SharedMemoryMapperComponent(final BundleContext context, final Config config)
+    {
+        this.context = context;
+        this.allowWriteExecute = config.allowWriteExecute();
+    }
+
+    /**
+     * Registers a mapper for a new channel.
+     *
+     * @param channel an executor channel
+     */
+    @Reference(service = ExecutorChannel.class, cardinality = ReferenceCardinality.MULTIPLE,
+        policy = ReferencePolicy.DYNAMIC, unbind = "removeChannel")
+    void addChannel(final ExecutorChannel channel)
+    {
+        if (!active || !channel.isOpen())
+        {
+            return;
+        }
+        final SharedMemoryMapper mapper;
+        try
+        {
+            mapper = new SharedMemoryMapper(channel, allowWriteExecute);
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "no shared-memory mapper for executor pid=" +
+                channel.executor().pid(), ex);
+            return;
+        }
+        final Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put(MapperProperties.TYPE, mapper.type());
+        properties.put(MapperProperties.CROSS_PROCESS, Boolean.TRUE);
+        properties.put(MapperProperties.EXECUTOR_PID, mapper.executorPid());
+        properties.put(MapperProperties.PAGE_SIZE, mapper.pageSize());
+        properties.put(Constants.SERVICE_RANKING, RANKING);
+        final Registered entry = new Registered(mapper, context.registerService(MemoryMapper.class, mapper, properties));
+        if (registered.putIfAbsent(channel, entry) != null || !active)
+        {
+            registered.remove(channel, entry);
+            dispose(entry);
+            return;
+        }
+        channel.closed().whenComplete((reason, failure) -> removeChannel(channel));
+    }
+
+    /**
+     * Unregisters the channel's mapper and releases its memory.
+     *
+     * @param channel an executor channel
+     */
+    void removeChannel(final ExecutorChannel channel)
+    {
+        final Registered entry = registered.remove(channel);
+        if (entry != null)
+        {
+            dispose(entry);
+        }
+    }
+
+    /** Unregisters every mapper and releases its memory. */
+    @Deactivate
+    void deactivate()
+    {
+        active = false;
+        for (final ExecutorChannel channel : List.copyOf(registered.keySet()))
+        {
+            removeChannel(channel);
+        }
+    }
+
+    private static void dispose(final Registered entry)
+    {
+        try
+        {
+            entry.registration.unregister();
+        }
+        catch (final IllegalStateException alreadyGone)
+        {
+            LOG.log(System.Logger.Level.DEBUG, "shared-memory mapper service was already unregistered");
+        }
+        try
+        {
+            entry.mapper.close(RELEASE_TIMEOUT);
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.ERROR, "shared-memory mapper released its memory with errors: pid=" +
+                entry.mapper.executorPid(), ex);
+        }
+    }
+
+    private record Registered(SharedMemoryMapper mapper, ServiceRegistration<MemoryMapper> registration)
+    {
+    }
+}

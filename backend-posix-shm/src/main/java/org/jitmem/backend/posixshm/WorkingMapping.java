@@ -1,0 +1,94 @@
+package org.jitmem.backend.posixshm;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import com.sun.jna.Pointer;
+
+import org.jitmem.api.ExecutorAddressRange;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryProtection;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
+import org.jitmem.posix.OsConstants;
+import org.jitmem.posix.Posix;
+
+/**
+ * The controller's read-write mapping of the pages behind one executor reservation: its working memory. Mapping
+ * opens the object (a memfd through {@code /proc/<executorPid>/fd/<fd>}, a named object by name), maps it shared,
+ * closes the descriptor and unlinks the name, so nothing but the mapping is left; a failure leaves nothing behind.
+ *
+ * @param range   the executor range
+ * @param address where the controller sees it
+ */
+record WorkingMapping(ExecutorAddressRange range, long address)
+{
+    private static final MapperOperation RESERVE = MapperOperation.RESERVE;
+
+    /**
+     * @param reservation what the executor replied to reserve
+     * @return the mapping
+     */
+    static WorkingMapping map(final SharedReservation reservation)
+    {
+        final long size = reservation.range().size();
+        final boolean named = reservation.backing() == Backing.NAMED;
+        final int fd = named ?
+            Posix.shmOpen(RESERVE, reservation.name(), OsConstants.O_RDWR, 0) :
+            Posix.open(RESERVE, "/proc/" + reservation.executorPid() + "/fd/" + reservation.fd(),
+                OsConstants.O_RDWR | OsConstants.O_CLOEXEC, 0);
+        final long address;
+        try
+        {
+            address = Posix.mmap(RESERVE, 0, size, MemoryProtection.READ_WRITE, OsConstants.MAP_SHARED, fd, 0);
+        }
+        catch (final RuntimeException ex)
+        {
+            undo(ex, () -> Posix.close(RESERVE, fd));
+            throw ex;
+        }
+        try
+        {
+            Posix.close(RESERVE, fd);
+            if (named)
+            {
+                Posix.shmUnlink(RESERVE, reservation.name());
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            undo(ex, () -> Posix.munmap(RESERVE, address, size));
+            throw ex;
+        }
+        return new WorkingMapping(reservation.range(), address);
+    }
+
+    /**
+     * @param executorAddress start, inside the range
+     * @param length          bytes, inside the range
+     * @return a native-order view of the controller's pages for that executor range
+     */
+    ByteBuffer view(final long executorAddress, final int length)
+    {
+        return new Pointer(address + (executorAddress - range.start().value())).getByteBuffer(0, length)
+            .order(ByteOrder.nativeOrder());
+    }
+
+    private static void undo(final RuntimeException failure, final Runnable step)
+    {
+        try
+        {
+            step.run();
+        }
+        catch (final RuntimeException ex)
+        {
+            failure.addSuppressed(ex);
+        }
+    }
+
+    /** @param operation the operation on whose behalf the mapping goes */
+    void unmap(final MapperOperation operation)
+    {
+        Posix.munmap(operation, address, range.size());
+    }
+}

@@ -1,0 +1,153 @@
+package org.jitmem.backend.posixshm.executor;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+
+import org.jitmem.api.ExecutorFunction;
+import org.jitmem.api.ExecutorFunctionProvider;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryMapperException;
+import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
+import org.jitmem.posix.ExecutorMemory;
+
+/**
+ * The executor side of the shared-memory backend, one instance per controller connection: reserves shared memory
+ * objects, maps them with no access and lets {@link ExecutorMemory} apply protections, run actions, deinitialize and
+ * release. Messages are those of {@link SharedMemoryCodec}. Closing it releases every reservation, so no mapping,
+ * descriptor or name outlives the connection.
+ * <p>
+ * System properties of the executor process: {@value #BACKING_PROPERTY} ({@code memfd}, the default, or
+ * {@code named} for {@code shm_open}); {@value #ALLOW_WRITE_EXECUTE_PROPERTY} ({@code true} to accept segments that
+ * are both writable and executable, which the controller must allow as well).
+ */
+public final class SharedMemoryFunctions implements ExecutorFunctionProvider
+{
+    /** System property choosing the preferred backing: {@code memfd} or {@code named}. */
+    public static final String BACKING_PROPERTY = "jitmem.posixshm.backing";
+    /** System property turning the executor's W^X check off when {@code true}. */
+    public static final String ALLOW_WRITE_EXECUTE_PROPERTY = "jitmem.posixshm.allowWriteExecute";
+
+    private final Backing preferred;
+    private final ExecutorMemory memory;
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private final Map<String, ExecutorFunction> functions;
+    private boolean closed;
+
+    /** Creates the functions as the system properties say; the executor finds this with the ServiceLoader. */
+    public SharedMemoryFunctions()
+    {
+        this(Backing.valueOf(System.getProperty(BACKING_PROPERTY, "memfd").toUpperCase(Locale.ROOT)),
+            Boolean.getBoolean(ALLOW_WRITE_EXECUTE_PROPERTY));
+    }
+
+    /**
+     * @param preferred         the backing tried first
+     * @param allowWriteExecute accept segments that are both writable and executable
+     */
+    public SharedMemoryFunctions(final Backing preferred, final boolean allowWriteExecute)
+    {
+        this.preferred = preferred;
+        this.memory = new ExecutorMemory(ExecutorMemory.Policy.sharedMemory(allowWriteExecute));
+        this.functions = Map.of(
+            SharedMemoryCodec.RESERVE, argument -> whileOpen(MapperOperation.RESERVE, () -> reserve(argument)),
+            SharedMemoryCodec.INITIALIZE, argument -> whileOpen(MapperOperation.INITIALIZE, () ->
+                SharedMemoryCodec.encodeLong(memory.initialize(SharedMemoryCodec.decodeAllocInfo(argument)).value())),
+            SharedMemoryCodec.DEINITIALIZE, argument -> whileOpen(MapperOperation.DEINITIALIZE, () ->
+            {
+                memory.deinitialize(SharedMemoryCodec.decodeAddresses(MapperOperation.DEINITIALIZE, argument));
+                return SharedMemoryCodec.empty();
+            }),
+            SharedMemoryCodec.RELEASE, argument -> whileOpen(MapperOperation.RELEASE, () ->
+            {
+                memory.release(SharedMemoryCodec.decodeAddresses(MapperOperation.RELEASE, argument));
+                return SharedMemoryCodec.empty();
+            }),
+            SharedMemoryCodec.CALL, argument -> whileOpen(MapperOperation.CALL, () ->
+                SharedMemoryCodec.encodeLong(memory.call(SharedMemoryCodec.decodeCall(argument)))));
+    }
+
+    @Override
+    public Map<String, ExecutorFunction> functions()
+    {
+        return functions;
+    }
+
+    /** @return how many reservations are held */
+    int reservationCount()
+    {
+        return memory.reservationCount();
+    }
+
+    /**
+     * Releases every reservation, after running calls have returned; later calls fail. Idempotent.
+     *
+     * @throws MemoryMapperException the joined failures of the release
+     */
+    @Override
+    public void close()
+    {
+        final Lock write = lifecycle.writeLock();
+        write.lock();
+        try
+        {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+            memory.releaseAll();
+        }
+        finally
+        {
+            write.unlock();
+        }
+    }
+
+    private byte[] reserve(final byte[] argument)
+    {
+        final long size = ExecutorMemory.checkReservationSize(
+            SharedMemoryCodec.decodeLong(MapperOperation.RESERVE, argument));
+        final SharedMemoryFile file = SharedMemoryFile.create(size, preferred);
+        try
+        {
+            memory.adopt(file.range(), file::release);
+        }
+        catch (final RuntimeException ex)
+        {
+            try
+            {
+                file.release(file.range());
+            }
+            catch (final RuntimeException releaseFailure)
+            {
+                ex.addSuppressed(releaseFailure);
+            }
+            throw ex;
+        }
+        return SharedMemoryCodec.encodeReservation(file.describe());
+    }
+
+    private byte[] whileOpen(final MapperOperation operation, final Supplier<byte[]> body)
+    {
+        final Lock read = lifecycle.readLock();
+        read.lock();
+        try
+        {
+            if (closed)
+            {
+                throw new MemoryRevokedException(operation, "the shared-memory executor functions are closed",
+                    MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
+            }
+            return body.get();
+        }
+        finally
+        {
+            read.unlock();
+        }
+    }
+}

@@ -1,0 +1,365 @@
+package org.jitmem.backend.posixshm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import com.sun.jna.Pointer;
+
+import org.jitmem.api.ActionCall;
+import org.jitmem.api.ActionFailedException;
+import org.jitmem.api.ActionPair;
+import org.jitmem.api.AllocInfo;
+import org.jitmem.api.ExecutorAddress;
+import org.jitmem.api.ExecutorAddressRange;
+import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryLifetime;
+import org.jitmem.api.MemoryProtection;
+import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.api.Segment;
+import org.jitmem.backend.posixshm.executor.SharedMemoryFunctions;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
+import org.jitmem.posix.MachineCode;
+import org.jitmem.posix.PageSize;
+import org.jitmem.posix.ProcMaps;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The executor functions called directly in this JVM, which also plays the controller: it maps the reservations
+ * itself as {@link WorkingMapping} does, through {@code /proc/self/fd/<n>} or the shm name.
+ */
+class SharedMemoryFunctionsTest
+{
+    private static final long PAGE = PageSize.get();
+
+    private SharedMemoryFunctions functions = new SharedMemoryFunctions(Backing.MEMFD, false);
+
+    @AfterEach
+    void closeEverything()
+    {
+        functions.close();
+    }
+
+    @Test
+    void reserveRoundsUpAndMapsASharedMemfdWithNoAccess() throws IOException
+    {
+        final SharedReservation reservation = reserve(PAGE + 1);
+        final ExecutorAddressRange range = reservation.range();
+        assertEquals(2 * PAGE, range.size());
+        assertEquals(Backing.MEMFD, reservation.backing());
+        assertEquals(ProcessHandle.current().pid(), reservation.executorPid());
+        assertEquals("", reservation.name());
+        assertTrue(Files.readSymbolicLink(fdPath(reservation)).toString().contains("memfd:jitmem-shm"));
+        final ProcMaps.Mapping mapping = ProcMaps.self().mappingAt(range.start().value()).orElseThrow();
+        assertTrue(mapping.shared());
+        assertEquals(MemoryProtection.NONE, ProcMaps.self().protection(range.start().value(), range.size()));
+    }
+
+    @Test
+    void zeroAndNegativeSizesAreRefusedAndLeaveNothing() throws IOException
+    {
+        final long descriptors = openDescriptors();
+        for (final long size : new long[] {0, -1, Long.MIN_VALUE, Long.MAX_VALUE})
+        {
+            assertThrows(InvalidRequestException.class,
+                () -> invoke(SharedMemoryCodec.RESERVE, SharedMemoryCodec.encodeLong(size)));
+        }
+        assertEquals(descriptors, openDescriptors());
+    }
+
+    @Test
+    void contentWrittenByTheControllerRunsInTheExecutorWithoutBeingSent()
+    {
+        final SharedReservation reservation = reserve(3 * PAGE);
+        final WorkingMapping working = WorkingMapping.map(reservation);
+        try
+        {
+            final ExecutorAddress code = reservation.range().start();
+            final ExecutorAddress data = code.add(PAGE);
+            final ExecutorAddress readOnly = code.add(2 * PAGE);
+            final byte[] store = MachineCode.storeFromArgument();
+            final byte[] constant = MachineCode.returnConstant(0x5EED);
+            final ByteBuffer text = working.view(code.value(), 64 + constant.length);
+            text.put(store).position(64);
+            text.put(constant);
+            working.view(data.value(), 8).putLong(0, 17);
+            working.view(readOnly.value(), 8).putLong(0, 0xC0FFEE);
+
+            final byte[] message = SharedMemoryCodec.encodeAllocInfo(new AllocInfo(code, List.of(
+                Segment.of(0, 64 + constant.length, MemoryProtection.READ_EXEC),
+                new Segment(PAGE, 8, 16, MemoryProtection.READ_WRITE, MemoryLifetime.STANDARD),
+                Segment.of(2 * PAGE, 8, MemoryProtection.READ)),
+                List.of(new ActionPair(ActionCall.of(code, MachineCode.storeArgument(data.value() + 8, 0xF1)),
+                    ActionCall.NONE))));
+            assertTrue(message.length < 200, "initialize carries no content: length=" + message.length);
+            final long key = SharedMemoryCodec.decodeLong(MapperOperation.INITIALIZE,
+                invoke(SharedMemoryCodec.INITIALIZE, message));
+
+            assertEquals(code.value(), key);
+            final ProcMaps maps = ProcMaps.self();
+            assertEquals(MemoryProtection.READ_EXEC, maps.protection(code.value()));
+            assertEquals(MemoryProtection.READ_WRITE, maps.protection(data.value()));
+            assertEquals(MemoryProtection.READ, maps.protection(readOnly.value()));
+            assertEquals(0xF1, working.view(data.value(), 16).getLong(8), "finalize action's store is shared");
+            assertEquals(0xC0FFEE, new Pointer(readOnly.value()).getLong(0), "executor sees controller content");
+            assertEquals(0x5EED, SharedMemoryCodec.decodeLong(MapperOperation.CALL, invoke(SharedMemoryCodec.CALL,
+                SharedMemoryCodec.encodeCall(ActionCall.of(code.add(64))))));
+        }
+        finally
+        {
+            working.unmap(MapperOperation.RELEASE);
+        }
+    }
+
+    @Test
+    void writableAndExecutableSegmentsAreRefusedUnlessAllowed()
+    {
+        final SharedReservation reservation = reserve(PAGE);
+        final byte[] message = SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(reservation.range().start(),
+            Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC)));
+        assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.INITIALIZE, message));
+
+        functions.close();
+        functions = new SharedMemoryFunctions(Backing.MEMFD, true);
+        final SharedReservation allowed = reserve(PAGE);
+        invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(allowed.range().start(),
+            Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC))));
+        assertEquals(MemoryProtection.READ_WRITE_EXEC, ProcMaps.self().protection(allowed.range().start().value()));
+    }
+
+    @Test
+    void failingActionRollsBackEarlierActionsAndProtections()
+    {
+        final SharedReservation reservation = reserve(2 * PAGE);
+        final WorkingMapping working = WorkingMapping.map(reservation);
+        try
+        {
+            final ExecutorAddress code = reservation.range().start();
+            final ExecutorAddress data = code.add(PAGE);
+            final byte[] failing = MachineCode.returnValue(3);
+            final ByteBuffer text = working.view(code.value(), 64 + failing.length);
+            text.put(MachineCode.storeFromArgument()).position(64);
+            text.put(failing);
+            final byte[] message = SharedMemoryCodec.encodeAllocInfo(new AllocInfo(code, List.of(
+                Segment.of(0, 64 + failing.length, MemoryProtection.READ_EXEC),
+                Segment.of(PAGE, 16, MemoryProtection.READ_WRITE)),
+                List.of(
+                    new ActionPair(ActionCall.of(code, MachineCode.storeArgument(data.value(), 1)),
+                        ActionCall.of(code, MachineCode.storeArgument(data.value() + 8, 2))),
+                    new ActionPair(ActionCall.of(code.add(64)), ActionCall.NONE))));
+
+            final ActionFailedException failure = assertThrows(ActionFailedException.class,
+                () -> invoke(SharedMemoryCodec.INITIALIZE, message));
+            assertEquals(1, failure.actionIndex());
+            assertEquals(3, failure.result());
+            assertEquals(1, working.view(data.value(), 16).getLong(0));
+            assertEquals(2, working.view(data.value(), 16).getLong(8), "dealloc of action 0 ran");
+            assertEquals(MemoryProtection.NONE, ProcMaps.self().protection(code.value(), 2 * PAGE));
+            assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.DEINITIALIZE,
+                SharedMemoryCodec.encodeAddresses(List.of(code))), "nothing was recorded");
+        }
+        finally
+        {
+            working.unmap(MapperOperation.RELEASE);
+        }
+    }
+
+    @Test
+    void releaseDeinitializesFirstClosesTheMemfdAndRefusesASecondRelease() throws IOException
+    {
+        final SharedReservation reservation = reserve(2 * PAGE);
+        final WorkingMapping working = WorkingMapping.map(reservation);
+        try
+        {
+            final ExecutorAddress code = reservation.range().start();
+            final ExecutorAddress data = code.add(PAGE);
+            working.view(code.value(), 64).put(MachineCode.storeFromArgument());
+            invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeAllocInfo(new AllocInfo(code, List.of(
+                Segment.of(0, 64, MemoryProtection.READ_EXEC), Segment.of(PAGE, 8, MemoryProtection.READ_WRITE)),
+                List.of(new ActionPair(ActionCall.NONE,
+                    ActionCall.of(code, MachineCode.storeArgument(data.value(), 0xDEAD)))))));
+
+            final byte[] starts = SharedMemoryCodec.encodeAddresses(List.of(code));
+            invoke(SharedMemoryCodec.RELEASE, starts);
+
+            assertEquals(0xDEAD, working.view(data.value(), 8).getLong(0), "dealloc ran before the unmap");
+            assertTrue(ProcMaps.self().isUnmapped(code.value(), 2 * PAGE) ||
+                !ProcMaps.self().mappingAt(code.value()).orElseThrow().path().contains("jitmem-shm"));
+            assertFalse(isJitmemMemfd(fdPath(reservation)), "executor descriptor closed");
+            assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.RELEASE, starts));
+        }
+        finally
+        {
+            working.unmap(MapperOperation.RELEASE);
+        }
+    }
+
+    @Test
+    void deinitializeRunsDeallocActionsInReverseAndRefusesUnknownKeys()
+    {
+        final SharedReservation reservation = reserve(2 * PAGE);
+        final WorkingMapping working = WorkingMapping.map(reservation);
+        try
+        {
+            final ExecutorAddress code = reservation.range().start();
+            final ExecutorAddress data = code.add(PAGE);
+            working.view(code.value(), 64).put(MachineCode.storeFromArgument());
+            final ExecutorAddress key = ExecutorAddress.of(SharedMemoryCodec.decodeLong(MapperOperation.INITIALIZE,
+                invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeAllocInfo(new AllocInfo(code, List.of(
+                    Segment.of(0, 64, MemoryProtection.READ_EXEC), Segment.of(PAGE, 8, MemoryProtection.READ_WRITE)),
+                    List.of(
+                        new ActionPair(ActionCall.NONE, ActionCall.of(code, MachineCode.storeArgument(data.value(), 1))),
+                        new ActionPair(ActionCall.NONE,
+                            ActionCall.of(code, MachineCode.storeArgument(data.value(), 2)))))))));
+
+            invoke(SharedMemoryCodec.DEINITIALIZE, SharedMemoryCodec.encodeAddresses(List.of(key)));
+
+            assertEquals(1, working.view(data.value(), 8).getLong(0), "action 1 undone before action 0");
+            assertEquals(MemoryProtection.NONE, ProcMaps.self().protection(code.value(), 2 * PAGE));
+            assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.DEINITIALIZE,
+                SharedMemoryCodec.encodeAddresses(List.of(key))));
+            assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.INITIALIZE,
+                SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(code, Segment.of(PAGE, 2 * PAGE,
+                    MemoryProtection.READ)))), "segment leaves its reservation");
+            assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.INITIALIZE,
+                SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(code.add(-PAGE), Segment.of(0, 8,
+                    MemoryProtection.READ)))), "mapping base outside any reservation");
+        }
+        finally
+        {
+            working.unmap(MapperOperation.RELEASE);
+        }
+    }
+
+    @Test
+    void namedObjectIsUnlinkedOnceTheControllerHasMappedIt()
+    {
+        functions.close();
+        functions = new SharedMemoryFunctions(Backing.NAMED, false);
+        final SharedReservation reservation = reserve(PAGE);
+        assertEquals(Backing.NAMED, reservation.backing());
+        assertEquals(-1, reservation.fd());
+        assertTrue(reservation.name().matches("/jitmem-[0-9a-f]{22}"), reservation.name());
+        final Path object = Path.of("/dev/shm", reservation.name().substring(1));
+        assertTrue(Files.exists(object));
+
+        final WorkingMapping working = WorkingMapping.map(reservation);
+        try
+        {
+            assertFalse(Files.exists(object), "unlinked once both sides mapped it");
+            working.view(reservation.range().start().value(), 8).putLong(0, 0xABCD);
+            invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(
+                reservation.range().start(), Segment.of(0, 8, MemoryProtection.READ))));
+            assertEquals(0xABCD, new Pointer(reservation.range().start().value()).getLong(0));
+            invoke(SharedMemoryCodec.RELEASE, SharedMemoryCodec.encodeAddresses(List.of(reservation.range().start())));
+        }
+        finally
+        {
+            working.unmap(MapperOperation.RELEASE);
+        }
+    }
+
+    @Test
+    void closeReleasesEverythingAndRefusesLaterCalls() throws IOException
+    {
+        final SharedReservation first = reserve(PAGE);
+        reserve(4 * PAGE);
+
+        functions.close();
+
+        assertTrue(ProcMaps.self().mappingsIn(first.range().start().value(), PAGE).stream()
+            .noneMatch(mapping -> mapping.path().contains("jitmem-shm")));
+        assertFalse(isJitmemMemfd(fdPath(first)));
+        assertThrows(MemoryRevokedException.class,
+            () -> invoke(SharedMemoryCodec.RESERVE, SharedMemoryCodec.encodeLong(PAGE)));
+    }
+
+    @Test
+    void closeUnlinksANameTheControllerNeverMapped()
+    {
+        functions.close();
+        functions = new SharedMemoryFunctions(Backing.NAMED, false);
+        final SharedReservation reservation = reserve(PAGE);
+        final Path object = Path.of("/dev/shm", reservation.name().substring(1));
+        assertTrue(Files.exists(object));
+
+        functions.close();
+
+        assertFalse(Files.exists(object));
+        assertTrue(ProcMaps.self().isUnmapped(reservation.range().start().value(), PAGE));
+    }
+
+    @Test
+    void codecRoundTripsAndRefusesMalformedMessages()
+    {
+        final AllocInfo info = new AllocInfo(ExecutorAddress.of(0x7000_0000_0000L), List.of(
+            new Segment(0, 10, 20, MemoryProtection.READ_EXEC, MemoryLifetime.STANDARD),
+            new Segment(4096, 0, 8, MemoryProtection.NONE, MemoryLifetime.FINALIZE)),
+            List.of(new ActionPair(ActionCall.of(ExecutorAddress.of(0x1234), new byte[] {1, 2, 3}), ActionCall.NONE)));
+        assertEquals(info, SharedMemoryCodec.decodeAllocInfo(SharedMemoryCodec.encodeAllocInfo(info)));
+        final SharedReservation reservation = new SharedReservation(ExecutorAddressRange.of(0x10000, 0x2000),
+            Backing.NAMED, 42, -1, "/jitmem-x");
+        assertEquals(reservation, SharedMemoryCodec.decodeReservation(SharedMemoryCodec.encodeReservation(reservation)));
+        final List<ExecutorAddress> keys = List.of(ExecutorAddress.of(1), ExecutorAddress.of(-2));
+        assertEquals(keys, SharedMemoryCodec.decodeAddresses(MapperOperation.RELEASE,
+            SharedMemoryCodec.encodeAddresses(keys)));
+
+        final byte[] encoded = SharedMemoryCodec.encodeAllocInfo(info);
+        final byte[] truncated = java.util.Arrays.copyOf(encoded, encoded.length - 1);
+        final byte[] trailing = java.util.Arrays.copyOf(encoded, encoded.length + 1);
+        assertThrows(InvalidRequestException.class, () -> SharedMemoryCodec.decodeAllocInfo(truncated));
+        assertThrows(InvalidRequestException.class, () -> SharedMemoryCodec.decodeAllocInfo(trailing));
+        assertThrows(InvalidRequestException.class, () -> SharedMemoryCodec.decodeAddresses(MapperOperation.RELEASE,
+            ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE).array()), "no allocation before the count is checked");
+        assertArrayEquals(new byte[0], invoke(SharedMemoryCodec.DEINITIALIZE, SharedMemoryCodec.encodeAddresses(
+            List.of())));
+    }
+
+    private SharedReservation reserve(final long numBytes)
+    {
+        return SharedMemoryCodec.decodeReservation(invoke(SharedMemoryCodec.RESERVE,
+            SharedMemoryCodec.encodeLong(numBytes)));
+    }
+
+    private byte[] invoke(final String function, final byte[] argument)
+    {
+        return functions.functions().get(function).invoke(argument);
+    }
+
+    private static Path fdPath(final SharedReservation reservation)
+    {
+        return Path.of("/proc/self/fd", Integer.toString(reservation.fd()));
+    }
+
+    private static boolean isJitmemMemfd(final Path fd)
+    {
+        try
+        {
+            return Files.readSymbolicLink(fd).toString().contains("memfd:jitmem-shm");
+        }
+        catch (final IOException gone)
+        {
+            return false;
+        }
+    }
+
+    private static long openDescriptors() throws IOException
+    {
+        try (var entries = Files.list(Path.of("/proc/self/fd")))
+        {
+            return entries.count();
+        }
+    }
+}

@@ -1,0 +1,415 @@
+package org.jitmem.backend.posixshm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import com.sun.jna.Native;
+
+import org.jitmem.api.ActionCall;
+import org.jitmem.api.ActionFailedException;
+import org.jitmem.api.ActionPair;
+import org.jitmem.api.AllocInfo;
+import org.jitmem.api.ExecutorAddress;
+import org.jitmem.api.ExecutorAddressRange;
+import org.jitmem.api.ExecutorUnavailableException;
+import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MapperProperties;
+import org.jitmem.api.MemoryLifetime;
+import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryProtection;
+import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.api.Segment;
+import org.jitmem.backend.posixshm.executor.SharedMemoryFunctions;
+import org.jitmem.channel.SocketExecutorChannel;
+import org.jitmem.posix.MachineCode;
+import org.jitmem.posix.PageSize;
+import org.jitmem.posix.ProcMaps;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The controller in this JVM, a real executor process on the other end of a real channel. */
+class SharedMemoryMapperTest
+{
+    private static final long PAGE = PageSize.get();
+    private static final long TIMEOUT = ExecutorProcess.TIMEOUT_SECONDS;
+
+    @TempDir
+    Path temp;
+
+    private ExecutorProcess executor;
+    private SocketExecutorChannel channel;
+    private SharedMemoryMapper mapper;
+
+    @AfterEach
+    void stop() throws IOException
+    {
+        if (mapper != null)
+        {
+            mapper.close(Duration.ofSeconds(TIMEOUT));
+            assertEquals(0, mapper.mappedReservationCount());
+        }
+        if (channel != null)
+        {
+            channel.close();
+        }
+        if (executor != null)
+        {
+            executor.close();
+        }
+        assertEquals(Set.of(), jitmemMappingsOfThisProcess(), "no working mapping left");
+    }
+
+    @Test
+    void describesTheExecutor() throws Exception
+    {
+        start(false, List.of());
+        assertEquals(MapperProperties.TYPE_POSIX_SHM, mapper.type());
+        assertTrue(mapper.crossProcess());
+        assertEquals(executor.process().pid(), mapper.executorPid());
+        assertEquals(PAGE, mapper.pageSize());
+    }
+
+    @Test
+    void controllerWritesCodeAndDataOnceAndTheExecutorRunsIt() throws Exception
+    {
+        start(false, List.of());
+        final ExecutorAddressRange range = await(mapper.reserve(3 * PAGE + 1));
+        assertEquals(4 * PAGE, range.size());
+        final long pid = mapper.executorPid();
+        final ExecutorAddress code = range.start();
+        final ExecutorAddress data = code.add(PAGE);
+        final ExecutorAddress readOnly = code.add(2 * PAGE);
+        final ExecutorAddress untouched = code.add(3 * PAGE);
+        assertEquals(MemoryProtection.NONE, ProcMaps.of(pid).protection(code.value(), range.size()));
+        assertTrue(ProcMaps.of(pid).mappingAt(code.value()).orElseThrow().shared());
+
+        final byte[] store = MachineCode.storeFromArgument();
+        final byte[] load = loadFromArgument();
+        final ByteBuffer text = mapper.prepare(code, 128 + load.length);
+        text.put(store).position(64);
+        text.put(MachineCode.returnConstant(0x5EED)).position(128);
+        text.put(load);
+        mapper.prepare(data, 8).putLong(-1);
+        mapper.prepare(readOnly, 8).putLong(0x0DDBA11L);
+
+        final ExecutorAddress key = await(mapper.initialize(new AllocInfo(code, List.of(
+            Segment.of(0, 128 + load.length, MemoryProtection.READ_EXEC),
+            new Segment(PAGE, 8, 16, MemoryProtection.READ_WRITE, MemoryLifetime.STANDARD),
+            Segment.of(2 * PAGE, 8, MemoryProtection.READ)),
+            List.of(new ActionPair(ActionCall.of(code, MachineCode.storeArgument(data.value() + 8, 0xF1)),
+                ActionCall.NONE)))));
+
+        assertEquals(code, key);
+        final ProcMaps maps = ProcMaps.of(pid);
+        assertEquals(MemoryProtection.READ_EXEC, maps.protection(code.value()));
+        assertEquals(MemoryProtection.READ_WRITE, maps.protection(data.value()));
+        assertEquals(MemoryProtection.READ, maps.protection(readOnly.value()));
+        assertEquals(MemoryProtection.NONE, maps.protection(untouched.value()));
+        assertEquals(0xF1, mapper.prepare(data, 24).getLong(8), "finalize action ran in the executor");
+        assertEquals(0, mapper.prepare(data, 24).getLong(16), "tail zero-filled");
+        assertEquals(0x5EED, (long)await(mapper.call(ActionCall.of(code.add(64)))));
+        assertEquals(0x0DDBA11L, (long)await(mapper.call(ActionCall.of(code.add(128),
+            address(readOnly.value())))), "the executor reads what the controller wrote");
+        await(mapper.call(ActionCall.of(code, MachineCode.storeArgument(data.value(), 0xABC))));
+        assertEquals(0xABC, mapper.prepare(data, 8).getLong(0), "the controller sees what the executor wrote");
+
+        await(mapper.deinitialize(List.of(key)));
+        assertEquals(MemoryProtection.NONE, ProcMaps.of(pid).protection(code.value(), range.size()));
+        final int fd = memfdDescriptors(pid).size();
+        assertEquals(1, fd);
+        await(mapper.release(List.of(range.start())));
+        assertTrue(ProcMaps.of(pid).isUnmapped(code.value(), range.size()));
+        assertEquals(Set.of(), memfdDescriptors(pid), "executor closed its memfd");
+        assertEquals(0, mapper.mappedReservationCount());
+    }
+
+    @Test
+    void badRequestsAreRefused() throws Exception
+    {
+        start(false, List.of());
+        for (final long size : new long[] {0, -1, Long.MIN_VALUE, Long.MAX_VALUE})
+        {
+            assertFailsWith(InvalidRequestException.class, mapper.reserve(size));
+        }
+        final ExecutorAddressRange range = await(mapper.reserve(PAGE));
+        final ExecutorAddress start = range.start();
+        assertThrows(InvalidRequestException.class, () -> mapper.prepare(start.add(PAGE), 1));
+        assertThrows(InvalidRequestException.class, () -> mapper.prepare(start, PAGE + 1));
+        assertThrows(InvalidRequestException.class, () -> mapper.prepare(start.add(-1), 1));
+        assertThrows(InvalidRequestException.class, () -> mapper.prepare(start, -1));
+        assertFailsWith(InvalidRequestException.class, mapper.deinitialize(List.of(start)));
+        assertFailsWith(InvalidRequestException.class, mapper.initialize(AllocInfo.of(start,
+            Segment.of(PAGE - 8, 16, MemoryProtection.READ))));
+        assertFailsWith(InvalidRequestException.class, mapper.initialize(AllocInfo.of(start.add(-PAGE),
+            Segment.of(0, 8, MemoryProtection.READ))));
+        assertFailsWith(InvalidRequestException.class, mapper.initialize(AllocInfo.of(start,
+            Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC))));
+        assertFailsWith(InvalidRequestException.class, mapper.call(ActionCall.of(start)));
+        assertFailsWith(InvalidRequestException.class, mapper.release(List.of(start.add(PAGE))));
+        assertEquals(MemoryProtection.NONE, ProcMaps.of(mapper.executorPid()).protection(start.value(), PAGE));
+    }
+
+    @Test
+    void writeExecuteNeedsBothControllerAndExecutorToAllowIt() throws Exception
+    {
+        start(true, List.of());
+        final ExecutorAddressRange refused = await(mapper.reserve(PAGE));
+        assertFailsWith(InvalidRequestException.class, mapper.initialize(AllocInfo.of(refused.start(),
+            Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC))));
+        stop();
+
+        start(true, List.of("-D" + SharedMemoryFunctions.ALLOW_WRITE_EXECUTE_PROPERTY + "=true"));
+        final ExecutorAddressRange allowed = await(mapper.reserve(PAGE));
+        await(mapper.initialize(AllocInfo.of(allowed.start(), Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC))));
+        assertEquals(MemoryProtection.READ_WRITE_EXEC,
+            ProcMaps.of(mapper.executorPid()).protection(allowed.start().value()));
+    }
+
+    @Test
+    void failingActionRollsBackAndDeinitializeAndReleaseRunDeallocsInReverse() throws Exception
+    {
+        start(false, List.of());
+        final ExecutorAddressRange range = await(mapper.reserve(2 * PAGE));
+        final ExecutorAddress code = range.start();
+        final ExecutorAddress data = code.add(PAGE);
+        final byte[] failing = MachineCode.returnValue(7);
+        mapper.prepare(code, 64 + failing.length).put(MachineCode.storeFromArgument()).position(64);
+        mapper.prepare(code.add(64), failing.length).put(failing);
+        final Segment text = Segment.of(0, 64 + failing.length, MemoryProtection.READ_EXEC);
+        final Segment slots = Segment.of(PAGE, 24, MemoryProtection.READ_WRITE);
+
+        final ActionFailedException failure = assertFailsWith(ActionFailedException.class,
+            mapper.initialize(new AllocInfo(code, List.of(text, slots), List.of(
+                new ActionPair(store(code, data, 0, 1), store(code, data, 8, 2)),
+                new ActionPair(store(code, data, 16, 3), store(code, data, 16, 4)),
+                new ActionPair(ActionCall.of(code.add(64)), ActionCall.NONE)))));
+        assertEquals(2, failure.actionIndex());
+        assertEquals(7, failure.result());
+        final ByteBuffer slot = mapper.prepare(data, 24);
+        assertEquals(2, slot.getLong(8), "dealloc 0 ran");
+        assertEquals(4, slot.getLong(16), "dealloc 1 ran");
+        assertEquals(MemoryProtection.NONE, ProcMaps.of(mapper.executorPid()).protection(code.value(), 2 * PAGE));
+
+        slot.putLong(0, 0).putLong(8, 0).putLong(16, 0);
+        final ExecutorAddress key = await(mapper.initialize(new AllocInfo(code, List.of(text, slots), List.of(
+            new ActionPair(ActionCall.NONE, store(code, data, 0, 1)),
+            new ActionPair(ActionCall.NONE, store(code, data, 0, 2))))));
+        await(mapper.deinitialize(List.of(key)));
+        assertEquals(1, slot.getLong(0), "dealloc 1 ran before dealloc 0");
+        assertFailsWith(InvalidRequestException.class, mapper.deinitialize(List.of(key)));
+
+        await(mapper.initialize(new AllocInfo(code, List.of(text, slots), List.of(
+            new ActionPair(ActionCall.NONE, store(code, data, 8, 0xDEAD))))));
+        final long working = address(slot) - PAGE;
+        await(mapper.release(List.of(range.start())));
+        assertTrue(ProcMaps.self().isUnmapped(working, 2 * PAGE), "controller mapping gone after release");
+        assertFailsWith(InvalidRequestException.class, mapper.release(List.of(range.start())));
+        assertThrows(InvalidRequestException.class, () -> mapper.prepare(code, 8));
+    }
+
+    @Test
+    void releaseDeinitializesFirstWhileTheMemoryIsStillMapped() throws Exception
+    {
+        start(false, List.of("-D" + SharedMemoryFunctions.BACKING_PROPERTY + "=named"));
+        final Set<String> shmBefore = shmObjects();
+        final ExecutorAddressRange range = await(mapper.reserve(2 * PAGE));
+        assertEquals(shmBefore, shmObjects(), "the name is unlinked once both sides mapped it");
+        final ExecutorAddress code = range.start();
+        final ExecutorAddress data = code.add(PAGE);
+        final ExecutorAddressRange other = await(mapper.reserve(PAGE));
+        mapper.prepare(code, 64).put(MachineCode.storeFromArgument());
+        mapper.prepare(other.start(), 8).putLong(0);
+        await(mapper.initialize(new AllocInfo(other.start(), List.of(Segment.of(0, 8, MemoryProtection.READ_WRITE)),
+            List.of())));
+        await(mapper.initialize(new AllocInfo(code, List.of(Segment.of(0, 64, MemoryProtection.READ_EXEC),
+            Segment.of(PAGE, 8, MemoryProtection.READ)), List.of(
+            new ActionPair(ActionCall.NONE, ActionCall.of(code, MachineCode.storeArgument(other.start().value(),
+                0x600D))), new ActionPair(ActionCall.NONE, ActionCall.NONE)))));
+        final ByteBuffer observed = mapper.prepare(other.start(), 8);
+
+        await(mapper.release(List.of(code)));
+
+        assertEquals(0x600D, observed.getLong(0), "dealloc ran inside release");
+        assertTrue(ProcMaps.of(mapper.executorPid()).isUnmapped(data.value(), PAGE));
+        await(mapper.release(List.of(other.start())));
+        assertEquals(shmBefore, shmObjects());
+    }
+
+    @Test
+    void killedExecutorFailsEveryOperationAndLeavesNothingMapped() throws Exception
+    {
+        start(false, List.of("-D" + SharedMemoryFunctions.BACKING_PROPERTY + "=named"));
+        final Set<String> shmBefore = shmObjects();
+        final ExecutorAddressRange range = await(mapper.reserve(4 * PAGE));
+        final long working = address(mapper.prepare(range.start(), 8));
+        assertTrue(ProcMaps.self().isMapped(working, 4 * PAGE));
+
+        executor.process().destroyForcibly();
+        assertTrue(executor.process().waitFor(TIMEOUT, TimeUnit.SECONDS));
+
+        channel.closed().toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS);
+        assertFailsWith(ExecutorUnavailableException.class, mapper.reserve(PAGE));
+        assertFailsWith(ExecutorUnavailableException.class, mapper.initialize(AllocInfo.of(range.start(),
+            Segment.of(0, 8, MemoryProtection.READ))));
+        assertFailsWith(ExecutorUnavailableException.class, mapper.call(ActionCall.of(range.start())));
+        assertFailsWith(ExecutorUnavailableException.class, mapper.deinitialize(List.of(range.start())));
+        assertFailsWith(ExecutorUnavailableException.class, mapper.release(List.of(range.start())));
+        assertThrows(ExecutorUnavailableException.class, () -> mapper.prepare(range.start(), 8));
+        assertEquals(0, mapper.mappedReservationCount());
+        assertTrue(ProcMaps.self().isUnmapped(working, 4 * PAGE), "working memory unmapped");
+        assertEquals(shmBefore, shmObjects());
+    }
+
+    @Test
+    void pendingCallsFailWhenTheExecutorDies() throws Exception
+    {
+        start(false, List.of());
+        final ExecutorAddressRange range = await(mapper.reserve(PAGE));
+        final byte[] spin = {(byte)0xEB, (byte)0xFE};
+        org.junit.jupiter.api.Assumptions.assumeTrue(MachineCode.architecture() == MachineCode.Architecture.X86_64,
+            "the endless loop is x86-64 code");
+        mapper.prepare(range.start(), spin.length).put(spin);
+        await(mapper.initialize(AllocInfo.of(range.start(), Segment.of(0, spin.length, MemoryProtection.READ_EXEC))));
+        final CompletableFuture<Long> endless = mapper.call(ActionCall.of(range.start())).toCompletableFuture();
+
+        executor.process().destroyForcibly();
+
+        assertFailsWith(ExecutorUnavailableException.class, endless);
+        assertTrue(ExecutorProcess.awaitGone(executor.process().pid()));
+    }
+
+    @Test
+    void closingTheMapperReleasesEverythingInTheExecutor() throws Exception
+    {
+        start(false, List.of());
+        final ExecutorAddressRange range = await(mapper.reserve(PAGE));
+        await(mapper.reserve(PAGE));
+        assertEquals(2, memfdDescriptors(mapper.executorPid()).size());
+
+        mapper.close(Duration.ofSeconds(TIMEOUT));
+
+        assertEquals(Set.of(), memfdDescriptors(mapper.executorPid()));
+        assertTrue(ProcMaps.of(mapper.executorPid()).isUnmapped(range.start().value(), PAGE));
+        assertFailsWith(MemoryRevokedException.class, mapper.reserve(PAGE));
+        assertTrue(channel.isOpen());
+    }
+
+    @Test
+    void killedControllerEndsTheExecutorAndLeavesNothingBehind() throws Exception
+    {
+        final Set<String> shmBefore = shmObjects();
+        try (ExecutorProcess controller = ExecutorProcess.start(ControllerMain.class.getName(),
+            temp.resolve("run").resolve("executor.sock"),
+            List.of("-D" + SharedMemoryFunctions.BACKING_PROPERTY + "=named"), "controller ready"))
+        {
+            final long executorPid = Long.parseLong(controller.field("executorPid"));
+            final long start = Long.parseLong(controller.field("start"));
+            assertEquals(MemoryProtection.READ, ProcMaps.of(executorPid).protection(start));
+
+            controller.process().destroyForcibly();
+
+            assertTrue(ExecutorProcess.awaitGone(executorPid), "executor exits when its controller dies");
+            assertEquals(shmBefore, shmObjects());
+        }
+    }
+
+    private void start(final boolean allowWriteExecute, final List<String> properties) throws Exception
+    {
+        executor = ExecutorProcess.startExecutor(temp.resolve("run-" + System.nanoTime()).resolve("executor.sock"),
+            properties);
+        channel = SocketExecutorChannel.connect(executor.socket(), Duration.ofSeconds(TIMEOUT));
+        mapper = new SharedMemoryMapper(channel, allowWriteExecute);
+    }
+
+    private static ActionCall store(final ExecutorAddress code, final ExecutorAddress data, final long offset,
+        final long value)
+    {
+        return ActionCall.of(code, MachineCode.storeArgument(data.value() + offset, value));
+    }
+
+    /** Code of {@code int64_t load(const int64_t **arg, size_t len)}: returns the word {@code *arg} points at. */
+    private static byte[] loadFromArgument()
+    {
+        return switch (MachineCode.architecture())
+        {
+            // mov rax, [rdi]; mov rax, [rax]; ret
+            case X86_64 -> new byte[] {0x48, (byte)0x8B, 0x07, 0x48, (byte)0x8B, 0x00, (byte)0xC3};
+            // ldr x0, [x0]; ldr x0, [x0]; ret
+            case AARCH64 -> ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(0xF9400000).putInt(0xF9400000).putInt(0xD65F03C0).array();
+        };
+    }
+
+    private static byte[] address(final long value)
+    {
+        return ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putLong(value).array();
+    }
+
+    private static long address(final ByteBuffer direct)
+    {
+        return com.sun.jna.Pointer.nativeValue(Native.getDirectBufferPointer(direct));
+    }
+
+    private static <T> T await(final java.util.concurrent.CompletionStage<T> stage) throws Exception
+    {
+        return stage.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS);
+    }
+
+    private static <E extends Throwable> E assertFailsWith(final Class<E> type,
+        final java.util.concurrent.CompletionStage<?> stage)
+    {
+        final ExecutionException failure = assertThrows(ExecutionException.class,
+            () -> stage.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS));
+        return assertInstanceOf(type, failure.getCause());
+    }
+
+    private static Set<String> memfdDescriptors(final long pid) throws IOException
+    {
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd")))
+        {
+            return fds.filter(fd ->
+            {
+                try
+                {
+                    return Files.readSymbolicLink(fd).toString().contains("memfd:jitmem-shm");
+                }
+                catch (final IOException gone)
+                {
+                    return false;
+                }
+            }).map(Path::toString).collect(Collectors.toSet());
+        }
+    }
+
+    private static Set<String> jitmemMappingsOfThisProcess()
+    {
+        return ProcMaps.self().mappings().stream()
+            .filter(mapping -> mapping.path().contains("jitmem-"))
+            .map(Object::toString).collect(Collectors.toSet());
+    }
+
+    private static Set<String> shmObjects() throws IOException
+    {
+        try (Stream<Path> objects = Files.list(Path.of("/dev/shm")))
+        {
+            return objects.map(Path::toString).filter(name -> name.contains("jitmem-")).collect(Collectors.toSet());
+        }
+    }
+}
