@@ -87,9 +87,10 @@ class ChannelServerTest
             SocketExecutorChannel handedOff = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT,
                 Protocol.DEFAULT_MAX_FRAME_SIZE, completions))
         {
-            final String readerThread = direct.call("echo", new byte[0])
-                .thenApply(result -> Thread.currentThread().getName()).toCompletableFuture()
-                .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            final CompletableFuture<String> completedOn = direct.call("block", new byte[0])
+                .thenApply(result -> Thread.currentThread().getName()).toCompletableFuture();
+            release.countDown();
+            final String readerThread = completedOn.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             assertTrue(readerThread.startsWith("jitmem-channel-reader"), readerThread);
             final byte[] nested = handedOff.call("echo", new byte[] {1})
                 .thenApply(result -> handedOff.call("echo", new byte[] {2}).toCompletableFuture().join())
