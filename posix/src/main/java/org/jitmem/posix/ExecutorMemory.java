@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -33,9 +34,10 @@ import org.jitmem.api.Segment;
  * Memory of the current process as an executor sees it: reservations, initialized allocations, their protections
  * and actions. Shared by the in-process backend (where working memory is this memory) and the executor side of the
  * shared-memory backend (which maps memory itself and {@linkplain #adopt adopts} it). Thread-safe: operations that
- * change the bookkeeping take a write lock, lookups and {@link #call} a read lock, so a running call keeps its code
- * mapped. Lookups are O(log n): reservations, allocations and initialized segments live in sorted maps (user-space
- * addresses are positive as signed longs on every supported platform). Every method throws the API exceptions.
+ * change the bookkeeping take a write lock and lookups a read lock; {@link #call} runs the code without the lock
+ * and counts itself on its allocation, which cannot be deinitialized or released while code runs in it. Finalize and
+ * dealloc actions run under the write lock. Lookups are O(log n): reservations, allocations and initialized segments
+ * live in sorted maps (user-space addresses are positive as signed longs on every supported platform). Every method throws the API exceptions.
  */
 public final class ExecutorMemory
 {
@@ -208,7 +210,7 @@ public final class ExecutorMemory
             checkActions(info, planned);
             applyProtections(planned);
             runFinalizeActions(info.actions(), planned);
-            final Allocation allocation = new Allocation(key, planned, info.actions());
+            final Allocation allocation = new Allocation(key, planned, info.actions(), new AtomicInteger());
             allocations.put(key, allocation);
             for (final LiveSegment segment : planned)
             {
@@ -325,6 +327,7 @@ public final class ExecutorMemory
             throw new InvalidRequestException(MapperOperation.CALL, "no function to call", UNKNOWN, UNKNOWN);
         }
         final long function = call.function().value();
+        final Allocation allocation;
         final Lock read = lock.readLock();
         read.lock();
         try
@@ -335,13 +338,25 @@ public final class ExecutorMemory
                 throw new InvalidRequestException(MapperOperation.CALL,
                     "function is not inside an initialized executable segment", function, UNKNOWN);
             }
-            return invoke(function, call.argument());
+            allocation = allocations.get(segment.allocationKey);
+            allocation.runningCalls.incrementAndGet();
         }
         finally
         {
             read.unlock();
         }
+        // The code runs without the lock, so it may itself load more code (a lazy JIT calling back) and other threads
+        // may initialize meanwhile; the running count keeps its allocation from being deinitialized under it.
+        try
+        {
+            return invoke(function, call.argument());
+        }
+        finally
+        {
+            allocation.runningCalls.decrementAndGet();
+        }
     }
+
 
     /**
      * A view of memory in this process, for writing content where working memory is executor memory.
@@ -400,6 +415,21 @@ public final class ExecutorMemory
     public int reservationCount()
     {
         return underReadLock(reservations::size);
+    }
+
+    /** @return calls of JIT'd code running now */
+    public int runningCalls()
+    {
+        final Lock read = lock.readLock();
+        read.lock();
+        try
+        {
+            return allocations.values().stream().mapToInt(allocation -> allocation.runningCalls.get()).sum();
+        }
+        finally
+        {
+            read.unlock();
+        }
     }
 
     /** @return how many allocations are initialized */
@@ -692,6 +722,7 @@ public final class ExecutorMemory
 
     private void deinitialize(final Allocation allocation, final MapperOperation operation)
     {
+        allocation.checkIdle(operation);
         allocations.remove(allocation.key);
         for (final LiveSegment segment : allocation.segments)
         {
@@ -712,8 +743,13 @@ public final class ExecutorMemory
             throw new InvalidRequestException(MapperOperation.RELEASE, "no reservation starts at this address", start,
                 UNKNOWN);
         }
+        final List<Allocation> inside = new ArrayList<>(allocations.subMap(start, reservation.end()).values());
+        for (final Allocation allocation : inside)
+        {
+            allocation.checkIdle(MapperOperation.RELEASE);
+        }
         final ErrorJoiner errors = new ErrorJoiner();
-        for (final Allocation allocation : new ArrayList<>(allocations.subMap(start, reservation.end()).values()))
+        for (final Allocation allocation : inside)
         {
             try
             {
@@ -766,8 +802,18 @@ public final class ExecutorMemory
         }
     }
 
-    private record Allocation(long key, List<LiveSegment> segments, List<ActionPair> actions)
+    private record Allocation(long key, List<LiveSegment> segments, List<ActionPair> actions,
+        AtomicInteger runningCalls)
     {
+        void checkIdle(final MapperOperation operation)
+        {
+            final int calls = runningCalls.get();
+            if (calls > 0)
+            {
+                throw new InvalidRequestException(operation, "allocation is running code: calls=" + calls, key,
+                    UNKNOWN);
+            }
+        }
     }
 
     private static final class LiveSegment

@@ -99,6 +99,22 @@ public final class MachineCode
     }
 
     /**
+     * @return code of a function that reads an address from its argument block, waits until the 64-bit word there is
+     *     not zero and returns that word: code that runs for as long as its caller wants
+     */
+    public static byte[] waitForNonZero()
+    {
+        return switch (architecture())
+        {
+            // mov rax, [rdi]; loop: pause; mov rcx, [rax]; test rcx, rcx; jz loop; mov rax, rcx; ret
+            case X86_64 -> bytes(0x48, 0x8B, 0x07, 0xF3, 0x90, 0x48, 0x8B, 0x08, 0x48, 0x85, 0xC9, 0x74, 0xF6,
+                0x48, 0x89, 0xC8, 0xC3);
+            // ldr x1, [x0]; loop: ldr x2, [x1]; cbz x2, loop; mov x0, x2; ret
+            case AARCH64 -> aarch64(0xF9400001, 0xF9400022, 0xB4FFFFE2, 0xAA0203E0, AARCH64_RET);
+        };
+    }
+
+    /**
      * @param address where {@link #storeFromArgument} code stores
      * @param value   what it stores
      * @return the argument block

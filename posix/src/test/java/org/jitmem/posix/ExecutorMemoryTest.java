@@ -504,4 +504,50 @@ class ExecutorMemoryTest
         return new ActionPair(store(code, finalizeBase, finalizeOffset, finalizeValue),
             store(code, deallocBase, deallocOffset, deallocValue));
     }
+
+    @Test
+    void runningCodeHoldsNoLockButKeepsItsAllocation() throws Exception
+    {
+        final ExecutorAddressRange range = memory.reserve(3 * PAGE);
+        final long base = range.start().value();
+        final byte[] wait = MachineCode.waitForNonZero();
+        memory.workingMemory(range.start(), wait.length).put(wait);
+        final ExecutorAddress code = memory.initialize(AllocInfo.of(range.start(),
+            Segment.of(0, wait.length, MemoryProtection.READ_EXEC)));
+        final ExecutorAddress flag = ExecutorAddress.of(base + PAGE);
+        memory.workingMemory(flag, 8).putLong(0, 0);
+        final ExecutorService runner = Executors.newSingleThreadExecutor();
+        try
+        {
+            final byte[] argument = ByteBuffer.allocate(8).order(java.nio.ByteOrder.nativeOrder())
+                .putLong(flag.value()).array();
+            final Future<Long> running = runner.submit(() -> memory.call(ActionCall.of(code, argument)));
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (memory.runningCalls() == 0 && System.nanoTime() < deadline)
+            {
+                Thread.onSpinWait();
+            }
+            assertEquals(1, memory.runningCalls());
+
+            final ExecutorAddress other = memory.initialize(AllocInfo.of(ExecutorAddress.of(base + 2 * PAGE),
+                Segment.of(0, 8, MemoryProtection.READ)));
+            memory.deinitialize(List.of(other));
+            final InvalidRequestException busy =
+                assertThrows(InvalidRequestException.class, () -> memory.deinitialize(List.of(code)));
+            assertTrue(busy.reason().startsWith("allocation is running code"), busy.getMessage());
+            assertThrows(InvalidRequestException.class, () -> memory.release(List.of(range.start())));
+            assertEquals(MemoryProtection.READ_EXEC, ProcMaps.self().protection(base, PAGE));
+
+            memory.workingMemory(flag, 8).putLong(0, 42);
+            assertEquals(42L, running.get(30, TimeUnit.SECONDS));
+            assertEquals(0, memory.runningCalls());
+            memory.deinitialize(List.of(code));
+        }
+        finally
+        {
+            memory.workingMemory(flag, 8).putLong(0, 1);
+            runner.shutdown();
+            assertTrue(runner.awaitTermination(30, TimeUnit.SECONDS));
+        }
+    }
 }
