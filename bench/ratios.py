@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Prints the mapper-cycle table of a results directory: jitmem (JMH sample-mode JSON, jmh*.json) beside the LLVM
-anchor (RESULT lines in anchor.txt, when present).
+"""Prints the tables of a results directory: jitmem (JMH JSON, jmh*.json) beside the LLVM anchor (RESULT lines in
+anchor.txt, when present), measured in the same run.
 
 usage: ratios.py RESULTS_DIR
-Medians are compared with medians; the ratio is jitmem / LLVM, so below 1 means jitmem is faster.
+Medians are compared with medians; the ratio is jitmem / LLVM, so below 1 means jitmem is faster (0.20 is 5 times
+faster).
 """
 import glob
 import json
@@ -11,57 +12,110 @@ import os
 import re
 import sys
 
-# jitmem backend type -> the anchor's mapper name
+# jitmem backend type -> the anchor's mapper name and slab manager name
 ANCHOR_MAPPER = {"inprocess": "inproc", "posix-shm": "shm"}
+ANCHOR_MANAGER = {"inprocess": "map-ip-slab64M", "posix-shm": "map-shm-slab64M"}
 FIELD = re.compile(r'(\w+)=("[^"]*"|\S+)')
 
 
-def jmh_cycles(paths):
-    rows = {}
-    for entry in (entry for path in paths for entry in json.load(open(path))):
-        if not entry["benchmark"].endswith("MapperCycleBenchmark.cycle"):
-            continue
-        params = entry.get("params", {})
-        metric = entry["primaryMetric"]
-        if metric["scoreUnit"] != "us/op":
-            sys.exit("unexpected JMH unit: " + metric["scoreUnit"])
-        rows[(params["backend"], params["size"])] = {
-            "median": metric["scorePercentiles"]["50.0"],
-            "p90": metric["scorePercentiles"]["90.0"],
-            "mean": metric["score"],
-        }
-    return rows
+def jmh_entries(results):
+    paths = sorted(glob.glob(os.path.join(results, "jmh*.json")), key=os.path.getmtime)
+    for path in paths:
+        for entry in json.load(open(path)):
+            metric = entry["primaryMetric"]
+            if metric["scoreUnit"] != "us/op":
+                sys.exit("unexpected JMH unit: " + metric["scoreUnit"])
+            yield entry["benchmark"].rsplit(".", 2)[-2:], entry.get("params", {}), metric
 
 
-def anchor_cycles(path):
-    rows = {}
+def anchor_results(results):
+    path = os.path.join(results, "anchor.txt")
+    if not os.path.exists(path):
+        return []
+    rows = []
     for line in open(path):
-        if not line.startswith("RESULT mapper="):
-            continue
-        fields = {key: value.strip('"') for key, value in FIELD.findall(line[len("RESULT "):])}
-        rows[(fields["mapper"], fields["size"])] = float(fields["cycle_us"])
+        if line.startswith("RESULT "):
+            rows.append({key: value.strip('"') for key, value in FIELD.findall(line[len("RESULT "):])})
     return rows
+
+
+def anchor_value(rows, key, **match):
+    for row in reversed(rows):
+        if all(row.get(k) == v for k, v in match.items()) and key in row:
+            return float(row[key])
+    return None
+
+
+def ratio(jitmem, llvm):
+    return f"{jitmem / llvm:.2f}" if llvm else "-"
+
+
+def number(value):
+    return f"{value:.2f}" if value is not None else "-"
 
 
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     results = sys.argv[1]
-    jitmem = jmh_cycles(sorted(glob.glob(os.path.join(results, "jmh*.json")), key=os.path.getmtime))
-    anchor_path = os.path.join(results, "anchor.txt")
-    anchor = anchor_cycles(anchor_path) if os.path.exists(anchor_path) else {}
+    entries = list(jmh_entries(results))
+    anchor = anchor_results(results)
     env_path = os.path.join(results, "env.txt")
     if os.path.exists(env_path):
         print(open(env_path).read())
-    print("## Mapper cycle, one RW segment (reserve, prepare + copy, initialize, deinitialize, release), µs\n")
-    print("| backend | size | jitmem median | jitmem p90 | jitmem mean | LLVM median | jitmem / LLVM |")
-    print("|---|---|---|---|---|---|---|")
-    for (backend, size), row in jitmem.items():
-        llvm = anchor.get((ANCHOR_MAPPER.get(backend, backend), size))
-        llvm_text = f"{llvm:.2f}" if llvm else "-"
-        ratio_text = f"{row['median'] / llvm:.2f}" if llvm else "-"
-        print(f"| {backend} | {size} | {row['median']:.2f} | {row['p90']:.2f} | {row['mean']:.2f} | "
-              f"{llvm_text} | {ratio_text} |")
+
+    rpc = [(p, m) for (c, b), p, m in entries if c == "ChannelRoundTripBenchmark"]
+    if rpc:
+        dynamic = anchor_value(anchor, "roundtrip_us", rpc="empty-wrapper-call", dispatcher="dynamic")
+        inplace = anchor_value(anchor, "roundtrip_us", rpc="empty-wrapper-call", dispatcher="inplace")
+        print("## Round trip of an empty executor call, µs\n")
+        print("| jitmem median | jitmem p90 | LLVM dynamic | LLVM inplace | jitmem / LLVM dynamic | jitmem / LLVM inplace |")
+        print("|---|---|---|---|---|---|")
+        for _, metric in rpc:
+            median = metric["scorePercentiles"]["50.0"]
+            print(f"| {median:.2f} | {metric['scorePercentiles']['90.0']:.2f} | {number(dynamic)} | "
+                  f"{number(inplace)} | {ratio(median, dynamic)} | {ratio(median, inplace)} |")
+        print()
+
+    cycles = [(p, m) for (c, b), p, m in entries if c == "MapperCycleBenchmark"]
+    if cycles:
+        print("## Mapper cycle, one RW segment (reserve, prepare + copy, initialize, deinitialize, release), µs\n")
+        print("| backend | size | jitmem median | jitmem p90 | LLVM median | jitmem / LLVM |")
+        print("|---|---|---|---|---|---|")
+        for params, metric in cycles:
+            median = metric["scorePercentiles"]["50.0"]
+            llvm = anchor_value(anchor, "cycle_us", mapper=ANCHOR_MAPPER.get(params["backend"]), size=params["size"])
+            print(f"| {params['backend']} | {params['size']} | {median:.2f} | "
+                  f"{metric['scorePercentiles']['90.0']:.2f} | {number(llvm)} | {ratio(median, llvm)} |")
+        print()
+
+    inits = [(p, m) for (c, b), p, m in entries if c == "InitializeBenchmark"]
+    if inits:
+        print("## Initialize + deinitialize after the content was written, µs (flat in the size is the goal)\n")
+        print("| backend | size | jitmem median | LLVM initialize + deinitialize | jitmem / LLVM |")
+        print("|---|---|---|---|---|")
+        for params, metric in inits:
+            median = metric["scorePercentiles"]["50.0"]
+            match = dict(mapper=ANCHOR_MAPPER.get(params["backend"]), size=params["size"])
+            init = anchor_value(anchor, "initialize_us", **match)
+            deinit = anchor_value(anchor, "deinitialize_us", **match)
+            llvm = init + deinit if init is not None and deinit is not None else None
+            print(f"| {params['backend']} | {params['size']} | {median:.2f} | {number(llvm)} | "
+                  f"{ratio(median, llvm)} |")
+        print()
+
+    slabs = [(p, m) for (c, b), p, m in entries if c == "SlabAllocationBenchmark"]
+    if slabs:
+        print("## Slab manager: 10,000 allocations of 4 KiB (allocate, write, finalize), µs per allocation\n")
+        print("| backend | round | jitmem median | LLVM manager | LLVM median | jitmem / LLVM |")
+        print("|---|---|---|---|---|---|")
+        for params, metric in slabs:
+            median = metric["scorePercentiles"]["50.0"]
+            manager = ANCHOR_MANAGER.get(params["backend"], "-")
+            llvm = anchor_value(anchor, params["round"] + "_alloc_finalize_us", manager=manager)
+            print(f"| {params['backend']} | {params['round']} | {median:.2f} | {manager} | {number(llvm)} | "
+                  f"{ratio(median, llvm)} |")
+        print()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 package org.jitmem.bench;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
@@ -7,15 +8,18 @@ import java.util.function.Supplier;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.backend.inprocess.InProcessMemoryMapper;
+import org.jitmem.backend.posixshm.SharedMemoryMapper;
 
 /**
  * A backend under benchmark, opened outside any OSGi framework by its {@code jitmem.mapper.type} name, which is
  * what the benchmarks' {@code backend} parameter holds. Closing it releases whatever the backend needed besides the
- * mapper, such as an executor process.
+ * mapper, such as an executor process: {@code posix-shm} starts one executor process per backend opened, from this
+ * JVM's class path.
  */
 public final class BenchBackend implements AutoCloseable
 {
     private static final Map<String, Supplier<BenchBackend>> OPENERS = openers();
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final MemoryMapper mapper;
     private final Runnable closer;
@@ -60,6 +64,30 @@ public final class BenchBackend implements AutoCloseable
         {
             final InProcessMemoryMapper mapper = new InProcessMemoryMapper(false);
             return new BenchBackend(mapper, mapper::close);
+        });
+        openers.put(MapperProperties.TYPE_POSIX_SHM, () ->
+        {
+            final BenchExecutor executor = BenchExecutor.start();
+            try
+            {
+                final SharedMemoryMapper mapper = new SharedMemoryMapper(executor.channel(), false);
+                return new BenchBackend(mapper, () ->
+                {
+                    try
+                    {
+                        mapper.close(CLOSE_TIMEOUT);
+                    }
+                    finally
+                    {
+                        executor.close();
+                    }
+                });
+            }
+            catch (final RuntimeException ex)
+            {
+                executor.close();
+                throw ex;
+            }
         });
         return openers;
     }

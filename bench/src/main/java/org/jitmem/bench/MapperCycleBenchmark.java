@@ -35,7 +35,7 @@ public class MapperCycleBenchmark
     private static final byte CONTENT_FILL = (byte)0xA5;
 
     /** The backend, by its {@code jitmem.mapper.type} name; see {@link BenchBackend}. */
-    @Param({"inprocess"})
+    @Param({"inprocess", "posix-shm"})
     public String backend;
 
     /** Content size, as the LLVM anchor labels it. */

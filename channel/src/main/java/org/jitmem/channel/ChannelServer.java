@@ -39,8 +39,11 @@ import jdk.net.UnixDomainPrincipal;
 
 /**
  * The executor's end of the channel: listens on a Unix domain socket in a private (0700) directory, accepts
- * connections from processes of the same user only (checked with {@code SO_PEERCRED}), says HELLO, and runs the
- * CALLs of every connection on a small shared pool of workers, so that a long call holds up no other. Each connection
+ * connections from processes of the same user only (checked with {@code SO_PEERCRED}), says HELLO, and runs each
+ * CALL on the thread that read it, so that a short call costs no hand-off between threads. A watchdog hands the
+ * reading of a connection over to a small shared pool of workers when a call has run longer than
+ * {@value #HAND_OVER_AFTER_MILLIS} ms, so that a long call holds up no other; the watchdog ticks only while calls run
+ * and sleeps when the connections are quiet. Each connection
  * gets its own set of {@link ExecutorFunctionProvider}s, closed once the connection has ended and its calls have
  * finished. The first connection accepted is the primary one, the controller's; {@link #primaryClosed()} tells when
  * it is gone. Closing the server ends every connection and removes the socket file, and the directory when the server
@@ -50,6 +53,9 @@ public final class ChannelServer implements AutoCloseable
 {
     private static final System.Logger LOG = System.getLogger(ChannelServer.class.getName());
     private static final long ACCEPT_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** How long a call runs inline before the reading of its connection is handed over. */
+    static final long HAND_OVER_AFTER_MILLIS = 1;
+    private static final long WATCHDOG_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(HAND_OVER_AFTER_MILLIS);
     private static final Set<PosixFilePermission> PRIVATE_DIRECTORY = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
 
@@ -69,6 +75,8 @@ public final class ChannelServer implements AutoCloseable
     private final CompletableFuture<Void> primaryClosed = new CompletableFuture<>();
     private final CountDownLatch closeFinished = new CountDownLatch(1);
     private final Thread acceptor;
+    private final Thread watchdog;
+    private volatile boolean watchdogIdle;
 
     private ChannelServer(final Path socketPath, final Path directory, final boolean createdDirectory,
         final ServerSocketChannel serverSocket, final UserPrincipal owner, final long pageSize,
@@ -96,6 +104,9 @@ public final class ChannelServer implements AutoCloseable
         this.acceptor = new Thread(this::accept, "jitmem-executor-acceptor");
         acceptor.setDaemon(true);
         ownThreads.add(acceptor);
+        this.watchdog = new Thread(this::watch, "jitmem-executor-watchdog");
+        watchdog.setDaemon(true);
+        ownThreads.add(watchdog);
     }
 
     /**
@@ -108,7 +119,8 @@ public final class ChannelServer implements AutoCloseable
      *                      connection's thread; when it
      *                      fails it closes what it created, and the connection is refused with an ERROR
      * @param maxFrameSize  largest frame accepted or sent, header included
-     * @param workerThreads threads running calls, shared by all connections
+     * @param workerThreads threads that take over reading a connection while one of its calls runs long, shared by
+     *                      all connections
      * @return the running server
      * @throws InvalidRequestException      when the directory is not private or an argument is out of range
      * @throws ExecutorUnavailableException when the socket cannot be bound
@@ -139,6 +151,7 @@ public final class ChannelServer implements AutoCloseable
             }
             final ChannelServer server = new ChannelServer(socket, directory, created, serverSocket, owner, pageSize,
                 providers, maxFrameSize, workerThreads);
+            server.watchdog.start();
             server.acceptor.start();
             return server;
         }
@@ -201,6 +214,8 @@ public final class ChannelServer implements AutoCloseable
         final List<ServerConnection> ending = new ArrayList<>(connections);
         ending.forEach(ServerConnection::disconnect);
         ending.forEach(connection -> joinUnlessCurrent(connection.thread()));
+        LockSupport.unpark(watchdog);
+        joinUnlessCurrent(watchdog);
         workers.shutdown();
         try
         {
@@ -259,6 +274,16 @@ public final class ChannelServer implements AutoCloseable
         return providers.apply(executor);
     }
 
+    /** Called by a connection's reader as it starts a call inline: wakes the watchdog when it sleeps. */
+    void callStarted()
+    {
+        if (watchdogIdle)
+        {
+            watchdogIdle = false;
+            LockSupport.unpark(watchdog);
+        }
+    }
+
     void connectionEnded(final ServerConnection connection)
     {
         connections.remove(connection);
@@ -301,6 +326,39 @@ public final class ChannelServer implements AutoCloseable
                 connection.disconnect();
             }
             connection.thread().start();
+        }
+    }
+
+    /**
+     * Ticks while calls run, handing over the reading of connections whose call has run for a whole tick; sleeps
+     * once a tick has passed without calls. Going to sleep publishes {@link #watchdogIdle} before looking at the
+     * connections once more, and a reader publishes its inline call before reading the flag, so that one of the two
+     * always sees the other.
+     */
+    private void watch()
+    {
+        while (!closed.get())
+        {
+            LockSupport.parkNanos(this, WATCHDOG_TICK_NANOS);
+            boolean active = false;
+            for (final ServerConnection connection : connections)
+            {
+                active |= connection.watch();
+            }
+            if (active)
+            {
+                continue;
+            }
+            watchdogIdle = true;
+            if (connections.stream().anyMatch(ServerConnection::runsInline))
+            {
+                watchdogIdle = false;
+                continue;
+            }
+            while (watchdogIdle && !closed.get())
+            {
+                LockSupport.park(this);
+            }
         }
     }
 

@@ -7,7 +7,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.jitmem.api.ErrorJoiner;
 import org.jitmem.api.ExecutorFunction;
@@ -18,16 +20,23 @@ import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
 
 /**
- * One accepted connection of a {@link ChannelServer}: its thread reads frames and hands calls to the server's
- * workers; replies are written by whichever worker finished the call. The bytes of calls in flight are bounded by a
- * budget, so a client that sends faster than calls complete is simply no longer read. When the connection ends, the
- * thread waits for its calls to finish and then closes the connection's providers.
+ * One accepted connection of a {@link ChannelServer}. One thread at a time reads its frames and runs each call
+ * inline, writing the reply itself, so that a short call costs no hand-off between threads. When a call runs longer
+ * than the server's hand-over deadline, the server's watchdog hands the reading over to one of the server's workers,
+ * so that a long call holds up no other; the thread running the long call stops reading once the call returns. The
+ * bytes of calls in flight are bounded by a budget, so a client that sends faster than calls complete is simply no
+ * longer read. The connection's own thread reads first and winds the connection down: once reading has ended it
+ * waits for the calls still running and then closes the connection's providers.
  */
 final class ServerConnection
 {
     private static final System.Logger LOG = System.getLogger(ServerConnection.class.getName());
     /** What one call in flight counts against the budget beyond its payload. */
     private static final int CALL_OVERHEAD = 1024;
+    /** {@link #inlineCall} while the reader is reading, not running a call. */
+    private static final long READING = 0;
+    /** {@link #inlineCall} once the watchdog has handed the reading over and no call runs inline yet. */
+    private static final long HANDED_OVER = -1;
 
     private final ChannelServer server;
     private final SocketChannel socket;
@@ -38,6 +47,14 @@ final class ServerConnection
     private final int budget;
     private final Semaphore inFlight;
     private final Thread thread;
+    /** The number of the call the reader runs inline, or {@link #READING}, or {@link #HANDED_OVER}. */
+    private final AtomicLong inlineCall = new AtomicLong(READING);
+    private final CountDownLatch readingEnded = new CountDownLatch(1);
+    /** Calls run inline so far; written by the reader only. */
+    private volatile long callsStarted;
+    /** What the watchdog saw at its last look; used by the watchdog only. */
+    private long watchedCall;
+    private long watchedStarts;
     private List<? extends ExecutorFunctionProvider> providers = List.of();
     private Map<String, ExecutorFunction> functions = Map.of();
 
@@ -72,26 +89,114 @@ final class ServerConnection
         Closeables.closeQuietly(socket);
     }
 
+    /**
+     * Called by the server's watchdog once a tick: hands the reading over when the same call has been running inline
+     * since the last tick.
+     *
+     * @return true when calls ran or started since the last tick
+     */
+    boolean watch()
+    {
+        final long current = inlineCall.get();
+        final long starts = callsStarted;
+        final boolean active = current > 0 || starts != watchedStarts;
+        if (current > 0 && current == watchedCall && inlineCall.compareAndSet(current, HANDED_OVER))
+        {
+            try
+            {
+                server.workers().execute(this::read);
+            }
+            catch (final RejectedExecutionException ex)
+            {
+                endReading();
+            }
+        }
+        watchedCall = current;
+        watchedStarts = starts;
+        return active;
+    }
+
+    /** @return true while a call runs inline */
+    boolean runsInline()
+    {
+        return inlineCall.get() > 0;
+    }
+
     private void run()
     {
+        boolean greeted = false;
         try
         {
             if (openProviders())
             {
                 writer.write(Protocol.HELLO, 0, Protocol.EMPTY, Protocol.encodeHello(executor, server.maxFrameSize()));
-                serve();
+                greeted = true;
             }
         }
         catch (final IOException ex)
         {
             LOG.log(System.Logger.Level.DEBUG, "connection lost", ex);
         }
+        if (greeted)
+        {
+            read();
+        }
+        else
+        {
+            endReading();
+        }
+        awaitReadingEnded();
+        disconnect();
+        inFlight.acquireUninterruptibly(budget);
+        closeProviders();
+        server.connectionEnded(this);
+    }
+
+    /** Reads and serves frames until the connection ends or the reading is handed over. */
+    private void read()
+    {
+        boolean handedOver = false;
+        try
+        {
+            handedOver = serve();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, "connection lost", ex);
+        }
         finally
         {
-            disconnect();
-            inFlight.acquireUninterruptibly(budget);
-            closeProviders();
-            server.connectionEnded(this);
+            if (!handedOver)
+            {
+                endReading();
+            }
+        }
+    }
+
+    private void endReading()
+    {
+        disconnect();
+        readingEnded.countDown();
+    }
+
+    private void awaitReadingEnded()
+    {
+        boolean interrupted = false;
+        while (true)
+        {
+            try
+            {
+                readingEnded.await();
+                break;
+            }
+            catch (final InterruptedException ex)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -124,7 +229,8 @@ final class ServerConnection
         }
     }
 
-    private void serve() throws IOException
+    /** @return true when the reading was handed over while a call ran inline */
+    private boolean serve() throws IOException
     {
         while (true)
         {
@@ -136,21 +242,21 @@ final class ServerConnection
             catch (final FrameLengthException ex)
             {
                 replyError(0, invalid(ex.getMessage()), null);
-                return;
+                return false;
             }
             catch (final EOFException ex)
             {
-                return;
+                return false;
             }
             if (frame == null || frame.type() == Protocol.GOODBYE)
             {
-                return;
+                return false;
             }
-            if (frame.type() == Protocol.CALL)
+            if (frame.type() == Protocol.CALL && !dispatch(frame))
             {
-                dispatch(frame);
+                return true;
             }
-            else
+            else if (frame.type() != Protocol.CALL)
             {
                 replyError(frame.requestId(), invalid("unexpected frame type: type=" +
                     Protocol.typeName(frame.type())), null);
@@ -158,7 +264,8 @@ final class ServerConnection
         }
     }
 
-    private void dispatch(final Frame frame) throws IOException
+    /** @return false when the reading was handed over while the call ran */
+    private boolean dispatch(final Frame frame) throws IOException
     {
         final long requestId = frame.requestId();
         final Protocol.Call call;
@@ -169,27 +276,23 @@ final class ServerConnection
         catch (final InvalidRequestException ex)
         {
             replyError(requestId, ex, null);
-            return;
+            return true;
         }
         final ExecutorFunction function = functions.get(call.function());
         if (function == null)
         {
             replyError(requestId, new InvalidRequestException(MapperOperation.CALL, "unknown executor function: function=" +
                 call.function(), MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN), call.function());
-            return;
+            return true;
         }
         final int cost = frame.payload().length + CALL_OVERHEAD;
         inFlight.acquireUninterruptibly(cost);
-        try
-        {
-            server.workers().execute(() -> invoke(requestId, call, function, cost));
-        }
-        catch (final RejectedExecutionException ex)
-        {
-            inFlight.release(cost);
-            replyError(requestId, new InvalidRequestException(MapperOperation.CALL, "executor is shutting down: function=" +
-                call.function(), MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN), call.function());
-        }
+        final long number = callsStarted + 1;
+        callsStarted = number;
+        inlineCall.set(number);
+        server.callStarted();
+        invoke(requestId, call, function, cost);
+        return inlineCall.compareAndSet(number, READING);
     }
 
     private void invoke(final long requestId, final Protocol.Call call, final ExecutorFunction function, final int cost)

@@ -17,9 +17,11 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,12 +42,14 @@ class ChannelServerTest
 {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final long PAGE_SIZE = 4096;
+    private static final int WORKERS = 2;
 
     @TempDir
     Path temp;
 
     private final AtomicInteger opened = new AtomicInteger();
     private final AtomicInteger closed = new AtomicInteger();
+    private final CountDownLatch release = new CountDownLatch(1);
 
     @Test
     void servesCallsAndReleasesEverythingOnClose() throws Exception
@@ -83,9 +87,10 @@ class ChannelServerTest
             SocketExecutorChannel handedOff = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT,
                 Protocol.DEFAULT_MAX_FRAME_SIZE, completions))
         {
-            final String readerThread = direct.call("echo", new byte[0])
-                .thenApply(result -> Thread.currentThread().getName()).toCompletableFuture()
-                .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            final CompletableFuture<String> completedOn = direct.call("block", new byte[0])
+                .thenApply(result -> Thread.currentThread().getName()).toCompletableFuture();
+            release.countDown();
+            final String readerThread = completedOn.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             assertTrue(readerThread.startsWith("jitmem-channel-reader"), readerThread);
             final byte[] nested = handedOff.call("echo", new byte[] {1})
                 .thenApply(result -> handedOff.call("echo", new byte[] {2}).toCompletableFuture().join())
@@ -198,6 +203,29 @@ class ChannelServerTest
     }
 
     @Test
+    void longCallsHoldUpNoOtherCall() throws Exception
+    {
+        try (ChannelServer server = start(temp.resolve("run").resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE);
+            SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT))
+        {
+            final List<CompletableFuture<byte[]>> blocked = new ArrayList<>();
+            for (int i = 0; i < WORKERS; i++)
+            {
+                blocked.add(channel.call("block", new byte[] {(byte)i}).toCompletableFuture());
+                assertArrayEquals(new byte[] {7}, call(channel, "echo", new byte[] {7}));
+            }
+            assertTrue(blocked.stream().noneMatch(CompletableFuture::isDone));
+            release.countDown();
+            for (int i = 0; i < WORKERS; i++)
+            {
+                assertArrayEquals(new byte[] {(byte)i},
+                    blocked.get(i).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+            }
+            assertArrayEquals(new byte[] {8}, call(channel, "echo", new byte[] {8}));
+        }
+    }
+
+    @Test
     void reportsErrorsOfTheFrameCodec()
     {
         final InvalidRequestException error = assertThrows(InvalidRequestException.class,
@@ -210,7 +238,8 @@ class ChannelServerTest
 
     private ChannelServer start(final Path socket, final int maxFrameSize)
     {
-        return ChannelServer.start(socket, PAGE_SIZE, executor -> List.of(new CountingProvider()), maxFrameSize, 2);
+        return ChannelServer.start(socket, PAGE_SIZE, executor -> List.of(new CountingProvider()), maxFrameSize,
+            WORKERS);
     }
 
     private static byte[] call(final SocketExecutorChannel channel, final String function, final byte[] argument)
@@ -230,7 +259,18 @@ class ChannelServerTest
         @Override
         public Map<String, ExecutorFunction> functions()
         {
-            return Map.of("echo", argument -> argument);
+            return Map.of("echo", argument -> argument, "block", argument ->
+            {
+                try
+                {
+                    release.await(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                return argument;
+            });
         }
 
         @Override

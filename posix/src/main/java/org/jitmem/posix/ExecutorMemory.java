@@ -576,7 +576,11 @@ public final class ExecutorMemory
             }
             for (final LiveSegment segment : planned)
             {
-                segment.protect(segment.protection);
+                segment.alreadyProtected = isAlreadyProtected(segment, planned);
+                if (!segment.alreadyProtected)
+                {
+                    segment.protect(segment.protection);
+                }
                 if (segment.protection.executable())
                 {
                     InstructionCache.flush(segment.start, segment.size);
@@ -588,6 +592,34 @@ public final class ExecutorMemory
             resetProtections(planned, MapperOperation.INITIALIZE).forEach(ex::addSuppressed);
             throw ex;
         }
+    }
+
+    /**
+     * A segment whose protection is the free protection, whose pages it shares with no other live or planned segment
+     * and which needed no write access for zero fill already has its protection: mprotect would change nothing the
+     * process can see, yet it costs a page-table walk proportional to the pages touched and can split the mapping.
+     */
+    private boolean isAlreadyProtected(final LiveSegment segment, final List<LiveSegment> planned)
+    {
+        if (!segment.protection.equals(policy.freeProtection()) ||
+            (segment.zeroFillSize > 0 && !policy.freeProtection().writable()))
+        {
+            return false;
+        }
+        for (final LiveSegment other : planned)
+        {
+            if (other != segment && other.sharesPagesWith(segment))
+            {
+                return false;
+            }
+        }
+        return !sharesPages(segments.lowerEntry(segment.pageEnd), segment) &&
+            !sharesPages(segments.lowerEntry(segment.start), segment);
+    }
+
+    private static boolean sharesPages(final Map.Entry<Long, LiveSegment> live, final LiveSegment segment)
+    {
+        return live != null && live.getValue().sharesPagesWith(segment);
     }
 
     private void runFinalizeActions(final List<ActionPair> actions, final List<LiveSegment> planned)
@@ -645,7 +677,10 @@ public final class ExecutorMemory
         {
             try
             {
-                segment.protect(policy.freeProtection(), operation);
+                if (!segment.alreadyProtected)
+                {
+                    segment.protect(policy.freeProtection(), operation);
+                }
             }
             catch (final RuntimeException ex)
             {
@@ -745,6 +780,8 @@ public final class ExecutorMemory
         private final MemoryProtection protection;
         private final long pageStart;
         private final long pageEnd;
+        /** Set when initialize found the pages with this segment's protection already and left them alone. */
+        private boolean alreadyProtected;
 
         LiveSegment(final long allocationKey, final long start, final Segment segment)
         {
@@ -761,6 +798,12 @@ public final class ExecutorMemory
         long end()
         {
             return start + size;
+        }
+
+        /** @return true when both have a byte in a common page */
+        boolean sharesPagesWith(final LiveSegment other)
+        {
+            return size > 0 && other.size > 0 && pageStart < other.pageEnd && other.pageStart < pageEnd;
         }
 
         boolean contains(final long address)
