@@ -236,8 +236,8 @@ public final class MapperSelector implements BackendSelector
         {
             if (ex.getCause() instanceof ExecutorUnavailableException gone)
             {
-                LOGGER.log(Level.INFO, "departing mapper's executor is gone, its memory went with it: type={0} " +
-                    "serviceId={1} reason={2}", backend.type, backend.serviceId, gone.getMessage());
+                LOGGER.log(Level.INFO, "the executor of a departing mapper is gone, its memory went with it: type=" +
+                    backend.type + " serviceId=" + backend.serviceId + " reason=" + gone.getMessage());
             }
             else
             {
