@@ -67,12 +67,13 @@ public final class InFlightAllocation
     }
 
     /**
-     * The raw working memory of a segment, unguarded: only a {@link WorkingMemoryLease} touches it.
+     * The raw working memory of a segment. It is not guarded: touching it after the owning backend has gone away
+     * touches unmapped memory. Code that runs while backends may come and go writes through {@link #lease()}.
      *
      * @param index a segment, in request order
      * @return its working memory: positioned at zero, with its content size remaining
      */
-    ByteBuffer workingMemory(final int index)
+    public ByteBuffer workingMemory(final int index)
     {
         return workingMemory.get(index);
     }
