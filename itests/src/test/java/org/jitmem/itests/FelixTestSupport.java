@@ -15,11 +15,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
+import org.jitmem.posix.ProcMaps;
 import org.junit.Before;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
@@ -49,6 +55,8 @@ public abstract class FelixTestSupport
     /** Generous bound for anything asynchronous in the framework: service registration, bundle stop. */
     protected static final long TIMEOUT_MILLIS = TimeUnit.SECONDS.toMillis(30);
 
+    private static final String MEMFD_NAME = "memfd:jitmem-shm";
+    private static final Path DEV_SHM = Paths.get("/dev/shm");
     private static final String BUNDLES_DIRECTORY = "jitmem.itest.bundles";
     private static final String WORK_DIRECTORY = "jitmem.itest.work";
     private static final String JNA_TMPDIR = "jna.tmpdir";
@@ -196,6 +204,60 @@ public abstract class FelixTestSupport
             throw ex;
         }
         return new TrackedService<>(tracker);
+    }
+
+    /**
+     * Polls a condition until it holds.
+     *
+     * @param what      the condition, in words
+     * @param condition polled every few milliseconds
+     * @throws AssertionError when it does not hold within {@link #TIMEOUT_MILLIS}, or the wait is interrupted
+     */
+    protected static void awaitTrue(final String what, final BooleanSupplier condition)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new AssertionError("not within " + TIMEOUT_MILLIS + " ms: " + what);
+            }
+            try
+            {
+                Thread.sleep(10);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for: " + what, ex);
+            }
+        }
+    }
+
+    /** @return how many mappings of the shared-memory backend's memfd objects this process has */
+    protected static long memfdMappingsHere()
+    {
+        return ProcMaps.self().mappings().stream()
+            .filter(mapping -> mapping.path() != null && mapping.path().contains(MEMFD_NAME))
+            .count();
+    }
+
+    /** @return the named shared-memory objects of jitmem in {@code /dev/shm} now */
+    protected static Set<Path> sharedMemoryObjects()
+    {
+        if (!Files.isDirectory(DEV_SHM))
+        {
+            return new HashSet<>();
+        }
+        try (Stream<Path> objects = Files.list(DEV_SHM))
+        {
+            return objects.filter(path -> path.getFileName().toString().startsWith("jitmem-"))
+                .collect(Collectors.toCollection(HashSet::new));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot list " + DEV_SHM, ex);
+        }
     }
 
     /**

@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.MapperProperties;
@@ -248,26 +247,5 @@ public class HotSwapIT extends FelixTestSupport
         final long target = completed.get() + WORKERS;
         awaitTrue("workers complete cycles", () -> completed.get() >= target || !unexpected.isEmpty());
         assertTrue("unexpected failures: " + unexpected, unexpected.isEmpty());
-    }
-
-    private static void awaitTrue(final String what, final BooleanSupplier condition)
-    {
-        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("not within " + TIMEOUT_MILLIS + " ms: " + what);
-            }
-            try
-            {
-                Thread.sleep(10);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for: " + what, ex);
-            }
-        }
     }
 }

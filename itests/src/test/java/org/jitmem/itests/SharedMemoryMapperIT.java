@@ -5,19 +5,12 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import org.jitmem.api.ActionCall;
 import org.jitmem.api.ActionPair;
@@ -53,8 +46,6 @@ public class SharedMemoryMapperIT extends FelixTestSupport
 {
     private static final String POSIX_SHM = "(" + MapperProperties.TYPE + "=" + MapperProperties.TYPE_POSIX_SHM + ")";
     private static final String SOCKET_PROPERTY = "jitmem.executor.socket";
-    private static final String MEMFD_NAME = "memfd:jitmem-shm";
-    private static final Path DEV_SHM = Paths.get("/dev/shm");
 
     /** The runtime, the channel and the backend resolve and start. */
     @Test
@@ -218,43 +209,6 @@ public class SharedMemoryMapperIT extends FelixTestSupport
         catch (final InvalidSyntaxException ex)
         {
             throw new IllegalArgumentException("bad filter: " + filter, ex);
-        }
-    }
-
-    private static long memfdMappingsHere()
-    {
-        return ProcMaps.self().mappings().stream()
-            .filter(mapping -> mapping.path() != null && mapping.path().contains(MEMFD_NAME))
-            .count();
-    }
-
-    private static Set<Path> sharedMemoryObjects()
-    {
-        if (!Files.isDirectory(DEV_SHM))
-        {
-            return new HashSet<>();
-        }
-        try (Stream<Path> objects = Files.list(DEV_SHM))
-        {
-            return objects.filter(path -> path.getFileName().toString().startsWith("jitmem-"))
-                .collect(Collectors.toCollection(HashSet::new));
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot list " + DEV_SHM, ex);
-        }
-    }
-
-    private static void awaitTrue(final String what, final BooleanSupplier condition) throws InterruptedException
-    {
-        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                throw new AssertionError("not within " + TIMEOUT_MILLIS + " ms: " + what);
-            }
-            Thread.sleep(20);
         }
     }
 }

@@ -10,7 +10,6 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
-import org.jitmem.api.ActionCall;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapper;
@@ -22,6 +21,7 @@ import org.jitmem.runtime.slab.FinalizedAllocation;
 import org.jitmem.runtime.slab.InFlightAllocation;
 import org.jitmem.runtime.slab.SegmentRequest;
 import org.jitmem.runtime.slab.SlabMemoryManager;
+import org.jitmem.runtime.slab.WorkingMemoryLease;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -219,9 +219,12 @@ final class Demo
             SegmentRequest.of(storeCode.length, MemoryProtection.READ_EXEC),
             new SegmentRequest(Long.BYTES, Long.BYTES, MemoryProtection.READ_WRITE, MemoryLifetime.STANDARD,
                 Long.BYTES))));
-        inFlight.workingMemory(0).put(lengthCode);
-        inFlight.workingMemory(1).put(storeCode);
-        inFlight.workingMemory(2).putLong(0, 0);
+        try (WorkingMemoryLease memory = inFlight.lease())
+        {
+            memory.put(0, 0, lengthCode);
+            memory.put(1, 0, storeCode);
+            memory.putLong(2, 0, 0);
+        }
         final double allocate = step("allocate + write", watch, "code at " + inFlight.segmentAddress(0) + " and " +
             inFlight.segmentAddress(1) + ", data at " + inFlight.segmentAddress(2) + ", range " + inFlight.range());
 
@@ -229,14 +232,18 @@ final class Demo
         final double finalize = step("finalize", watch, "code r-x, data rw-, key " + loaded.key());
 
         final byte[] message = GREETING.getBytes(StandardCharsets.UTF_8);
-        final long length = MemoryMapper.await(mapper.call(ActionCall.of(loaded.segmentAddress(0), message)));
+        final long length = MemoryMapper.await(loaded.call(0, message));
         final double call = step("call", watch, "len(\"" + GREETING + "\") = " + length + ", run by pid " +
             mapper.executorPid() + (mapper.crossProcess() ? " (the executor)" : " (this JVM)"));
 
         final long value = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
-        final long stored = MemoryMapper.await(mapper.call(ActionCall.of(loaded.segmentAddress(1),
-            MachineCode.storeArgument(loaded.segmentAddress(2).value(), value))));
-        final long readBack = inFlight.workingMemory(2).getLong(0);
+        final long stored = MemoryMapper.await(loaded.call(1,
+            MachineCode.storeArgument(loaded.segmentAddress(2).value(), value)));
+        final long readBack;
+        try (WorkingMemoryLease memory = inFlight.lease())
+        {
+            readBack = memory.getLong(2, 0);
+        }
         step("call", watch, "store(" + loaded.segmentAddress(2) + ", " + Long.toHexString(value) + ") = " + stored +
             ", read back " + Long.toHexString(readBack) + " through working memory");
 

@@ -1,7 +1,6 @@
 package org.jitmem.runtime.internal;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -38,18 +37,15 @@ import org.jitmem.channel.SocketExecutorChannel;
  */
 final class LaunchedExecutor
 {
-    /** Where the build embeds the executor program and the executor functions it hosts. */
-    static final String EMBEDDED_FOLDER = "/executor/";
-    /** The executor program, self-contained (JNA, libc binding, channel, API). */
-    static final String PROGRAM_JAR = "jitmem-executor.jar";
-    /** The executor functions, found by the program with ServiceLoader: the shared-memory backend's. */
-    static final List<String> FUNCTION_JARS = List.of("jitmem-backend-posix-shm.jar");
+    /** The standalone executor: the program with the shared-memory functions, runnable with {@code java -jar}. */
+    static final String EXECUTOR_JAR = "jitmem-executor.jar";
+    /** Where the build embeds {@link #EXECUTOR_JAR} in this bundle. */
+    static final String EMBEDDED_JAR = "/executor/" + EXECUTOR_JAR;
     /** Prefix of every private directory, under the configured parent. */
     static final String DIRECTORY_PREFIX = "jitmem-executor-";
 
     private static final System.Logger LOG = System.getLogger(LaunchedExecutor.class.getName());
     private static final String READY_PREFIX = "jitmem-executor ready";
-    private static final String MAIN_CLASS = "org.jitmem.executor.ExecutorMain";
     private static final String SOCKET_NAME = "executor.sock";
     private static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long PROGRESS_LOG_SECONDS = 5;
@@ -79,7 +75,7 @@ final class LaunchedExecutor
     }
 
     /**
-     * Extracts the embedded executor program into a new private directory, starts it, waits (bounded) for its ready
+     * Extracts the embedded standalone executor into a new private directory, starts it, waits (bounded) for its ready
      * line and connects to it. On any failure everything created so far is removed again.
      *
      * @param settings the launcher settings
@@ -94,18 +90,13 @@ final class LaunchedExecutor
         final Process process;
         try
         {
-            final List<String> classPath = new ArrayList<>();
-            classPath.add(extract(directory, PROGRAM_JAR).toString());
-            for (final String functions : FUNCTION_JARS)
-            {
-                classPath.add(extract(directory, functions).toString());
-            }
+            final Path jar = extractEmbeddedJar(directory);
             final List<String> command = new ArrayList<>();
             command.add(settings.javaCommand());
             command.addAll(settings.jvmOptions());
             command.add("-Djna.tmpdir=" + directory.resolve("jna"));
-            command.addAll(List.of("-cp", String.join(File.pathSeparator, classPath), MAIN_CLASS,
-                "--socket", directory.resolve(SOCKET_NAME).toString(), "--exit-with-parent"));
+            command.addAll(List.of("-jar", jar.toString(), "--socket", directory.resolve(SOCKET_NAME).toString(),
+                "--exit-with-parent"));
             progress.accept("starting: " + String.join(" ", command));
             process = new ProcessBuilder(command).directory(directory.toFile()).start();
         }
@@ -384,15 +375,15 @@ final class LaunchedExecutor
         }
     }
 
-    private static Path extract(final Path directory, final String jarName) throws IOException
+    private static Path extractEmbeddedJar(final Path directory) throws IOException
     {
-        try (InputStream embedded = LaunchedExecutor.class.getResourceAsStream(EMBEDDED_FOLDER + jarName))
+        try (InputStream embedded = LaunchedExecutor.class.getResourceAsStream(EMBEDDED_JAR))
         {
             if (embedded == null)
             {
-                throw new IOException("not embedded in the runtime: resource=" + EMBEDDED_FOLDER + jarName);
+                throw new IOException("not embedded in the runtime: resource=" + EMBEDDED_JAR);
             }
-            final Path jar = directory.resolve(jarName);
+            final Path jar = directory.resolve(EXECUTOR_JAR);
             Files.copy(embedded, jar);
             return jar;
         }

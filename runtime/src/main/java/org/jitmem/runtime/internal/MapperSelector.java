@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryMapperException;
@@ -233,8 +234,16 @@ public final class MapperSelector implements BackendSelector
         }
         catch (final ExecutionException ex)
         {
-            LOGGER.log(Level.WARNING, "releasing the slab memory of a departing mapper failed: type=" +
-                backend.type + " serviceId=" + backend.serviceId, ex.getCause());
+            if (ex.getCause() instanceof ExecutorUnavailableException gone)
+            {
+                LOGGER.log(Level.INFO, "the executor of a departing mapper is gone, its memory went with it: type=" +
+                    backend.type + " serviceId=" + backend.serviceId + " reason=" + gone.getMessage());
+            }
+            else
+            {
+                LOGGER.log(Level.WARNING, "releasing the slab memory of a departing mapper failed: type=" +
+                    backend.type + " serviceId=" + backend.serviceId, ex.getCause());
+            }
         }
         catch (final InterruptedException ex)
         {

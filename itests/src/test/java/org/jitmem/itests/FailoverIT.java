@@ -1,0 +1,192 @@
+package org.jitmem.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+import org.jitmem.api.ExecutorUnavailableException;
+import org.jitmem.api.MapperProperties;
+import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryProtection;
+import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.posix.MachineCode;
+import org.jitmem.runtime.BackendSelector;
+import org.jitmem.runtime.slab.FinalizedAllocation;
+import org.jitmem.runtime.slab.InFlightAllocation;
+import org.jitmem.runtime.slab.SegmentRequest;
+import org.jitmem.runtime.slab.SlabMemoryManager;
+import org.jitmem.runtime.slab.SlabStatistics;
+import org.jitmem.runtime.slab.WorkingMemoryLease;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+
+/**
+ * The executor the runtime launched is killed with SIGKILL while JIT'd code lives in it: the selection fails over to
+ * the in-process backend within a bounded time, new code runs there, the allocations left in the dead executor fail
+ * with a typed error instead of hanging, no shared memory stays mapped or named, and the departed backend's
+ * statistics are gone. The runtime bundle is restarted at the end, which launches a new executor.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class FailoverIT extends FelixTestSupport
+{
+    private static final String POSIX_SHM = "(" + MapperProperties.TYPE + "=" + MapperProperties.TYPE_POSIX_SHM + ")";
+    private static final int ALLOCATIONS = 3;
+
+    /** Kill the executor under loaded code, fail over, run code in-process, relaunch. */
+    @Test
+    public void killedExecutorFailsOverToInProcess() throws Exception
+    {
+        final Set<Path> sharedBefore = sharedMemoryObjects();
+        try (TrackedService<BackendSelector> tracked = awaitService(BackendSelector.class, null);
+             TrackedService<MemoryMapper> sharedMemory = awaitService(MemoryMapper.class, POSIX_SHM))
+        {
+            final BackendSelector selector = tracked.service();
+            final long pid = (Long)sharedMemory.reference().getProperty(MapperProperties.EXECUTOR_PID);
+            final SlabMemoryManager departing = awaitSelected(selector, MapperProperties.TYPE_POSIX_SHM);
+            assertEquals(pid, departing.mapper().executorPid());
+
+            final List<FinalizedAllocation> loaded = new ArrayList<>();
+            for (int i = 0; i < ALLOCATIONS; i++)
+            {
+                final long value = 0xC0DE_0000L + i;
+                final FinalizedAllocation code = load(departing, value);
+                assertEquals("runs in the executor", Long.valueOf(value), within(code.call(0, new byte[0])));
+                loaded.add(code);
+            }
+            final InFlightAllocation unfinished = within(departing.allocate(
+                List.of(SegmentRequest.of(Long.BYTES, MemoryProtection.READ_WRITE))));
+            assertTrue("the executor's memory is mapped here too", memfdMappingsHere() > 0);
+
+            assertTrue("kill -9 the executor", ProcessHandle.of(pid).orElseThrow().destroyForcibly());
+            awaitTrue("the executor is gone", () -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+
+            final SlabMemoryManager inProcess = awaitSelected(selector, MapperProperties.TYPE_INPROCESS);
+            assertEquals(ProcessHandle.current().pid(), inProcess.mapper().executorPid());
+            awaitTrue("the departed backend is no longer listed", () -> selector.backends().stream()
+                .noneMatch(backend -> MapperProperties.TYPE_POSIX_SHM.equals(backend.type())));
+
+            final long value = 0xFA11_0000L;
+            final FinalizedAllocation rerun = load(inProcess, value);
+            assertEquals("runs in this process", Long.valueOf(value), within(rerun.call(0, new byte[0])));
+            within(rerun.deallocate());
+
+            for (final FinalizedAllocation code : loaded)
+            {
+                assertTypedFailure("call in the dead executor", () -> code.call(0, new byte[0]));
+                assertTypedFailure("deallocate in the dead executor", code::deallocate);
+            }
+            assertTypedFailure("finalize in the dead executor", () -> unfinished.finalizeAllocation(List.of()));
+            assertTypedFailure("allocate from the departed backend",
+                () -> departing.allocate(List.of(SegmentRequest.of(Long.BYTES, MemoryProtection.READ_WRITE))));
+            try
+            {
+                unfinished.lease().close();
+                fail("a lease on revoked working memory was granted");
+            }
+            catch (final MemoryRevokedException expected)
+            {
+                assertTrue(expected.getMessage(), expected.getMessage().contains("revoked"));
+            }
+
+            awaitTrue("no shared memory stays mapped here", () -> memfdMappingsHere() == 0);
+            final Set<Path> sharedLeft = sharedMemoryObjects();
+            sharedLeft.removeAll(sharedBefore);
+            assertEquals("shared-memory objects left behind", Set.of(), sharedLeft);
+
+            assertTrue("the departed manager is gone from the selector", selector.managers().stream()
+                .noneMatch(manager -> manager == departing ||
+                    MapperProperties.TYPE_POSIX_SHM.equals(manager.mapper().type())));
+            final SlabStatistics departed = departing.statistics();
+            assertEquals("reservations of the departed backend: " + departed, 0, departed.reservations());
+            assertEquals("bytes of the departed backend: " + departed, 0, departed.reservedBytes());
+            assertEquals("allocations of the departed backend: " + departed, 0, departed.allocations());
+
+            final Bundle runtime = installedBundle("org.jitmem.runtime");
+            runtime.stop();
+            runtime.start();
+            try (TrackedService<MemoryMapper> relaunched = awaitService(MemoryMapper.class, POSIX_SHM))
+            {
+                assertNotEquals("a new executor after the runtime restarted", pid,
+                    relaunched.service().executorPid());
+            }
+        }
+    }
+
+    /** Allocates one page of code returning {@code value}, writes it through a lease and finalizes it. */
+    private static FinalizedAllocation load(final SlabMemoryManager manager, final long value)
+    {
+        final byte[] code = MachineCode.returnConstant(value);
+        final InFlightAllocation inFlight = within(manager.allocate(
+            List.of(SegmentRequest.of(code.length, MemoryProtection.READ_EXEC))));
+        try (WorkingMemoryLease memory = inFlight.lease())
+        {
+            memory.put(0, 0, code);
+        }
+        return within(inFlight.finalizeAllocation(List.of()));
+    }
+
+    private static SlabMemoryManager awaitSelected(final BackendSelector selector, final String type)
+    {
+        final Supplier<Optional<SlabMemoryManager>> selected = () -> selector.selected()
+            .filter(manager -> type.equals(manager.mapper().type()));
+        awaitTrue(type + " is selected", () -> selected.get().isPresent());
+        return selected.get().orElseThrow();
+    }
+
+    /** The operation fails with a typed error about the executor or its revoked memory, within the bound. */
+    private static void assertTypedFailure(final String what, final Supplier<CompletionStage<?>> operation)
+    {
+        try
+        {
+            within(operation.get());
+            fail(what + ": succeeded");
+        }
+        catch (final MemoryRevokedException | ExecutorUnavailableException expected)
+        {
+            assertTrue(what + ": " + expected, expected.getMessage() != null && !expected.getMessage().isEmpty());
+        }
+    }
+
+    /** Waits for a stage, bounded, and rethrows its failure unwrapped; a stage that never completes fails the test. */
+    private static <T> T within(final CompletionStage<T> stage)
+    {
+        try
+        {
+            return stage.toCompletableFuture().get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        }
+        catch (final TimeoutException ex)
+        {
+            throw new AssertionError("no answer within " + TIMEOUT_MILLIS + " ms: the operation hangs", ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", ex);
+        }
+        catch (final ExecutionException ex)
+        {
+            if (ex.getCause() instanceof RuntimeException failure)
+            {
+                throw failure;
+            }
+            throw new AssertionError("untyped failure", ex.getCause());
+        }
+    }
+}
