@@ -1,30 +1,19 @@
 package org.jitmem.itests;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.Set;
 
-import org.jitmem.api.ActionCall;
-import org.jitmem.api.ActionPair;
-import org.jitmem.api.AllocInfo;
-import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.ExecutorChannel;
 import org.jitmem.api.MapperProperties;
-import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapper;
-import org.jitmem.api.MemoryProtection;
-import org.jitmem.api.Segment;
-import org.jitmem.posix.MachineCode;
-import org.jitmem.posix.ProcMaps;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -100,59 +89,7 @@ public class SharedMemoryMapperIT extends FelixTestSupport
     {
         try (TrackedService<MemoryMapper> tracker = awaitService(MemoryMapper.class, POSIX_SHM))
         {
-            final MemoryMapper mapper = tracker.service();
-            final long executorPid = mapper.executorPid();
-            final long pageSize = mapper.pageSize();
-            final ExecutorAddressRange range = MemoryMapper.await(mapper.reserve(pageSize + 1));
-            assertEquals("reserve rounds up to whole pages", 2 * pageSize, range.size());
-            final ExecutorAddress base = range.start();
-            final ExecutorAddress data = base.add(pageSize);
-            assertTrue("reservation mapped in the executor",
-                ProcMaps.of(executorPid).isMapped(base.value(), range.size()));
-
-            final long returned = 0x5EED_0000_1234L;
-            final byte[] returnConstant = MachineCode.returnConstant(returned);
-            final byte[] store = MachineCode.storeFromArgument();
-            final int storeOffset = 64;
-            final ByteBuffer code = mapper.prepare(base, storeOffset + store.length);
-            code.put(returnConstant).position(storeOffset);
-            code.put(store);
-            final ByteBuffer dataMemory = mapper.prepare(data, Long.BYTES);
-            dataMemory.putLong(0, -1L);
-
-            final long finalized = 0xF1AAL;
-            final long deallocated = 0xDEA1L;
-            final ExecutorAddress storeFunction = base.add(storeOffset);
-            final AllocInfo info = new AllocInfo(base,
-                List.of(
-                    Segment.of(0, storeOffset + store.length, MemoryProtection.READ_EXEC),
-                    new Segment(pageSize, Long.BYTES, pageSize - Long.BYTES, MemoryProtection.READ_WRITE,
-                        MemoryLifetime.STANDARD)),
-                List.of(new ActionPair(
-                    ActionCall.of(storeFunction, MachineCode.storeArgument(data.value(), finalized)),
-                    ActionCall.of(storeFunction, MachineCode.storeArgument(data.value(), deallocated)))));
-            try
-            {
-                final ExecutorAddress key = MemoryMapper.await(mapper.initialize(info));
-                assertEquals(info.key(), key);
-                final ProcMaps initialized = ProcMaps.of(executorPid);
-                assertEquals(MemoryProtection.READ_EXEC, initialized.protection(base.value(), pageSize));
-                assertEquals(MemoryProtection.READ_WRITE, initialized.protection(data.value(), pageSize));
-                assertEquals("finalize action ran in the executor", finalized, dataMemory.getLong(0));
-
-                assertEquals(Long.valueOf(returned), MemoryMapper.await(mapper.call(ActionCall.of(base))));
-
-                MemoryMapper.await(mapper.deinitialize(List.of(key)));
-                assertEquals("dealloc action ran in the executor", deallocated, dataMemory.getLong(0));
-                final MemoryProtection reset = ProcMaps.of(executorPid).protection(base.value(), pageSize);
-                assertFalse("code no longer executable after deinitialize: " + reset, reset.executable());
-            }
-            finally
-            {
-                MemoryMapper.await(mapper.release(List.of(base)));
-            }
-            assertTrue("released range unmapped in the executor",
-                ProcMaps.of(executorPid).isUnmapped(base.value(), range.size()));
+            FullCycle.run(tracker.service(), 0x5EED_0000_1234L);
         }
     }
 
