@@ -173,13 +173,15 @@ public final class SharedMemoryMapper implements MemoryMapper
     @Override
     public CompletionStage<Void> release(final List<ExecutorAddress> reservations)
     {
-        return send(MapperOperation.RELEASE, SharedMemoryCodec.RELEASE, SharedMemoryCodec.encodeAddresses(reservations),
-            reply ->
+        // The working memory is unmapped while the executor releases its side, not after: it goes either way.
+        final CompletionStage<Void> released = send(MapperOperation.RELEASE, SharedMemoryCodec.RELEASE,
+            SharedMemoryCodec.encodeAddresses(reservations), reply ->
             {
                 SharedMemoryCodec.decodeEmpty(MapperOperation.RELEASE, reply);
                 return (Void)null;
-            })
-            .handle((ignored, failure) -> unmapAfterRelease(take(reservations), failure));
+            });
+        final List<RuntimeException> unmapFailures = unmap(take(reservations));
+        return released.handle((ignored, failure) -> joinReleaseFailures(failure, unmapFailures));
     }
 
     @Override
@@ -238,17 +240,7 @@ public final class SharedMemoryMapper implements MemoryMapper
         {
             addUnlessExecutorGone(errors, ex);
         }
-        for (final WorkingMapping mapping : taken)
-        {
-            try
-            {
-                mapping.unmap(MapperOperation.RELEASE);
-            }
-            catch (final RuntimeException ex)
-            {
-                errors.add(ex);
-            }
-        }
+        unmap(taken).forEach(errors::add);
         errors.throwIfAny();
     }
 
@@ -324,13 +316,9 @@ public final class SharedMemoryMapper implements MemoryMapper
             });
     }
 
-    private Void unmapAfterRelease(final List<WorkingMapping> taken, final Throwable failure)
+    private static List<RuntimeException> unmap(final List<WorkingMapping> taken)
     {
-        final ErrorJoiner errors = new ErrorJoiner();
-        if (failure != null)
-        {
-            errors.add(unwrap(failure));
-        }
+        final List<RuntimeException> failures = new ArrayList<>(0);
         for (final WorkingMapping mapping : taken)
         {
             try
@@ -339,9 +327,20 @@ public final class SharedMemoryMapper implements MemoryMapper
             }
             catch (final RuntimeException ex)
             {
-                errors.add(ex);
+                failures.add(ex);
             }
         }
+        return failures;
+    }
+
+    private static Void joinReleaseFailures(final Throwable failure, final List<RuntimeException> unmapFailures)
+    {
+        final ErrorJoiner errors = new ErrorJoiner();
+        if (failure != null)
+        {
+            errors.add(unwrap(failure));
+        }
+        unmapFailures.forEach(errors::add);
         errors.throwIfAny();
         return null;
     }

@@ -2,6 +2,8 @@ package org.jitmem.backend.posixshm.executor;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.sun.jna.Native;
 
@@ -34,6 +36,9 @@ final class SharedMemoryFile
     /** 11 random bytes: 22 hex digits keep the name within macOS's 31 characters. */
     private static final int NAME_RANDOM_BYTES = 11;
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final long PID = ProcessHandle.current().pid();
+    /** The backings whose pages were seen to become executable in this process. */
+    private static final Set<Backing> EXECUTABLE_BACKINGS = ConcurrentHashMap.newKeySet();
 
     private final ExecutorAddressRange range;
     private final Backing backing;
@@ -90,7 +95,7 @@ final class SharedMemoryFile
      */
     SharedReservation describe()
     {
-        return new SharedReservation(range, backing, Posix.pid(), backing == Backing.MEMFD ? fd : -1,
+        return new SharedReservation(range, backing, PID, backing == Backing.MEMFD ? fd : -1,
             backing == Backing.NAMED ? name : "");
     }
 
@@ -119,9 +124,8 @@ final class SharedMemoryFile
         final int fd = Posix.memfdCreate(RESERVE, "jitmem-shm");
         try
         {
-            Posix.ftruncate(RESERVE, fd, size);
             Posix.fallocate(RESERVE, fd, size);
-            final long address = mapExecutable(fd, size, "memfd (is vm.memfd_noexec set?)");
+            final long address = mapExecutable(Backing.MEMFD, fd, size, "memfd (is vm.memfd_noexec set?)");
             return new SharedMemoryFile(ExecutorAddressRange.of(address, size), Backing.MEMFD, fd, null);
         }
         catch (final RuntimeException ex)
@@ -140,12 +144,9 @@ final class SharedMemoryFile
             final long address;
             try
             {
-                Posix.ftruncate(RESERVE, fd, size);
-                if (OsConstants.LINUX)
-                {
-                    Posix.fallocate(RESERVE, fd, size);
-                }
-                address = mapExecutable(fd, size, "POSIX shared memory (is /dev/shm mounted noexec?)");
+                Posix.fallocate(RESERVE, fd, size);
+                address = mapExecutable(Backing.NAMED, fd, size,
+                    "POSIX shared memory (is /dev/shm mounted noexec?)");
             }
             catch (final RuntimeException ex)
             {
@@ -188,12 +189,17 @@ final class SharedMemoryFile
     }
 
     /**
-     * Maps the object shared with no access, after checking that its pages may become executable: JIT'd code
-     * needs it, and a noexec mount or policy is better reported now than at the first initialize.
+     * Maps the object shared with no access, after checking, the first time for each backing, that its pages may
+     * become executable: JIT'd code needs it, and a noexec mount or policy is better reported at the first reserve
+     * than at the first initialize. Neither the mount nor the policy changes while the executor runs.
      */
-    private static long mapExecutable(final int fd, final long size, final String what)
+    private static long mapExecutable(final Backing backing, final int fd, final long size, final String what)
     {
         final long address = Posix.mmap(RESERVE, 0, size, MemoryProtection.NONE, OsConstants.MAP_SHARED, fd, 0);
+        if (EXECUTABLE_BACKINGS.contains(backing))
+        {
+            return address;
+        }
         try
         {
             final long probe = PageSize.get();
@@ -204,6 +210,7 @@ final class SharedMemoryFile
                     Posix.strerror(errno), address, probe, errno);
             }
             Posix.mprotect(RESERVE, address, probe, MemoryProtection.NONE);
+            EXECUTABLE_BACKINGS.add(backing);
             return address;
         }
         catch (final RuntimeException ex)

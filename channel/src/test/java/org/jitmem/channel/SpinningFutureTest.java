@@ -1,0 +1,54 @@
+package org.jitmem.channel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.junit.jupiter.api.Test;
+
+final class SpinningFutureTest
+{
+    @Test
+    void dependentsSpinAndSeeTheValueCompletedByAnotherThread() throws Exception
+    {
+        final SpinningFuture<String> reply = new SpinningFuture<>();
+        final CompletableFuture<Integer> length = reply.thenApply(String::length);
+        assertInstanceOf(SpinningFuture.class, length);
+        final Thread completer = new Thread(() -> reply.complete("four"));
+        completer.start();
+        assertEquals(4, length.get());
+        assertEquals("four", reply.join());
+        completer.join();
+    }
+
+    @Test
+    void waitsBeyondTheSpinAndHonoursTimeouts() throws Exception
+    {
+        final SpinningFuture<String> reply = new SpinningFuture<>();
+        assertThrows(TimeoutException.class, () -> reply.get(1, TimeUnit.MICROSECONDS));
+        assertThrows(TimeoutException.class, () -> reply.get(2 * SpinningFuture.SPIN_NANOS, TimeUnit.NANOSECONDS));
+        final Thread completer = new Thread(() ->
+        {
+            try
+            {
+                Thread.sleep(20);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            reply.completeExceptionally(new IllegalStateException("late"));
+        });
+        completer.start();
+        final ExecutionException failure = assertThrows(ExecutionException.class, reply::get);
+        assertInstanceOf(IllegalStateException.class, failure.getCause());
+        assertInstanceOf(IllegalStateException.class, assertThrows(CompletionException.class, reply::join).getCause());
+        completer.join();
+    }
+}
