@@ -13,7 +13,8 @@ import org.osgi.annotation.versioning.ProviderType;
  * (zero fill, protections, instruction cache, finalize actions), deinitializes it (dealloc actions, protections
  * reset) and releases it. Operations that may cross a process boundary complete asynchronously; their failures are
  * {@link MemoryMapperException}s. Backends register implementations as OSGi services with the properties named in
- * {@link MapperProperties}. Implementations are thread-safe.
+ * {@link MapperProperties}. Implementations are thread-safe. Stages may complete on a backend's internal thread
+ * (the reader of an executor channel): dependents that block belong on the {@code ...Async} methods.
  */
 @ProviderType
 public interface MemoryMapper
