@@ -30,7 +30,8 @@ import org.jitmem.api.MemoryMapperException;
  * The controller's end of a channel over a Unix domain socket. Calls are written by the calling thread (writes are
  * serialised, no lock is held while a reply is awaited); one reader thread per connection reads replies and
  * completes the matching futures. A thread that waits for a reply with {@code get} or {@code join}, on the call's
- * future or on one derived from it, spins briefly before it parks, so that a quick reply costs it no wake-up.
+ * future or on one derived from it, spins before it parks when {@code jitmem.channel.spinNanos} is set, so that a
+ * quick reply costs it no wake-up; the spin is off by default, as it takes a core the reply needs on small machines.
  * <p>
  * Where completions run: with the default settings, on the reader thread, which holds no lock. Dependents attached
  * with the non-async methods then run there too and must not block: a dependent that waits for another reply of

@@ -14,25 +14,28 @@ import org.junit.jupiter.api.Test;
 
 final class SpinningFutureTest
 {
+    private static final long SPIN_NANOS = 50_000;
+
     @Test
     void dependentsSpinAndSeeTheValueCompletedByAnotherThread() throws Exception
     {
-        final SpinningFuture<String> reply = new SpinningFuture<>();
+        final SpinningFuture<String> reply = new SpinningFuture<>(SPIN_NANOS);
         final CompletableFuture<Integer> length = reply.thenApply(String::length);
         assertInstanceOf(SpinningFuture.class, length);
         final Thread completer = new Thread(() -> reply.complete("four"));
         completer.start();
         assertEquals(4, length.get());
         assertEquals("four", reply.join());
+        assertEquals(4, new SpinningFuture<String>(0).completeAsync(() -> "four").thenApply(String::length).get());
         completer.join();
     }
 
     @Test
     void waitsBeyondTheSpinAndHonoursTimeouts() throws Exception
     {
-        final SpinningFuture<String> reply = new SpinningFuture<>();
+        final SpinningFuture<String> reply = new SpinningFuture<>(SPIN_NANOS);
         assertThrows(TimeoutException.class, () -> reply.get(1, TimeUnit.MICROSECONDS));
-        assertThrows(TimeoutException.class, () -> reply.get(2 * SpinningFuture.SPIN_NANOS, TimeUnit.NANOSECONDS));
+        assertThrows(TimeoutException.class, () -> reply.get(2 * SPIN_NANOS, TimeUnit.NANOSECONDS));
         final Thread completer = new Thread(() ->
         {
             try
