@@ -1,21 +1,14 @@
 package org.jitmem.bench;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.jitmem.channel.SocketExecutorChannel;
 import org.jitmem.executor.ExecutorMain;
+import org.jitmem.executor.ExecutorProcess;
 
 /**
  * A real executor process started from this JVM's class path (so that the executor functions on it, found through
@@ -24,17 +17,16 @@ import org.jitmem.executor.ExecutorMain;
  */
 public final class BenchExecutor implements AutoCloseable
 {
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
-    private static final String READY = "jitmem-executor ready";
+    private static final List<String> JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx256m");
 
-    private final Process process;
     private final Path directory;
+    private final ExecutorProcess executor;
     private final SocketExecutorChannel channel;
 
-    private BenchExecutor(final Process process, final Path directory, final SocketExecutorChannel channel)
+    private BenchExecutor(final Path directory, final ExecutorProcess executor, final SocketExecutorChannel channel)
     {
-        this.process = process;
         this.directory = directory;
+        this.executor = executor;
         this.channel = channel;
     }
 
@@ -47,25 +39,31 @@ public final class BenchExecutor implements AutoCloseable
     public static BenchExecutor start()
     {
         Path directory = null;
-        Process process = null;
+        ExecutorProcess executor = null;
         try
         {
             directory = Files.createTempDirectory("jitmem-bench-");
-            final Path socket = directory.resolve("run").resolve("executor.sock");
-            process = new ProcessBuilder(command(socket)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            awaitReady(process);
-            final SocketExecutorChannel channel = SocketExecutorChannel.connect(socket, TIMEOUT);
-            return new BenchExecutor(process, directory, channel);
+            executor = ExecutorProcess.start(ExecutorMain.class, JVM_OPTIONS,
+                directory.resolve("run").resolve("executor.sock"), ExecutorProcess.EXECUTOR_READY,
+                "--exit-with-parent");
+            return new BenchExecutor(directory, executor, executor.connect());
         }
-        catch (final IOException | RuntimeException ex)
+        catch (final Exception ex)
         {
-            if (process != null)
+            if (ex instanceof InterruptedException)
             {
-                process.destroyForcibly();
-                waitFor(process);
+                Thread.currentThread().interrupt();
             }
-            deleteTree(directory);
-            throw new IllegalStateException("executor did not start: " + ex, ex);
+            final IllegalStateException failure = new IllegalStateException("executor did not start: " + ex, ex);
+            try
+            {
+                remove(executor, directory);
+            }
+            catch (final RuntimeException cleanup)
+            {
+                failure.addSuppressed(cleanup);
+            }
+            throw failure;
         }
     }
 
@@ -79,61 +77,21 @@ public final class BenchExecutor implements AutoCloseable
     public void close()
     {
         channel.close();
-        if (!waitFor(process))
-        {
-            process.destroyForcibly();
-            waitFor(process);
-        }
-        deleteTree(directory);
+        executor.awaitExit();
+        remove(executor, directory);
     }
 
-    private static List<String> command(final Path socket)
-    {
-        final String java = ProcessHandle.current().info().command()
-            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        return new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xms64m", "-Xmx256m", "-cp",
-            System.getProperty("java.class.path"), ExecutorMain.class.getName(), "--socket", socket.toString(),
-            "--exit-with-parent"));
-    }
-
-    private static void awaitReady(final Process process) throws IOException
-    {
-        final BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-            StandardCharsets.UTF_8));
-        for (String line = out.readLine(); line != null; line = out.readLine())
-        {
-            if (line.startsWith(READY))
-            {
-                return;
-            }
-        }
-        throw new IOException("executor ended before it was ready: alive=" + process.isAlive());
-    }
-
-    private static boolean waitFor(final Process process)
+    private static void remove(final ExecutorProcess executor, final Path directory)
     {
         try
         {
-            return process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private static void deleteTree(final Path directory)
-    {
-        if (directory == null || !Files.exists(directory))
-        {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory))
-        {
-            for (final Path path : paths.sorted(Comparator.reverseOrder()).toList())
+            if (executor != null)
             {
-                Files.deleteIfExists(path);
+                executor.close();
+            }
+            if (directory != null)
+            {
+                ExecutorProcess.deleteTree(directory);
             }
         }
         catch (final IOException ex)

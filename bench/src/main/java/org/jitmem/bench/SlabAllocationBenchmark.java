@@ -12,6 +12,7 @@ import org.jitmem.runtime.slab.InFlightAllocation;
 import org.jitmem.runtime.slab.SegmentRequest;
 import org.jitmem.runtime.slab.SlabMemoryManager;
 import org.jitmem.runtime.slab.SlabSettings;
+import org.jitmem.runtime.slab.WorkingMemoryLease;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -113,7 +114,10 @@ public class SlabAllocationBenchmark
         for (int i = 0; i < ALLOCATIONS; i++)
         {
             final InFlightAllocation allocation = await(manager.allocate(requests));
-            allocation.workingMemory(0).put(content);
+            try (WorkingMemoryLease memory = allocation.lease())
+            {
+                memory.put(0, 0, content);
+            }
             finalized[i] = await(allocation.finalizeAllocation(List.of()));
         }
         return finalized[ALLOCATIONS - 1];

@@ -1,14 +1,14 @@
 package org.jitmem.executor;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 import org.jitmem.channel.SocketExecutorChannel;
 
 /**
  * A minimal controller for tests: launches an executor, connects, prints
- * {@code controller ready executorPid=<pid>} and waits to be killed. Arguments: the socket path, then executor options.
+ * {@code controller ready executorPid=<pid>} and waits to be killed. Arguments: {@code --socket <path>}, then executor
+ * options.
  */
 public final class ControllerMain
 {
@@ -17,13 +17,14 @@ public final class ControllerMain
     }
 
     /**
-     * @param args socket path, then executor options
+     * @param args {@code --socket <path>}, then executor options
+     * @throws Exception when anything fails
      */
     public static void main(final String[] args) throws Exception
     {
-        final String[] options = List.of(args).subList(1, args.length).toArray(String[]::new);
-        final ExecutorProcess executor = ExecutorProcess.start(Path.of(args[0]), List.of(), options);
-        final SocketExecutorChannel channel = SocketExecutorChannel.connect(executor.socket(), Duration.ofSeconds(30));
+        final String[] options = List.of(args).subList(2, args.length).toArray(String[]::new);
+        final ExecutorProcess executor = ExecutorProcess.start(Path.of(args[1]), List.of(), options);
+        final SocketExecutorChannel channel = executor.connect();
         channel.call("executor.ping", new byte[] {1}).toCompletableFuture().join();
         System.out.println("controller ready executorPid=" + channel.executor().pid());
         System.out.flush();

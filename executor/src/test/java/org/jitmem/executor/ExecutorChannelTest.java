@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -50,7 +49,7 @@ class ExecutorChannelTest
     {
         executor = ExecutorProcess.start(temp.resolve("run").resolve("executor.sock"), List.of(),
             "--max-frame-size", Integer.toString(MAX_FRAME_SIZE));
-        channel = SocketExecutorChannel.connect(executor.socket(), Duration.ofSeconds(30));
+        channel = executor.connect();
     }
 
     @AfterAll
@@ -72,8 +71,8 @@ class ExecutorChannelTest
         assertTrue(info.pageSize() > 0);
         assertEquals(System.getProperty("os.arch"), info.architecture());
         assertEquals(System.getProperty("os.name"), info.os());
-        assertEquals(Long.toString(info.pid()), ExecutorProcess.field(executor.readyLine(), "pid"));
-        assertEquals(Long.toString(info.pageSize()), ExecutorProcess.field(executor.readyLine(), "pageSize"));
+        assertEquals(Long.toString(info.pid()), executor.field("pid"));
+        assertEquals(Long.toString(info.pageSize()), executor.field("pageSize"));
     }
 
     @Test

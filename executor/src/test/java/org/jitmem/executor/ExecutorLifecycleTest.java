@@ -34,8 +34,7 @@ class ExecutorLifecycleTest
         try (ExecutorProcess executor = ExecutorProcess.start(temp.resolve("run").resolve("executor.sock"),
             List.of("-D" + TestFunctions.CLOSE_LOG + "=" + closeLog)))
         {
-            final SocketExecutorChannel channel = SocketExecutorChannel.connect(executor.socket(),
-                Duration.ofSeconds(30));
+            final SocketExecutorChannel channel = executor.connect();
             assertArrayEquals(new byte[] {1}, channel.call("test.echo", new byte[] {1}).toCompletableFuture()
                 .get(ExecutorProcess.TIMEOUT_SECONDS, TimeUnit.SECONDS));
             channel.close();
@@ -57,8 +56,7 @@ class ExecutorLifecycleTest
         try (ExecutorProcess executor = ExecutorProcess.start(temp.resolve("run").resolve("executor.sock"),
             List.of(), "--workers", "4"))
         {
-            final SocketExecutorChannel channel = SocketExecutorChannel.connect(executor.socket(),
-                Duration.ofSeconds(30));
+            final SocketExecutorChannel channel = executor.connect();
             final List<CompletableFuture<byte[]>> pending = new ArrayList<>();
             for (int i = 0; i < 3; i++)
             {
@@ -89,24 +87,16 @@ class ExecutorLifecycleTest
     @Test
     void killedControllerEndsTheExecutorAndRemovesItsSocket() throws Exception
     {
-        final Path socket = temp.resolve("run").resolve("executor.sock");
-        final Process controller = ExecutorProcess.java(ControllerMain.class, List.of(),
-            List.of(socket.toString())).start();
-        try
+        try (ExecutorProcess controller = ExecutorProcess.start(ControllerMain.class,
+            ExecutorProcess.TEST_JVM_OPTIONS, temp.resolve("run").resolve("executor.sock"), "controller ready"))
         {
-            final String ready = ExecutorProcess.readLine(controller, "controller ready");
-            final long executorPid = Long.parseLong(ExecutorProcess.field(ready, "executorPid"));
-            assertTrue(Files.exists(socket));
+            final long executorPid = Long.parseLong(controller.field("executorPid"));
+            assertTrue(Files.exists(controller.socket()));
 
-            controller.destroyForcibly();
+            controller.process().destroyForcibly();
 
             assertTrue(ExecutorProcess.awaitGone(executorPid), "executor exited");
-            assertTrue(Files.notExists(socket.getParent()), "socket directory removed");
-        }
-        finally
-        {
-            controller.destroyForcibly();
-            ExecutorProcess.deleteTree(socket.getParent());
+            assertTrue(Files.notExists(controller.socket().getParent()), "socket directory removed");
         }
     }
 

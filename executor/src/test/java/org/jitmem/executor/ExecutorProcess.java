@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -13,10 +14,23 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-/** A real executor started as a child JVM on this test's class path; waits for its ready line. */
-final class ExecutorProcess implements AutoCloseable
+import org.jitmem.channel.SocketExecutorChannel;
+
+/**
+ * A real child JVM on this JVM's class path (so that the executor program finds the executor functions on it through
+ * {@code META-INF/services}), started with {@code --socket <path>}; waits for the line the child prints once ready.
+ * Closing it kills the child, waits for it and removes the socket's directory.
+ */
+public final class ExecutorProcess implements AutoCloseable
 {
-    static final long TIMEOUT_SECONDS = 60;
+    /** Bound in seconds on every wait for a child process. */
+    public static final long TIMEOUT_SECONDS = 60;
+
+    /** JVM options of test children: a small heap and a quick start. */
+    public static final List<String> TEST_JVM_OPTIONS = List.of("-Xmx128m", "-XX:TieredStopAtLevel=1");
+
+    /** Start of the line the executor program prints once it accepts connections. */
+    public static final String EXECUTOR_READY = "jitmem-executor ready";
 
     private final Process process;
     private final Path socket;
@@ -30,35 +44,172 @@ final class ExecutorProcess implements AutoCloseable
     }
 
     /**
-     * @param socket     socket path; its directory should not exist yet
+     * Starts the executor program with the test JVM options.
+     *
+     * @param socket     socket path in a directory that does not exist yet
      * @param properties system properties such as {@code -Dname=value}
-     * @param options    executor options after {@code --socket}
+     * @param options    executor options after {@code --socket <path>}
+     * @return the started executor, ready for connections
+     * @throws Exception when it did not get ready in time
      */
-    static ExecutorProcess start(final Path socket, final List<String> properties, final String... options)
+    public static ExecutorProcess start(final Path socket, final List<String> properties, final String... options)
         throws Exception
     {
-        final List<String> arguments = new ArrayList<>(List.of("--socket", socket.toString()));
-        arguments.addAll(List.of(options));
-        final Process process = java(ExecutorMain.class, properties, arguments).start();
-        final String ready = readLine(process, "jitmem-executor ready");
-        return new ExecutorProcess(process, socket, ready);
+        return start(ExecutorMain.class, testJvmOptions(properties), socket, EXECUTOR_READY, options);
     }
 
-    /** @return a builder for a JVM running {@code mainClass} on this test's class path, stderr inherited */
-    static ProcessBuilder java(final Class<?> mainClass, final List<String> properties, final List<String> arguments)
+    /**
+     * Starts a main class of this class path; on failure nothing is left behind.
+     *
+     * @param mainClass   main class taking {@code --socket <path>} first
+     * @param jvmOptions  all JVM options, such as {@link #testJvmOptions(List)}
+     * @param socket      socket path in a directory that does not exist yet
+     * @param readyPrefix start of the line the child prints once ready
+     * @param options     arguments after {@code --socket <path>}
+     * @return the started process
+     * @throws Exception when it did not get ready in time
+     */
+    public static ExecutorProcess start(final Class<?> mainClass, final List<String> jvmOptions, final Path socket,
+        final String readyPrefix, final String... options) throws Exception
     {
         final String java = ProcessHandle.current().info().command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        final List<String> command = new ArrayList<>(List.of(java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp",
-            System.getProperty("java.class.path")));
-        command.addAll(properties);
-        command.add(mainClass.getName());
-        command.addAll(arguments);
-        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        final List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName(), "--socket",
+            socket.toString()));
+        command.addAll(List.of(options));
+        final Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try
+        {
+            return new ExecutorProcess(process, socket, readLine(process, readyPrefix));
+        }
+        catch (final Exception ex)
+        {
+            try
+            {
+                new ExecutorProcess(process, socket, "").close();
+            }
+            catch (final IOException cleanup)
+            {
+                ex.addSuppressed(cleanup);
+            }
+            throw ex;
+        }
     }
 
-    /** Reads standard output until a line starting with {@code prefix}, with a bounded wait. */
-    static String readLine(final Process process, final String prefix) throws Exception
+    /**
+     * @param properties system properties such as {@code -Dname=value}
+     * @return {@link #TEST_JVM_OPTIONS} followed by the properties
+     */
+    public static List<String> testJvmOptions(final List<String> properties)
+    {
+        final List<String> options = new ArrayList<>(TEST_JVM_OPTIONS);
+        options.addAll(properties);
+        return options;
+    }
+
+    /**
+     * @param pid a process id
+     * @return true once the process has ended (a zombie counts), false after the timeout
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public static boolean awaitGone(final long pid) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (System.nanoTime() < deadline)
+        {
+            if (isGone(pid))
+            {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    /**
+     * Removes a directory tree, such as one left behind by a killed executor.
+     *
+     * @param directory the tree's root; nothing happens when it does not exist
+     * @throws IOException when a file cannot be removed
+     */
+    public static void deleteTree(final Path directory) throws IOException
+    {
+        if (!Files.exists(directory))
+        {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(directory))
+        {
+            for (final Path path : paths.sorted(Comparator.reverseOrder()).toList())
+            {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    /** @return the child process */
+    public Process process()
+    {
+        return process;
+    }
+
+    /** @return the executor's socket */
+    public Path socket()
+    {
+        return socket;
+    }
+
+    /**
+     * @param key a key of the ready line's {@code key=value} words
+     * @return its value
+     */
+    public String field(final String key)
+    {
+        for (final String word : readyLine.split(" "))
+        {
+            if (word.startsWith(key + "="))
+            {
+                return word.substring(key.length() + 1);
+            }
+        }
+        throw new IllegalArgumentException("no field: key=" + key + " line=" + readyLine);
+    }
+
+    /** @return a new channel to the executor, owned by the caller */
+    public SocketExecutorChannel connect()
+    {
+        return SocketExecutorChannel.connect(socket, Duration.ofSeconds(TIMEOUT_SECONDS));
+    }
+
+    /**
+     * Waits for the child to end by itself.
+     *
+     * @return true when it ended within the timeout
+     */
+    public boolean awaitExit()
+    {
+        try
+        {
+            return process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws IOException
+    {
+        process.destroyForcibly();
+        awaitExit();
+        deleteTree(socket.getParent());
+    }
+
+    private static String readLine(final Process process, final String prefix) throws Exception
     {
         final BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
             StandardCharsets.UTF_8));
@@ -80,43 +231,7 @@ final class ExecutorProcess implements AutoCloseable
                 throw new IllegalStateException(ex);
             }
         });
-        try
-        {
-            return line.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        }
-        catch (final Exception ex)
-        {
-            process.destroyForcibly();
-            throw ex;
-        }
-    }
-
-    /** @return the value of {@code key=} in a line of {@code key=value} words */
-    static String field(final String line, final String key)
-    {
-        for (final String word : line.split(" "))
-        {
-            if (word.startsWith(key + "="))
-            {
-                return word.substring(key.length() + 1);
-            }
-        }
-        throw new IllegalArgumentException("no field: key=" + key + " line=" + line);
-    }
-
-    /** @return true once the process with this pid has ended (a zombie counts as ended), false on timeout */
-    static boolean awaitGone(final long pid) throws InterruptedException
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
-        while (System.nanoTime() < deadline)
-        {
-            if (isGone(pid))
-            {
-                return true;
-            }
-            Thread.sleep(20);
-        }
-        return false;
+        return line.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
 
     private static boolean isGone(final long pid)
@@ -130,51 +245,5 @@ final class ExecutorProcess implements AutoCloseable
         {
             return true;
         }
-    }
-
-    /** Removes a directory tree left behind by a killed executor. */
-    static void deleteTree(final Path directory) throws IOException
-    {
-        if (!Files.exists(directory))
-        {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory))
-        {
-            for (final Path path : paths.sorted(Comparator.reverseOrder()).toList())
-            {
-                Files.deleteIfExists(path);
-            }
-        }
-    }
-
-    Process process()
-    {
-        return process;
-    }
-
-    Path socket()
-    {
-        return socket;
-    }
-
-    String readyLine()
-    {
-        return readyLine;
-    }
-
-    @Override
-    public void close() throws IOException
-    {
-        process.destroyForcibly();
-        try
-        {
-            process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        deleteTree(socket.getParent());
     }
 }

@@ -1,7 +1,6 @@
 package org.jitmem.backend.posixshm;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 import org.jitmem.api.AllocInfo;
@@ -10,6 +9,7 @@ import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.Segment;
 import org.jitmem.channel.SocketExecutorChannel;
+import org.jitmem.executor.ExecutorProcess;
 
 /**
  * A controller process for tests: starts an executor with the given system properties, reserves and initializes
@@ -32,8 +32,8 @@ public final class ControllerMain
         final List<String> properties = System.getProperties().stringPropertyNames().stream()
             .filter(name -> name.startsWith("jitmem.")).map(name -> "-D" + name + "=" + System.getProperty(name))
             .toList();
-        final ExecutorProcess executor = ExecutorProcess.startExecutor(Path.of(args[1]), properties);
-        final SocketExecutorChannel channel = SocketExecutorChannel.connect(executor.socket(), Duration.ofSeconds(30));
+        final ExecutorProcess executor = ExecutorProcess.start(Path.of(args[1]), properties);
+        final SocketExecutorChannel channel = executor.connect();
         final SharedMemoryMapper mapper = new SharedMemoryMapper(channel, false);
         final ExecutorAddressRange range = MemoryMapper.await(mapper.reserve(2 * mapper.pageSize()));
         mapper.prepare(range.start(), 8).putLong(42);

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 
 import com.sun.jna.Pointer;
 
@@ -83,8 +84,7 @@ class SharedMemoryFunctionsTest
     void contentWrittenByTheControllerRunsInTheExecutorWithoutBeingSent()
     {
         final SharedReservation reservation = reserve(3 * PAGE);
-        final WorkingMapping working = WorkingMapping.map(reservation);
-        try
+        withWorkingMapping(reservation, working ->
         {
             final ExecutorAddress code = reservation.range().start();
             final ExecutorAddress data = code.add(PAGE);
@@ -116,11 +116,7 @@ class SharedMemoryFunctionsTest
             assertEquals(0xC0FFEE, new Pointer(readOnly.value()).getLong(0), "executor sees controller content");
             assertEquals(0x5EED, SharedMemoryCodec.decodeLong(MapperOperation.CALL, invoke(SharedMemoryCodec.CALL,
                 SharedMemoryCodec.encodeCall(ActionCall.of(code.add(64))))));
-        }
-        finally
-        {
-            working.unmap(MapperOperation.RELEASE);
-        }
+        });
     }
 
     @Test
@@ -143,8 +139,7 @@ class SharedMemoryFunctionsTest
     void failingActionRollsBackEarlierActionsAndProtections()
     {
         final SharedReservation reservation = reserve(2 * PAGE);
-        final WorkingMapping working = WorkingMapping.map(reservation);
-        try
+        withWorkingMapping(reservation, working ->
         {
             final ExecutorAddress code = reservation.range().start();
             final ExecutorAddress data = code.add(PAGE);
@@ -169,19 +164,14 @@ class SharedMemoryFunctionsTest
             assertEquals(MemoryProtection.NONE, ProcMaps.self().protection(code.value(), 2 * PAGE));
             assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.DEINITIALIZE,
                 SharedMemoryCodec.encodeAddresses(List.of(code))), "nothing was recorded");
-        }
-        finally
-        {
-            working.unmap(MapperOperation.RELEASE);
-        }
+        });
     }
 
     @Test
     void releaseDeinitializesFirstClosesTheMemfdAndRefusesASecondRelease() throws IOException
     {
         final SharedReservation reservation = reserve(2 * PAGE);
-        final WorkingMapping working = WorkingMapping.map(reservation);
-        try
+        withWorkingMapping(reservation, working ->
         {
             final ExecutorAddress code = reservation.range().start();
             final ExecutorAddress data = code.add(PAGE);
@@ -199,19 +189,14 @@ class SharedMemoryFunctionsTest
                 !ProcMaps.self().mappingAt(code.value()).orElseThrow().path().contains("jitmem-shm"));
             assertFalse(isJitmemMemfd(fdPath(reservation)), "executor descriptor closed");
             assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.RELEASE, starts));
-        }
-        finally
-        {
-            working.unmap(MapperOperation.RELEASE);
-        }
+        });
     }
 
     @Test
     void deinitializeRunsDeallocActionsInReverseAndRefusesUnknownKeys()
     {
         final SharedReservation reservation = reserve(2 * PAGE);
-        final WorkingMapping working = WorkingMapping.map(reservation);
-        try
+        withWorkingMapping(reservation, working ->
         {
             final ExecutorAddress code = reservation.range().start();
             final ExecutorAddress data = code.add(PAGE);
@@ -236,11 +221,7 @@ class SharedMemoryFunctionsTest
             assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.INITIALIZE,
                 SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(code.add(-PAGE), Segment.of(0, 8,
                     MemoryProtection.READ)))), "mapping base outside any reservation");
-        }
-        finally
-        {
-            working.unmap(MapperOperation.RELEASE);
-        }
+        });
     }
 
     @Test
@@ -255,8 +236,7 @@ class SharedMemoryFunctionsTest
         final Path object = Path.of("/dev/shm", reservation.name().substring(1));
         assertTrue(Files.exists(object));
 
-        final WorkingMapping working = WorkingMapping.map(reservation);
-        try
+        withWorkingMapping(reservation, working ->
         {
             assertFalse(Files.exists(object), "unlinked once both sides mapped it");
             working.view(reservation.range().start().value(), 8).putLong(0, 0xABCD);
@@ -264,11 +244,7 @@ class SharedMemoryFunctionsTest
                 reservation.range().start(), Segment.of(0, 8, MemoryProtection.READ))));
             assertEquals(0xABCD, new Pointer(reservation.range().start().value()).getLong(0));
             invoke(SharedMemoryCodec.RELEASE, SharedMemoryCodec.encodeAddresses(List.of(reservation.range().start())));
-        }
-        finally
-        {
-            working.unmap(MapperOperation.RELEASE);
-        }
+        });
     }
 
     @Test
@@ -331,6 +307,20 @@ class SharedMemoryFunctionsTest
     {
         return SharedMemoryCodec.decodeReservation(invoke(SharedMemoryCodec.RESERVE,
             SharedMemoryCodec.encodeLong(numBytes)));
+    }
+
+    /** Runs a check with the controller's mapping of a reservation and unmaps it afterwards. */
+    private static void withWorkingMapping(final SharedReservation reservation, final Consumer<WorkingMapping> check)
+    {
+        final WorkingMapping working = WorkingMapping.map(reservation);
+        try
+        {
+            check.accept(working);
+        }
+        finally
+        {
+            working.unmap(MapperOperation.RELEASE);
+        }
     }
 
     private byte[] invoke(final String function, final byte[] argument)

@@ -37,6 +37,7 @@ import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
 import org.jitmem.backend.posixshm.executor.SharedMemoryFunctions;
 import org.jitmem.channel.SocketExecutorChannel;
+import org.jitmem.executor.ExecutorProcess;
 import org.jitmem.posix.MachineCode;
 import org.jitmem.posix.PageSize;
 import org.jitmem.posix.ProcMaps;
@@ -315,9 +316,9 @@ class SharedMemoryMapperTest
     void killedControllerEndsTheExecutorAndLeavesNothingBehind() throws Exception
     {
         final Set<String> shmBefore = shmObjects();
-        try (ExecutorProcess controller = ExecutorProcess.start(ControllerMain.class.getName(),
-            temp.resolve("run").resolve("executor.sock"),
-            List.of("-D" + SharedMemoryFunctions.BACKING_PROPERTY + "=named"), "controller ready"))
+        try (ExecutorProcess controller = ExecutorProcess.start(ControllerMain.class,
+            ExecutorProcess.testJvmOptions(List.of("-D" + SharedMemoryFunctions.BACKING_PROPERTY + "=named")),
+            temp.resolve("run").resolve("executor.sock"), "controller ready"))
         {
             final long executorPid = Long.parseLong(controller.field("executorPid"));
             final long start = Long.parseLong(controller.field("start"));
@@ -332,9 +333,9 @@ class SharedMemoryMapperTest
 
     private void start(final boolean allowWriteExecute, final List<String> properties) throws Exception
     {
-        executor = ExecutorProcess.startExecutor(temp.resolve("run-" + System.nanoTime()).resolve("executor.sock"),
+        executor = ExecutorProcess.start(temp.resolve("run-" + System.nanoTime()).resolve("executor.sock"),
             properties);
-        channel = SocketExecutorChannel.connect(executor.socket(), Duration.ofSeconds(TIMEOUT));
+        channel = executor.connect();
         mapper = new SharedMemoryMapper(channel, allowWriteExecute);
     }
 

@@ -67,13 +67,13 @@ public final class InFlightAllocation
     }
 
     /**
-     * The raw working memory of a segment. It is not guarded: touching it after the owning backend has gone away
-     * touches unmapped memory. Code that runs while backends may come and go writes through {@link #lease()}.
+     * The raw working memory of a segment, unguarded: only a {@link WorkingMemoryLease} touches it, since it is
+     * unmapped once the owning backend has gone away.
      *
      * @param index a segment, in request order
      * @return its working memory: positioned at zero, with its content size remaining
      */
-    public ByteBuffer workingMemory(final int index)
+    ByteBuffer workingMemory(final int index)
     {
         return workingMemory.get(index);
     }

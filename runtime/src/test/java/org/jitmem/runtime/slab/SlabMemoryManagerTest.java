@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +81,10 @@ final class SlabMemoryManagerTest
         final InFlightAllocation code = manager.allocate(List.of(SegmentRequest.of(64, MemoryProtection.READ_EXEC)))
             .toCompletableFuture().join();
         final long value = System.nanoTime();
-        code.workingMemory(0).put(MachineCode.returnConstant(value));
+        try (WorkingMemoryLease memory = code.lease())
+        {
+            memory.put(0, 0, MachineCode.returnConstant(value));
+        }
         final FinalizedAllocation loaded = MemoryMapper.await(code.finalizeAllocation(List.of()));
 
         MemoryMapper.await(first.abandon());
@@ -228,16 +230,19 @@ final class SlabMemoryManagerTest
         for (int round = 0; round < rounds; round++)
         {
             final long value = random.nextLong();
+            final int dataSize = 1 + random.nextInt((int)(3 * page));
             final InFlightAllocation inFlight = MemoryMapper.await(manager.allocate(List.of(
-                SegmentRequest.of(1 + random.nextInt((int)(3 * page)), MemoryProtection.READ_WRITE),
+                SegmentRequest.of(dataSize, MemoryProtection.READ_WRITE),
                 SegmentRequest.of(32, MemoryProtection.READ_EXEC))));
             claim(live, inFlight.range());
-            final ByteBuffer data = inFlight.workingMemory(0);
-            while (data.remaining() >= 8)
+            try (WorkingMemoryLease memory = inFlight.lease())
             {
-                data.putLong(value);
+                for (int offset = 0; offset <= dataSize - Long.BYTES; offset += Long.BYTES)
+                {
+                    memory.putLong(0, offset, value);
+                }
+                memory.put(1, 0, MachineCode.returnConstant(value));
             }
-            inFlight.workingMemory(1).put(MachineCode.returnConstant(value));
             if (random.nextInt(4) == 0)
             {
                 live.remove(inFlight.range().start().value());
@@ -291,7 +296,10 @@ final class SlabMemoryManagerTest
     private static FinalizedAllocation finalized(final SlabMemoryManager manager, final long bytes)
     {
         final InFlightAllocation inFlight = allocate(manager, bytes);
-        inFlight.workingMemory(0).put(0, (byte)1);
+        try (WorkingMemoryLease memory = inFlight.lease())
+        {
+            memory.put(0, 0, new byte[] {1});
+        }
         return MemoryMapper.await(inFlight.finalizeAllocation(List.of()));
     }
 
