@@ -559,8 +559,18 @@ public final class ExecutorMemory
 
     private void checkLayout(final List<LiveSegment> planned)
     {
-        final List<LiveSegment> sorted = new ArrayList<>(planned.stream().filter(s -> s.size > 0).toList());
-        sorted.sort(Comparator.comparingLong(s -> s.start));
+        final List<LiveSegment> sorted = new ArrayList<>(planned.size());
+        for (final LiveSegment segment : planned)
+        {
+            if (segment.size > 0)
+            {
+                sorted.add(segment);
+            }
+        }
+        if (sorted.size() > 1)
+        {
+            sorted.sort(Comparator.comparingLong(s -> s.start));
+        }
         LiveSegment previous = null;
         for (final LiveSegment segment : sorted)
         {
