@@ -38,6 +38,9 @@ public final class OsConstants
     /** The pages are not needed; anonymous private pages read back as zero. */
     public static final int MADV_DONTNEED = 4;
 
+    /** Fault the pages in writable now, in one call rather than one trap a page (Linux 5.14). */
+    public static final int MADV_POPULATE_WRITE = 23;
+
     /** Open for reading only. */
     public static final int O_RDONLY = 0;
     /** Open for reading and writing. */
