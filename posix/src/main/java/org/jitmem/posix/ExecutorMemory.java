@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -29,6 +31,7 @@ import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
+import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
 
 /**
@@ -46,6 +49,7 @@ public final class ExecutorMemory
     public static final long ADDRESS_SPACE_LIMIT = 1L << 48;
 
     private static final long UNKNOWN = MemoryMapperException.UNKNOWN;
+    private static final System.Logger LOG = System.getLogger(ExecutorMemory.class.getName());
 
     private final Policy policy;
     private final long pageSize = PageSize.get();
@@ -53,7 +57,9 @@ public final class ExecutorMemory
     private final TreeMap<Long, Reservation> reservations = new TreeMap<>();
     private final TreeMap<Long, Allocation> allocations = new TreeMap<>();
     private final TreeMap<Long, LiveSegment> segments = new TreeMap<>();
+    private final Set<Long> releaseWhenIdle = new HashSet<>();
     private long reservedBytes;
+    private volatile boolean closed;
 
     /**
      * How memory is treated.
@@ -181,6 +187,7 @@ public final class ExecutorMemory
         write.lock();
         try
         {
+            checkOpen(MapperOperation.RESERVE);
             final Map.Entry<Long, Reservation> below = reservations.floorEntry(start + size - 1);
             if (below != null && below.getValue().end() > start)
             {
@@ -213,6 +220,7 @@ public final class ExecutorMemory
         write.lock();
         try
         {
+            checkOpen(MapperOperation.INITIALIZE);
             final List<LiveSegment> planned = plan(info);
             final long key = info.key().value();
             checkActions(info, planned);
@@ -248,6 +256,7 @@ public final class ExecutorMemory
         write.lock();
         try
         {
+            checkOpen(MapperOperation.DEINITIALIZE);
             for (final ExecutorAddress key : keys)
             {
                 try
@@ -286,6 +295,7 @@ public final class ExecutorMemory
         write.lock();
         try
         {
+            checkOpen(MapperOperation.RELEASE);
             for (final ExecutorAddress start : starts)
             {
                 try
@@ -303,23 +313,6 @@ public final class ExecutorMemory
             write.unlock();
         }
         errors.throwIfAny();
-    }
-
-    /** Releases every reservation; failures are joined. */
-    public void releaseAll()
-    {
-        final List<ExecutorAddress> starts = new ArrayList<>();
-        final Lock read = lock.readLock();
-        read.lock();
-        try
-        {
-            reservations.keySet().forEach(start -> starts.add(ExecutorAddress.of(start)));
-        }
-        finally
-        {
-            read.unlock();
-        }
-        release(starts);
     }
 
     /**
@@ -340,6 +333,7 @@ public final class ExecutorMemory
         read.lock();
         try
         {
+            checkOpen(MapperOperation.CALL);
             final LiveSegment segment = liveSegmentAt(function);
             if (segment == null || !segment.protection.executable())
             {
@@ -361,7 +355,90 @@ public final class ExecutorMemory
         }
         finally
         {
-            allocation.runningCalls.decrementAndGet();
+            if (allocation.runningCalls.decrementAndGet() == 0 && closed)
+            {
+                releaseIfIdle(allocation.key);
+            }
+        }
+    }
+
+    /**
+     * Releases every reservation and refuses every later operation with {@link MemoryRevokedException}. A
+     * reservation in which JIT'd code is running is released by the last of those calls when it returns, so closing
+     * never waits for code and never unmaps it under a caller. Idempotent; failures are joined.
+     */
+    public void close()
+    {
+        final ErrorJoiner errors = new ErrorJoiner();
+        final Lock write = lock.writeLock();
+        write.lock();
+        try
+        {
+            closed = true;
+            for (final Reservation reservation : new ArrayList<>(reservations.values()))
+            {
+                if (isRunningCode(reservation))
+                {
+                    releaseWhenIdle.add(reservation.start);
+                    continue;
+                }
+                try
+                {
+                    release(reservation.start);
+                }
+                catch (final RuntimeException ex)
+                {
+                    errors.add(ex);
+                }
+            }
+        }
+        finally
+        {
+            write.unlock();
+        }
+        errors.throwIfAny();
+    }
+
+    private void releaseIfIdle(final long allocationKey)
+    {
+        final Lock write = lock.writeLock();
+        write.lock();
+        try
+        {
+            final Reservation reservation = reservationAt(allocationKey);
+            if (reservation != null && releaseWhenIdle.contains(reservation.start) && !isRunningCode(reservation))
+            {
+                releaseWhenIdle.remove(reservation.start);
+                release(reservation.start);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "release after the last call failed: " + ex.getMessage(), ex);
+        }
+        finally
+        {
+            write.unlock();
+        }
+    }
+
+    private boolean isRunningCode(final Reservation reservation)
+    {
+        for (final Allocation allocation : allocations.subMap(reservation.start, reservation.end()).values())
+        {
+            if (allocation.runningCalls.get() > 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void checkOpen(final MapperOperation operation)
+    {
+        if (closed)
+        {
+            throw new MemoryRevokedException(operation, "executor memory is closed", UNKNOWN, UNKNOWN);
         }
     }
 
@@ -385,6 +462,7 @@ public final class ExecutorMemory
         read.lock();
         try
         {
+            checkOpen(MapperOperation.PREPARE);
             final Reservation reservation = reservationAt(start);
             if (reservation == null || size > reservation.end() - start)
             {

@@ -26,6 +26,7 @@ import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
+import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -45,8 +46,8 @@ class ExecutorMemoryTest
     @AfterEach
     void releaseEverything()
     {
-        memory.releaseAll();
-        others.forEach(ExecutorMemory::releaseAll);
+        memory.close();
+        others.forEach(ExecutorMemory::close);
         assertEquals(0, memory.reservationCount());
         assertEquals(0, memory.reservedBytes());
     }
@@ -546,6 +547,53 @@ class ExecutorMemoryTest
         finally
         {
             memory.workingMemory(flag, 8).putLong(0, 1);
+            runner.shutdown();
+            assertTrue(runner.awaitTermination(30, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void closingWhileCodeRunsReleasesThatReservationWhenTheCodeReturns() throws Exception
+    {
+        final ExecutorAddressRange idle = memory.reserve(PAGE);
+        final ExecutorAddressRange busy = memory.reserve(2 * PAGE);
+        final long base = busy.start().value();
+        final byte[] wait = MachineCode.waitForNonZero();
+        memory.workingMemory(busy.start(), wait.length).put(wait);
+        final ExecutorAddress code = memory.initialize(AllocInfo.of(busy.start(),
+            Segment.of(0, wait.length, MemoryProtection.READ_EXEC)));
+        final ByteBuffer flag = memory.workingMemory(ExecutorAddress.of(base + PAGE), 8);
+        flag.putLong(0, 0);
+        final ExecutorService runner = Executors.newSingleThreadExecutor();
+        try
+        {
+            final byte[] argument = ByteBuffer.allocate(8).order(java.nio.ByteOrder.nativeOrder())
+                .putLong(base + PAGE).array();
+            final Future<Long> running = runner.submit(() -> memory.call(ActionCall.of(code, argument)));
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (memory.runningCalls() == 0 && System.nanoTime() < deadline)
+            {
+                Thread.onSpinWait();
+            }
+            assertEquals(1, memory.runningCalls());
+
+            memory.close();
+            assertTrue(ProcMaps.self().isUnmapped(idle.start().value(), idle.size()), "idle reservation released");
+            assertEquals(MemoryProtection.READ_EXEC, ProcMaps.self().protection(base, PAGE), "running code kept");
+            assertThrows(MemoryRevokedException.class, () -> memory.reserve(PAGE));
+            assertThrows(MemoryRevokedException.class, () -> memory.call(ActionCall.of(code)));
+
+            flag.putLong(0, 9);
+            assertEquals(9L, running.get(30, TimeUnit.SECONDS));
+            assertTrue(ProcMaps.self().isUnmapped(base, busy.size()), "released when the code returned");
+            assertEquals(0, memory.reservationCount());
+        }
+        finally
+        {
+            if (memory.reservationCount() > 0)
+            {
+                flag.putLong(0, 1);
+            }
             runner.shutdown();
             assertTrue(runner.awaitTermination(30, TimeUnit.SECONDS));
         }

@@ -4,15 +4,12 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 
 import org.jitmem.api.ActionCall;
 import org.jitmem.api.AllocInfo;
 import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.ExecutorAddressRange;
-import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryMapperException;
@@ -29,8 +26,6 @@ public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
 {
     private final ExecutorMemory memory;
     private final long pid = Posix.pid();
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed;
 
     /**
      * @param allowWriteExecute accept segments that are both writable and executable
@@ -67,25 +62,25 @@ public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
     @Override
     public CompletionStage<ExecutorAddressRange> reserve(final long numBytes)
     {
-        return completed(MapperOperation.RESERVE, () -> memory.reserve(numBytes));
+        return completed(() -> memory.reserve(numBytes));
     }
 
     @Override
     public ByteBuffer prepare(final ExecutorAddress address, final long contentSize)
     {
-        return whileOpen(MapperOperation.PREPARE, () -> memory.workingMemory(address, contentSize));
+        return memory.workingMemory(address, contentSize);
     }
 
     @Override
     public CompletionStage<ExecutorAddress> initialize(final AllocInfo info)
     {
-        return completed(MapperOperation.INITIALIZE, () -> memory.initialize(info));
+        return completed(() -> memory.initialize(info));
     }
 
     @Override
     public CompletionStage<Void> deinitialize(final List<ExecutorAddress> allocations)
     {
-        return completed(MapperOperation.DEINITIALIZE, () ->
+        return completed(() ->
         {
             memory.deinitialize(allocations);
             return null;
@@ -95,7 +90,7 @@ public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
     @Override
     public CompletionStage<Void> release(final List<ExecutorAddress> reservations)
     {
-        return completed(MapperOperation.RELEASE, () ->
+        return completed(() ->
         {
             memory.release(reservations);
             return null;
@@ -105,7 +100,7 @@ public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
     @Override
     public CompletionStage<Long> call(final ActionCall call)
     {
-        return completed(MapperOperation.CALL, () -> memory.call(call));
+        return completed(() -> memory.call(call));
     }
 
     /** @return reservations held */
@@ -121,58 +116,26 @@ public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
     }
 
     /**
-     * Releases everything still reserved, after any running call has returned. Idempotent.
+     * Releases everything still reserved; a reservation in which JIT'd code is running goes when that code returns.
+     * Later operations fail with {@link MemoryRevokedException}. Idempotent.
      *
      * @throws MemoryMapperException the joined failures of the release
      */
     @Override
     public void close()
     {
-        final Lock write = lifecycle.writeLock();
-        write.lock();
-        try
-        {
-            if (closed)
-            {
-                return;
-            }
-            closed = true;
-            memory.releaseAll();
-        }
-        finally
-        {
-            write.unlock();
-        }
+        memory.close();
     }
 
-    private <T> CompletionStage<T> completed(final MapperOperation operation, final Supplier<T> action)
+    private static <T> CompletionStage<T> completed(final Supplier<T> action)
     {
         try
         {
-            return CompletableFuture.completedFuture(whileOpen(operation, action));
+            return CompletableFuture.completedFuture(action.get());
         }
         catch (final RuntimeException ex)
         {
             return CompletableFuture.failedFuture(ex);
-        }
-    }
-
-    private <T> T whileOpen(final MapperOperation operation, final Supplier<T> action)
-    {
-        final Lock read = lifecycle.readLock();
-        read.lock();
-        try
-        {
-            if (closed)
-            {
-                throw new MemoryRevokedException(operation, "the in-process mapper is closed",
-                    MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
-            }
-            return action.get();
-        }
-        finally
-        {
-            read.unlock();
         }
     }
 }

@@ -2,9 +2,6 @@ package org.jitmem.backend.posixshm.executor;
 
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Supplier;
 
 import org.jitmem.api.ExecutorFunction;
 import org.jitmem.api.ExecutorFunctionProvider;
@@ -34,9 +31,7 @@ public final class SharedMemoryFunctions implements ExecutorFunctionProvider
 
     private final Backing preferred;
     private final ExecutorMemory memory;
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final Map<String, ExecutorFunction> functions;
-    private boolean closed;
 
     /** Creates the functions as the system properties say; the executor finds this with the ServiceLoader. */
     public SharedMemoryFunctions()
@@ -54,21 +49,21 @@ public final class SharedMemoryFunctions implements ExecutorFunctionProvider
         this.preferred = preferred;
         this.memory = new ExecutorMemory(ExecutorMemory.Policy.sharedMemory(allowWriteExecute));
         this.functions = Map.of(
-            SharedMemoryCodec.RESERVE, argument -> whileOpen(MapperOperation.RESERVE, () -> reserve(argument)),
-            SharedMemoryCodec.INITIALIZE, argument -> whileOpen(MapperOperation.INITIALIZE, () ->
-                SharedMemoryCodec.encodeLong(memory.initialize(SharedMemoryCodec.decodeAllocInfo(argument)).value())),
-            SharedMemoryCodec.DEINITIALIZE, argument -> whileOpen(MapperOperation.DEINITIALIZE, () ->
+            SharedMemoryCodec.RESERVE, this::reserve,
+            SharedMemoryCodec.INITIALIZE, argument ->
+                SharedMemoryCodec.encodeLong(memory.initialize(SharedMemoryCodec.decodeAllocInfo(argument)).value()),
+            SharedMemoryCodec.DEINITIALIZE, argument ->
             {
                 memory.deinitialize(SharedMemoryCodec.decodeAddresses(MapperOperation.DEINITIALIZE, argument));
                 return SharedMemoryCodec.empty();
-            }),
-            SharedMemoryCodec.RELEASE, argument -> whileOpen(MapperOperation.RELEASE, () ->
+            },
+            SharedMemoryCodec.RELEASE, argument ->
             {
                 memory.release(SharedMemoryCodec.decodeAddresses(MapperOperation.RELEASE, argument));
                 return SharedMemoryCodec.empty();
-            }),
-            SharedMemoryCodec.CALL, argument -> whileOpen(MapperOperation.CALL, () ->
-                SharedMemoryCodec.encodeLong(memory.call(SharedMemoryCodec.decodeCall(argument)))));
+            },
+            SharedMemoryCodec.CALL, argument ->
+                SharedMemoryCodec.encodeLong(memory.call(SharedMemoryCodec.decodeCall(argument))));
     }
 
     @Override
@@ -84,28 +79,15 @@ public final class SharedMemoryFunctions implements ExecutorFunctionProvider
     }
 
     /**
-     * Releases every reservation, after running calls have returned; later calls fail. Idempotent.
+     * Releases every reservation; one in which JIT'd code is running goes when that code returns. Later calls fail
+     * with {@link MemoryRevokedException}. Idempotent.
      *
      * @throws MemoryMapperException the joined failures of the release
      */
     @Override
     public void close()
     {
-        final Lock write = lifecycle.writeLock();
-        write.lock();
-        try
-        {
-            if (closed)
-            {
-                return;
-            }
-            closed = true;
-            memory.releaseAll();
-        }
-        finally
-        {
-            write.unlock();
-        }
+        memory.close();
     }
 
     private byte[] reserve(final byte[] argument)
@@ -130,24 +112,5 @@ public final class SharedMemoryFunctions implements ExecutorFunctionProvider
             throw ex;
         }
         return SharedMemoryCodec.encodeReservation(file.describe());
-    }
-
-    private byte[] whileOpen(final MapperOperation operation, final Supplier<byte[]> body)
-    {
-        final Lock read = lifecycle.readLock();
-        read.lock();
-        try
-        {
-            if (closed)
-            {
-                throw new MemoryRevokedException(operation, "the shared-memory executor functions are closed",
-                    MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
-            }
-            return body.get();
-        }
-        finally
-        {
-            read.unlock();
-        }
     }
 }
