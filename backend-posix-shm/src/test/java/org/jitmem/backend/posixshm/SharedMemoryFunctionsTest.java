@@ -345,11 +345,25 @@ class SharedMemoryFunctionsTest
         }
     }
 
+    /** Shared-memory descriptors only: the JVM opens and closes other files on its own threads at any time. */
     private static long openDescriptors() throws IOException
     {
         try (var entries = Files.list(Path.of("/proc/self/fd")))
         {
-            return entries.count();
+            return entries.filter(SharedMemoryFunctionsTest::isSharedMemory).count();
+        }
+    }
+
+    private static boolean isSharedMemory(final Path descriptor)
+    {
+        try
+        {
+            final String target = Files.readSymbolicLink(descriptor).toString();
+            return target.startsWith("/memfd:") || target.startsWith("/dev/shm/");
+        }
+        catch (final IOException ex)
+        {
+            return false;
         }
     }
 }
