@@ -34,6 +34,11 @@ public final class ExecutorMain
                                    removed at exit; an existing directory must be mode 0700 and owned by this user.
           --exit-with-parent       also exit when the parent process ends: when standard input reaches end of file
                                    (the parent keeps a pipe to it open) or the parent process id disappears.
+          --remove-directory-on-exit
+                                   remove the socket's whole directory at any exit it can handle (controller or
+                                   parent gone, SIGTERM). The directory must be mode 0700, owned by this user and
+                                   hold only the socket, this program's jar and the jna.tmpdir directory; otherwise
+                                   the executor does not start (and a directory changed since is left in place).
           --max-frame-size <bytes> largest protocol frame, header included (default 67108864).
           --workers <n>            threads running calls, shared by all connections (default 4).
           --help                   print this text.
@@ -83,12 +88,14 @@ public final class ExecutorMain
             return 0;
         }
         final ChannelServer server;
+        final PrivateDirectory directory;
         try
         {
             final List<ServiceLoader.Provider<ExecutorFunctionProvider>> discovered =
                 ServiceLoader.load(ExecutorFunctionProvider.class, ExecutorMain.class.getClassLoader()).stream().toList();
             server = ChannelServer.start(options.socket, PageSize.get(),
                 executor -> createProviders(discovered, executor), options.maxFrameSize, options.workers);
+            directory = claimDirectory(server, options);
         }
         catch (final RuntimeException | ServiceConfigurationError | LinkageError ex)
         {
@@ -96,7 +103,15 @@ public final class ExecutorMain
             ex.printStackTrace();
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "jitmem-executor-shutdown"));
+        final Runnable release = () ->
+        {
+            server.close();
+            if (directory != null)
+            {
+                directory.remove();
+            }
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(release, "jitmem-executor-shutdown"));
         final CompletableFuture<String> exit = new CompletableFuture<>();
         server.primaryClosed().thenRun(() -> exit.complete("controller disconnected"));
         if (options.exitWithParent)
@@ -107,9 +122,27 @@ public final class ExecutorMain
             " pageSize=" + server.executor().pageSize());
         System.out.flush();
         final String reason = exit.join();
-        server.close();
+        release.run();
         System.err.println("jitmem-executor exiting: reason=" + reason);
         return 0;
+    }
+
+    /** @return the socket's directory to remove at exit, or null when the option is off */
+    private static PrivateDirectory claimDirectory(final ChannelServer server, final Options options)
+    {
+        if (!options.removeDirectoryOnExit)
+        {
+            return null;
+        }
+        try
+        {
+            return PrivateDirectory.claim(server.socketPath());
+        }
+        catch (final RuntimeException ex)
+        {
+            server.close();
+            throw ex;
+        }
     }
 
     private static List<ExecutorFunctionProvider> createProviders(
@@ -174,13 +207,15 @@ public final class ExecutorMain
     }
 
     /** Parsed command line. */
-    private record Options(Path socket, boolean exitWithParent, int maxFrameSize, int workers)
+    private record Options(Path socket, boolean exitWithParent, boolean removeDirectoryOnExit, int maxFrameSize,
+        int workers)
     {
         /** @return the options, or null when help was asked for */
         static Options parse(final String[] args)
         {
             Path socket = null;
             boolean exitWithParent = false;
+            boolean removeDirectoryOnExit = false;
             int maxFrameSize = Protocol.DEFAULT_MAX_FRAME_SIZE;
             int workers = DEFAULT_WORKERS;
             for (int i = 0; i < args.length; i++)
@@ -189,6 +224,7 @@ public final class ExecutorMain
                 {
                     case "--socket" -> socket = Path.of(value(args, ++i));
                     case "--exit-with-parent" -> exitWithParent = true;
+                    case "--remove-directory-on-exit" -> removeDirectoryOnExit = true;
                     case "--max-frame-size" -> maxFrameSize = number(args, ++i);
                     case "--workers" -> workers = number(args, ++i);
                     case "--help", "-h" ->
@@ -207,7 +243,7 @@ public final class ExecutorMain
                 throw new IllegalArgumentException("option out of range: maxFrameSize=" + maxFrameSize + " min=" +
                     Protocol.MIN_MAX_FRAME_SIZE + " workers=" + workers);
             }
-            return new Options(socket, exitWithParent, maxFrameSize, workers);
+            return new Options(socket, exitWithParent, removeDirectoryOnExit, maxFrameSize, workers);
         }
 
         private static String value(final String[] args, final int index)

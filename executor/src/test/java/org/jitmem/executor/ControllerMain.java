@@ -7,8 +7,8 @@ import org.jitmem.channel.SocketExecutorChannel;
 
 /**
  * A minimal controller for tests: launches an executor, connects, prints
- * {@code controller ready executorPid=<pid>} and waits to be killed. Arguments: {@code --socket <path>}, then executor
- * options.
+ * {@code controller ready executorPid=<pid>} and waits to be killed. Arguments: {@code --socket <path>}, then the
+ * executor's system properties ({@code -Dname=value}), then executor options.
  */
 public final class ControllerMain
 {
@@ -17,13 +17,19 @@ public final class ControllerMain
     }
 
     /**
-     * @param args {@code --socket <path>}, then executor options
+     * @param args {@code --socket <path>}, then the executor's system properties, then executor options
      * @throws Exception when anything fails
      */
     public static void main(final String[] args) throws Exception
     {
-        final String[] options = List.of(args).subList(2, args.length).toArray(String[]::new);
-        final ExecutorProcess executor = ExecutorProcess.start(Path.of(args[1]), List.of(), options);
+        final List<String> rest = List.of(args).subList(2, args.length);
+        int properties = 0;
+        while (properties < rest.size() && rest.get(properties).startsWith("-D"))
+        {
+            properties++;
+        }
+        final String[] options = rest.subList(properties, rest.size()).toArray(String[]::new);
+        final ExecutorProcess executor = ExecutorProcess.start(Path.of(args[1]), rest.subList(0, properties), options);
         final SocketExecutorChannel channel = executor.connect();
         channel.call("executor.ping", new byte[] {1}).toCompletableFuture().join();
         System.out.println("controller ready executorPid=" + channel.executor().pid());

@@ -7,14 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.channel.SocketExecutorChannel;
@@ -101,6 +104,70 @@ class ExecutorLifecycleTest
     }
 
     @Test
+    void killedControllerEndsTheExecutorWhichRemovesItsWholeDirectory() throws Exception
+    {
+        final Path directory = privateDirectory();
+        try (ExecutorProcess controller = ExecutorProcess.start(ControllerMain.class,
+            ExecutorProcess.TEST_JVM_OPTIONS, directory.resolve("executor.sock"), "controller ready",
+            jnaTemp(directory), "--remove-directory-on-exit"))
+        {
+            final long executorPid = Long.parseLong(controller.field("executorPid"));
+            assertEquals(List.of("executor.sock", "jna"), entries(directory));
+
+            controller.process().destroyForcibly();
+
+            assertTrue(ExecutorProcess.awaitGone(executorPid), "executor exited");
+            assertTrue(Files.notExists(directory), "the whole directory removed");
+        }
+    }
+
+    @Test
+    void killedControllerLeavesWhatTheExecutorDidNotCreateWithoutTheOption() throws Exception
+    {
+        final Path directory = privateDirectory();
+        final Path kept = Files.writeString(directory.resolve("kept.txt"), "kept");
+        try (ExecutorProcess controller = ExecutorProcess.start(ControllerMain.class,
+            ExecutorProcess.TEST_JVM_OPTIONS, directory.resolve("executor.sock"), "controller ready",
+            jnaTemp(directory)))
+        {
+            final long executorPid = Long.parseLong(controller.field("executorPid"));
+
+            controller.process().destroyForcibly();
+
+            assertTrue(ExecutorProcess.awaitGone(executorPid), "executor exited");
+            assertTrue(Files.notExists(controller.socket()), "socket removed");
+            assertEquals(List.of("jna", "kept.txt"), entries(directory));
+            assertEquals("kept", Files.readString(kept));
+        }
+    }
+
+    @Test
+    void terminatedExecutorRemovesItsWholeDirectory() throws Exception
+    {
+        final Path directory = privateDirectory();
+        try (ExecutorProcess executor = ExecutorProcess.start(directory.resolve("executor.sock"),
+            List.of(jnaTemp(directory)), "--remove-directory-on-exit"))
+        {
+            executor.process().destroy();
+            assertTrue(executor.awaitExit(), "executor exited on SIGTERM");
+            assertTrue(Files.notExists(directory), "the whole directory removed");
+        }
+    }
+
+    @Test
+    void removeDirectoryOnExitRefusesADirectoryWithUnexpectedEntries() throws Exception
+    {
+        final Path directory = privateDirectory();
+        final Path kept = Files.writeString(directory.resolve("kept.txt"), "kept");
+
+        assertEquals(1, ExecutorMain.run(new String[] {"--socket", directory.resolve("executor.sock").toString(),
+            "--remove-directory-on-exit"}));
+
+        assertEquals(List.of("kept.txt"), entries(directory), "nothing removed, socket closed");
+        assertEquals("kept", Files.readString(kept));
+    }
+
+    @Test
     void exitWithParentEndsTheExecutorWhenItsInputCloses() throws Exception
     {
         try (ExecutorProcess executor = ExecutorProcess.start(temp.resolve("run").resolve("executor.sock"),
@@ -119,6 +186,25 @@ class ExecutorLifecycleTest
         final ExecutorUnavailableException error = assertThrows(ExecutorUnavailableException.class,
             () -> SocketExecutorChannel.connect(temp.resolve("none.sock"), Duration.ofMillis(200)));
         assertTrue(error.reason().contains("none.sock"), error.reason());
+    }
+
+    private Path privateDirectory() throws IOException
+    {
+        return Files.createDirectory(temp.resolve("run"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+
+    private static String jnaTemp(final Path directory)
+    {
+        return "-Djna.tmpdir=" + directory.resolve("jna");
+    }
+
+    private static List<String> entries(final Path directory) throws IOException
+    {
+        try (Stream<Path> entries = Files.list(directory))
+        {
+            return entries.map(entry -> entry.getFileName().toString()).sorted().toList();
+        }
     }
 
     private static CompletableFuture<byte[]> sleep(final SocketExecutorChannel channel)

@@ -33,7 +33,8 @@ import org.jitmem.channel.SocketExecutorChannel;
 /**
  * One executor program running as a child process: its private 0700 directory (the program's jar, its socket, its
  * native library), the process, the threads draining its output into the log, and the channel to it. {@link #stop}
- * is the one release path; it leaves no process, socket or directory behind.
+ * is the one release path; it leaves no process, socket or directory behind. When this process is killed, the
+ * executor exits with it and removes the directory itself ({@code --remove-directory-on-exit}).
  */
 final class LaunchedExecutor
 {
@@ -96,7 +97,7 @@ final class LaunchedExecutor
             command.addAll(settings.jvmOptions());
             command.add("-Djna.tmpdir=" + directory.resolve("jna"));
             command.addAll(List.of("-jar", jar.toString(), "--socket", directory.resolve(SOCKET_NAME).toString(),
-                "--exit-with-parent"));
+                "--exit-with-parent", "--remove-directory-on-exit"));
             progress.accept("starting: " + String.join(" ", command));
             process = new ProcessBuilder(command).directory(directory.toFile()).start();
         }
