@@ -79,7 +79,11 @@ public final class ExecutorProcess implements AutoCloseable
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName(), "--socket",
             socket.toString()));
         command.addAll(List.of(options));
-        final Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        // Never the test JVM's own stderr: a child that outlives a crashed test JVM would hold the build's pipe open.
+        final Path errors = socket.toAbsolutePath().getParent().resolveSibling(
+            socket.getParent().getFileName() + "-" + mainClass.getSimpleName() + ".stderr");
+        final Process process = new ProcessBuilder(command)
+            .redirectError(ProcessBuilder.Redirect.appendTo(errors.toFile())).start();
         try
         {
             return new ExecutorProcess(process, socket, readLine(process, readyPrefix));
