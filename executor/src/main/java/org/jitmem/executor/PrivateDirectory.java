@@ -3,13 +3,9 @@ package org.jitmem.executor;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.security.CodeSource;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.HashSet;
@@ -17,6 +13,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
+
+import org.jitmem.channel.PrivateDirectories;
 
 /**
  * The socket's directory as the executor's own, removed as a whole when the executor exits: only while it is private
@@ -99,7 +97,7 @@ final class PrivateDirectory
                 LOG.log(System.Logger.Level.WARNING, "socket directory left in place: " + refusal);
                 return;
             }
-            deleteTree();
+            PrivateDirectories.deleteTree(directory);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -130,40 +128,6 @@ final class PrivateDirectory
             final List<Path> unexpected = entries.filter(entry -> !expected.contains(entry)).toList();
             return unexpected.isEmpty() ? null : "unexpected entries: directory=" + directory + " entries=" + unexpected;
         }
-    }
-
-    private void deleteTree() throws IOException
-    {
-        Files.walkFileTree(directory, new SimpleFileVisitor<>()
-        {
-            @Override
-            public FileVisitResult visitFile(final Path file, final BasicFileAttributes attributes) throws IOException
-            {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(final Path file, final IOException failure) throws IOException
-            {
-                if (failure instanceof NoSuchFileException)
-                {
-                    return FileVisitResult.CONTINUE;
-                }
-                throw failure;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(final Path dir, final IOException failure) throws IOException
-            {
-                if (failure != null)
-                {
-                    throw failure;
-                }
-                Files.deleteIfExists(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     private static Optional<Path> inside(final Path directory, final Path candidate)

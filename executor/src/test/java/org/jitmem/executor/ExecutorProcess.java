@@ -8,12 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
+import org.jitmem.channel.PrivateDirectories;
 import org.jitmem.channel.SocketExecutorChannel;
 
 /**
@@ -140,17 +139,7 @@ public final class ExecutorProcess implements AutoCloseable
      */
     public static void deleteTree(final Path directory) throws IOException
     {
-        if (!Files.exists(directory))
-        {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory))
-        {
-            for (final Path path : paths.sorted(Comparator.reverseOrder()).toList())
-            {
-                Files.deleteIfExists(path);
-            }
-        }
+        PrivateDirectories.deleteTree(directory);
     }
 
     /** @return the child process */

@@ -46,7 +46,7 @@ import org.osgi.framework.Bundle;
 @ExamReactorStrategy(PerClass.class)
 public class FailoverIT extends FelixTestSupport
 {
-    private static final String POSIX_SHM = "(" + MapperProperties.TYPE + "=" + MapperProperties.TYPE_POSIX_SHM + ")";
+    private static final String POSIX_SHM = mapperType(MapperProperties.TYPE_POSIX_SHM);
     private static final int ALLOCATIONS = 3;
 
     /** Kill the executor under loaded code, fail over, run code in-process, relaunch. */

@@ -25,6 +25,7 @@ import java.util.jar.Manifest;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import org.jitmem.api.MapperProperties;
 import org.jitmem.posix.ProcMaps;
 import org.junit.Before;
 import org.ops4j.pax.exam.Configuration;
@@ -134,6 +135,15 @@ public abstract class FelixTestSupport
     {
         final String required = bundle.getHeaders().get(Constants.REQUIRE_CAPABILITY);
         return required != null && required.contains(NativeNamespace.NATIVE_NAMESPACE);
+    }
+
+    /**
+     * @param type a backend type, one of the {@code TYPE_} values of {@link MapperProperties}
+     * @return an OSGi filter that matches the memory mappers of that type
+     */
+    protected static String mapperType(final String type)
+    {
+        return "(" + MapperProperties.TYPE + "=" + type + ")";
     }
 
     /**

@@ -57,7 +57,7 @@ public class HotSwapIT extends FelixTestSupport
     private static final String INPROCESS_BUNDLE = "org.jitmem.backend.inprocess";
     private static final String SHARED_MEMORY_BUNDLE = "org.jitmem.backend.posixshm";
     private static final String RUNTIME_PID = "org.jitmem.runtime";
-    private static final String INPROCESS = "(" + MapperProperties.TYPE + "=" + MapperProperties.TYPE_INPROCESS + ")";
+    private static final String INPROCESS = mapperType(MapperProperties.TYPE_INPROCESS);
     private static final int WORKERS = 4;
     private static final int SWAPS = 5;
 

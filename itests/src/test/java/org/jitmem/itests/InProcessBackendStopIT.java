@@ -29,7 +29,7 @@ import org.osgi.framework.InvalidSyntaxException;
 @ExamReactorStrategy(PerClass.class)
 public class InProcessBackendStopIT extends FelixTestSupport
 {
-    private static final String INPROCESS = "(" + MapperProperties.TYPE + "=" + MapperProperties.TYPE_INPROCESS + ")";
+    private static final String INPROCESS = mapperType(MapperProperties.TYPE_INPROCESS);
     private static final int RESERVATIONS = 3;
 
     /** Reservations, one of them initialized with code, are all gone from /proc/self/maps after the stop. */

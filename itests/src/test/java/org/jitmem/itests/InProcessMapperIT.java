@@ -22,7 +22,7 @@ import org.osgi.framework.ServiceReference;
 @ExamReactorStrategy(PerClass.class)
 public class InProcessMapperIT extends FelixTestSupport
 {
-    private static final String INPROCESS = "(" + MapperProperties.TYPE + "=" + MapperProperties.TYPE_INPROCESS + ")";
+    private static final String INPROCESS = mapperType(MapperProperties.TYPE_INPROCESS);
 
     /** The API, the libc binding and the backend resolve and start. */
     @Test

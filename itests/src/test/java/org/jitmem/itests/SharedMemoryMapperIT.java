@@ -33,7 +33,7 @@ import org.osgi.framework.ServiceReference;
 @ExamReactorStrategy(PerClass.class)
 public class SharedMemoryMapperIT extends FelixTestSupport
 {
-    private static final String POSIX_SHM = "(" + MapperProperties.TYPE + "=" + MapperProperties.TYPE_POSIX_SHM + ")";
+    private static final String POSIX_SHM = mapperType(MapperProperties.TYPE_POSIX_SHM);
     private static final String SOCKET_PROPERTY = "jitmem.executor.socket";
 
     /** The runtime, the channel and the backend resolve and start. */

@@ -36,7 +36,7 @@ import org.osgi.framework.wiring.FrameworkWiring;
 public class WindowsSimulationIT extends FelixTestSupport
 {
     private static final String WINDOWS = "Windows 10";
-    private static final String STUB = "(" + MapperProperties.TYPE + "=" + MapperProperties.TYPE_WINDOWS_STUB + ")";
+    private static final String STUB = mapperType(MapperProperties.TYPE_WINDOWS_STUB);
 
     @Override
     protected String frameworkOsName()

@@ -6,11 +6,8 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,6 +25,7 @@ import java.util.function.Consumer;
 import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
+import org.jitmem.channel.PrivateDirectories;
 import org.jitmem.channel.SocketExecutorChannel;
 
 /**
@@ -400,31 +398,7 @@ final class LaunchedExecutor
     {
         try
         {
-            if (Files.exists(directory))
-            {
-                Files.walkFileTree(directory, new SimpleFileVisitor<>()
-                {
-                    @Override
-                    public FileVisitResult visitFile(final Path file, final BasicFileAttributes attributes)
-                        throws IOException
-                    {
-                        Files.deleteIfExists(file);
-                        return FileVisitResult.CONTINUE;
-                    }
-
-                    @Override
-                    public FileVisitResult postVisitDirectory(final Path dir, final IOException failure)
-                        throws IOException
-                    {
-                        if (failure != null)
-                        {
-                            throw failure;
-                        }
-                        Files.deleteIfExists(dir);
-                        return FileVisitResult.CONTINUE;
-                    }
-                });
-            }
+            PrivateDirectories.deleteTree(directory);
             return true;
         }
         catch (final IOException ex)
