@@ -44,7 +44,7 @@ final class LaneServer
     /** When each slot's reply was published, 0 once the controller was told or took it. */
     private final AtomicLongArray repliedAt;
     private final AtomicInteger unnoticedReplies = new AtomicInteger();
-    private volatile int descriptor;
+    private final AtomicInteger descriptor;
     private volatile boolean closing;
 
     private LaneServer(final ChannelServer server, final Map<String, ExecutorFunction> functions,
@@ -55,7 +55,7 @@ final class LaneServer
         this.functions = functions;
         this.socketReplies = socketReplies;
         this.memory = memory;
-        this.descriptor = descriptor;
+        this.descriptor = new AtomicInteger(descriptor);
         this.slotCount = slotCount;
         this.slotSize = slotSize;
         this.repliedAt = new AtomicLongArray(slotCount);
@@ -115,7 +115,7 @@ final class LaneServer
     /** @return the lane's descriptor in this process, for the controller to open through /proc */
     int descriptor()
     {
-        return descriptor;
+        return descriptor.get();
     }
 
     long length()
@@ -126,10 +126,9 @@ final class LaneServer
     /** Closes this process's descriptor: the controller has mapped the lane, or gave up. Idempotent. */
     void descriptorMapped()
     {
-        final int fd = descriptor;
+        final int fd = descriptor.getAndSet(-1);
         if (fd >= 0)
         {
-            descriptor = -1;
             Posix.close(MapperOperation.CHANNEL, fd);
         }
     }
@@ -220,7 +219,7 @@ final class LaneServer
         }
     }
 
-    /** @return the slot of a posted call, looking from {@code from} on, or -1 once closing */
+    /** @return the slot of a posted call, now {@code RUNNING}, looking from {@code from} on, or -1 once closing */
     private int nextCall(final int from)
     {
         long idleSince = System.nanoTime();
@@ -229,7 +228,7 @@ final class LaneServer
             final int slot = postedCall(from);
             if (slot >= 0 || closing)
             {
-                return closing ? -1 : slot;
+                return slot;
             }
             final long now = System.nanoTime();
             noticeReplies(now, false);
@@ -240,12 +239,17 @@ final class LaneServer
             }
             final int sequence = memory.getInt(LaneLayout.REQUEST_SEQUENCE_OFFSET);
             memory.putInt(LaneLayout.EXECUTOR_SLEEPS_OFFSET, 1);
-            if (postedCall(from) < 0 && !closing)
+            final int posted = postedCall(from);
+            if (posted < 0 && !closing)
             {
                 noticeReplies(now, true);
                 memory.waitWhile(LaneLayout.REQUEST_SEQUENCE_OFFSET, sequence, LaneLayout.SLEEP_NANOS);
             }
             memory.putInt(LaneLayout.EXECUTOR_SLEEPS_OFFSET, 0);
+            if (posted >= 0)
+            {
+                return posted;
+            }
             idleSince = System.nanoTime();
         }
     }
@@ -255,7 +259,9 @@ final class LaneServer
         for (int i = 0; i < slotCount; i++)
         {
             final int slot = (from + i) % slotCount;
-            if (memory.getIntAcquire(LaneLayout.slotOffset(slot, slotSize) + LaneLayout.SLOT_STATE) == LaneLayout.CALL)
+            final int state = LaneLayout.slotOffset(slot, slotSize) + LaneLayout.SLOT_STATE;
+            if (memory.getIntAcquire(state) == LaneLayout.CALL &&
+                memory.compareAndSet(state, LaneLayout.CALL, LaneLayout.RUNNING))
             {
                 return slot;
             }
@@ -304,7 +310,6 @@ final class LaneServer
     private void run(final int slot)
     {
         final int base = LaneLayout.slotOffset(slot, slotSize);
-        memory.putIntPlain(base + LaneLayout.SLOT_STATE, LaneLayout.RUNNING);
         final long requestId = memory.getLong(base + LaneLayout.SLOT_REQUEST_ID);
         final int functionLength = memory.getIntPlain(base + LaneLayout.SLOT_FUNCTION_LENGTH);
         final int argumentLength = memory.getIntPlain(base + LaneLayout.SLOT_PAYLOAD_LENGTH);

@@ -42,7 +42,10 @@ class ChannelServerTest
 {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final long PAGE_SIZE = 4096;
-    private static final int WORKERS = 2;
+    /** Long calls at once in the tests that block calls. */
+    private static final int BLOCKED_CALLS = 2;
+    /** One per long call, one for the lane's scanning and one for a socket reading handed over. */
+    private static final int WORKERS = BLOCKED_CALLS + 2;
 
     @TempDir
     Path temp;
@@ -210,14 +213,14 @@ class ChannelServerTest
             SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT))
         {
             final List<CompletableFuture<byte[]>> blocked = new ArrayList<>();
-            for (int i = 0; i < WORKERS; i++)
+            for (int i = 0; i < BLOCKED_CALLS; i++)
             {
                 blocked.add(channel.call("block", new byte[] {(byte)i}).toCompletableFuture());
                 assertArrayEquals(new byte[] {7}, call(channel, "echo", new byte[] {7}));
             }
             assertTrue(blocked.stream().noneMatch(CompletableFuture::isDone));
             release.countDown();
-            for (int i = 0; i < WORKERS; i++)
+            for (int i = 0; i < BLOCKED_CALLS; i++)
             {
                 assertArrayEquals(new byte[] {(byte)i},
                     blocked.get(i).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
