@@ -56,7 +56,8 @@ import org.jitmem.api.MemoryRevokedException;
  * initialize, then fails with {@link ExecutorUnavailableException}.
  *
  * <p>{@link #close} or {@link #dropRetained} gives every pooled reservation back to the delegate; close it before the
- * delegate. Everything else passes through. Thread-safe: one lock, never held while the delegate is called.
+ * delegate. Everything else passes through. Only what goes through this decorator is seen: a reservation must not be
+ * initialized through the delegate directly. Thread-safe: one lock, never held while the delegate is called.
  */
 public final class RetainingMemoryMapper implements MemoryMapper
 {

@@ -7,7 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 
@@ -233,6 +240,51 @@ class RetainingInProcessMapperTest
         failure(MemoryRevokedException.class, mapper.reserve(PAGE));
         assertEquals(0, mapper.retainedCount());
         assertTrue(ProcMaps.self().isUnmapped(range.start().value(), PAGE));
+    }
+
+    @Test
+    void concurrentCyclesNeverShareARange() throws Exception
+    {
+        final int threads = 4;
+        final int cycles = 2_000;
+        final Set<Long> inUse = ConcurrentHashMap.newKeySet();
+        final ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try
+        {
+            final List<Future<Void>> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++)
+            {
+                final long mark = t + 1;
+                workers.add(pool.submit(() ->
+                {
+                    for (int i = 0; i < cycles; i++)
+                    {
+                        final ExecutorAddressRange range = MemoryMapper.await(mapper.reserve(PAGE * (1 + i % 2)));
+                        assertTrue(inUse.add(range.start().value()), "handed out twice: " + range);
+                        final ByteBuffer content = mapper.prepare(range.start(), Long.BYTES);
+                        assertEquals(0, content.getLong(0), "zeroed: " + range);
+                        content.putLong(0, mark);
+                        final ExecutorAddress key = MemoryMapper.await(mapper.initialize(AllocInfo.of(range.start(),
+                            Segment.of(0, Long.BYTES, MemoryProtection.READ_WRITE))));
+                        assertEquals(mark, content.getLong(0), "nobody else wrote: " + range);
+                        MemoryMapper.await(mapper.deinitialize(List.of(key)));
+                        inUse.remove(range.start().value());
+                        MemoryMapper.await(mapper.release(List.of(range.start())));
+                    }
+                    return null;
+                }));
+            }
+            for (final Future<Void> worker : workers)
+            {
+                worker.get(60, TimeUnit.SECONDS);
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+        assertTrue(mapper.retainedCount() <= 2 * threads, "at most what was in use at once: " + mapper);
+        assertEquals(mapper.retainedCount(), inner.reservationCount(), "everything else released");
     }
 
     private void dirtyAndCycle(final ExecutorAddressRange range)
