@@ -80,12 +80,14 @@ def main():
     cycles = [(p, m) for (c, b), p, m in entries if c == "MapperCycleBenchmark"]
     if cycles:
         print("## Mapper cycle, one RW segment (reserve, prepare + copy, initialize, deinitialize, release), µs\n")
-        print("| backend | size | jitmem median | jitmem p90 | LLVM median | jitmem / LLVM |")
-        print("|---|---|---|---|---|---|")
+        print("retainedBytes: released reservations retained for reuse (16777216, the backends' default) or none (0, "
+              "the bare mapper, which maps and unmaps every cycle like the anchor)\n")
+        print("| backend | size | retainedBytes | jitmem median | jitmem p90 | LLVM median | jitmem / LLVM |")
+        print("|---|---|---|---|---|---|---|")
         for params, metric in cycles:
             median = metric["scorePercentiles"]["50.0"]
             llvm = anchor_value(anchor, "cycle_us", mapper=ANCHOR_MAPPER.get(params["backend"]), size=params["size"])
-            print(f"| {params['backend']} | {params['size']} | {median:.2f} | "
+            print(f"| {params['backend']} | {params['size']} | {params.get('retainedBytes', '-')} | {median:.2f} | "
                   f"{metric['scorePercentiles']['90.0']:.2f} | {number(llvm)} | {ratio(median, llvm)} |")
         print()
 

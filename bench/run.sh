@@ -10,6 +10,7 @@
 # Stages, each jitmem benchmark beside its anchor mode:
 #   rpc    ChannelRoundTripBenchmark (executor.ping, empty)    beside --mode=rpc, both controller dispatchers
 #   cycle  MapperCycleBenchmark and InitializeBenchmark, one size at a time   beside --mode=mapper
+#          (MapperCycleBenchmark with and without retained reservations: retainedBytes 16777216 and 0)
 #   slab   SlabAllocationBenchmark, 10,000 allocations of 4KiB beside --mode=jitlink, map-ip-slab and map-shm-slab
 #
 # Environment (defaults in brackets):
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
     --anchor=*) ANCHOR_DIR=${1#--anchor=}; shift ;;
     --quick) QUICK=true; shift ;;
     --) shift; JMH_EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done

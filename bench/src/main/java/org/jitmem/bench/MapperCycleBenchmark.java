@@ -24,8 +24,10 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One full mapper cycle with a single read-write segment: reserve, prepare and copy the content in, initialize,
- * deinitialize, release. Sampled, so that medians compare with the LLVM anchor's medians. Not final: JMH subclasses
- * state classes.
+ * deinitialize, release. Sampled, so that medians compare with the LLVM anchor's medians. {@code retainedBytes}
+ * 16777216 is the backends' default (released reservations are retained and reused, see
+ * {@link org.jitmem.posix.RetainingMemoryMapper}), 0 the bare mapper, which maps and unmaps every cycle. Not final:
+ * JMH subclasses state classes.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
@@ -42,6 +44,10 @@ public class MapperCycleBenchmark
     @Param({"4KiB", "64KiB", "1MiB", "16MiB"})
     public String size;
 
+    /** Bytes of released reservations retained for reuse; 0 for the bare mapper. */
+    @Param({"16777216", "0"})
+    public long retainedBytes;
+
     private BenchBackend opened;
     private MemoryMapper mapper;
     private byte[] content;
@@ -55,7 +61,7 @@ public class MapperCycleBenchmark
         content = new byte[bytes];
         Arrays.fill(content, CONTENT_FILL);
         segment = Segment.of(0, bytes, MemoryProtection.READ_WRITE);
-        opened = BenchBackend.open(backend);
+        opened = BenchBackend.open(backend, retainedBytes);
         mapper = opened.mapper();
     }
 

@@ -14,6 +14,7 @@ import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.ExecutorChannel;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.posix.RetainingMemoryMapper;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -89,6 +90,8 @@ public class SharedMemoryMapperIT extends FelixTestSupport
     {
         try (TrackedService<MemoryMapper> tracker = awaitService(MemoryMapper.class, POSIX_SHM))
         {
+            assertTrue("the registered object retains released reservations: " + tracker.service(),
+                tracker.service() instanceof RetainingMemoryMapper);
             FullCycle.run(tracker.service(), 0x5EED_0000_1234L);
         }
     }

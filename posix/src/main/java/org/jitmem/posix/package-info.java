@@ -1,9 +1,10 @@
 /**
  * The one libc binding of jitmem (direct-mapped JNA), the executor-side memory core shared by every POSIX backend
  * ({@link org.jitmem.posix.ExecutorMemory}), a reader of {@code /proc/<pid>/maps} and tiny hand-assembled machine
- * code for tests, demos and benchmarks.
+ * code for tests, demos and benchmarks, and {@link org.jitmem.posix.RetainingMemoryMapper}, which keeps released
+ * reservations for reuse.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package org.jitmem.posix;
 
