@@ -67,6 +67,10 @@ public final class Protocol
     public static final byte GOODBYE = 5;
 
     static final byte[] EMPTY = new byte[0];
+    /** Built-in function: the executor creates a lane ({@link LaneLayout}) for the connection and offers it. */
+    static final String OPEN_LANE = "channel.openLane";
+    /** Built-in function: the controller has mapped the offered lane (argument 1) or gave up (0). */
+    static final String LANE_MAPPED = "channel.laneMapped";
 
     private static final int MAX_SUPPRESSED = 64;
     private static final byte KIND_MAPPER = 0;
@@ -82,6 +86,16 @@ public final class Protocol
 
     /** A decoded HELLO. */
     record Hello(ExecutorInfo executor, int maxFrameSize)
+    {
+    }
+
+    /** What a controller asks for with {@link #OPEN_LANE}. */
+    record LaneRequest(int slotCount, int slotSize)
+    {
+    }
+
+    /** What an executor answers to {@link #OPEN_LANE}: its descriptor of the lane file, and the lane's length. */
+    record LaneOffer(int descriptor, long length)
     {
     }
 
@@ -135,6 +149,34 @@ public final class Protocol
             throw decoder.malformed("pageSize=" + pageSize + " maxFrameSize=" + maxFrameSize);
         }
         return new Hello(new ExecutorInfo(version, pid, pageSize, architecture, os), maxFrameSize);
+    }
+
+    static byte[] encodeLaneRequest(final LaneRequest request)
+    {
+        return new Encoder(8).putInt(request.slotCount()).putInt(request.slotSize()).toBytes();
+    }
+
+    /** @throws InvalidRequestException when the payload is malformed */
+    static LaneRequest decodeLaneRequest(final byte[] payload)
+    {
+        final Decoder decoder = new Decoder(CALL, payload);
+        final LaneRequest request = new LaneRequest(decoder.getInt(), decoder.getInt());
+        decoder.expectEnd();
+        return request;
+    }
+
+    static byte[] encodeLaneOffer(final LaneOffer offer)
+    {
+        return new Encoder(12).putInt(offer.descriptor()).putLong(offer.length()).toBytes();
+    }
+
+    /** @throws InvalidRequestException when the payload is malformed */
+    static LaneOffer decodeLaneOffer(final byte[] payload)
+    {
+        final Decoder decoder = new Decoder(RESULT, payload);
+        final LaneOffer offer = new LaneOffer(decoder.getInt(), decoder.getLong());
+        decoder.expectEnd();
+        return offer;
     }
 
     /** @return the head of a CALL payload: the encoded function name */

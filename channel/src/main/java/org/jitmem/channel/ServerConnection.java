@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.jitmem.api.ErrorJoiner;
 import org.jitmem.api.ExecutorFunction;
@@ -33,10 +32,6 @@ final class ServerConnection
     private static final System.Logger LOG = System.getLogger(ServerConnection.class.getName());
     /** What one call in flight counts against the budget beyond its payload. */
     private static final int CALL_OVERHEAD = 1024;
-    /** {@link #inlineCall} while the reader is reading, not running a call. */
-    private static final long READING = 0;
-    /** {@link #inlineCall} once the watchdog has handed the reading over and no call runs inline yet. */
-    private static final long HANDED_OVER = -1;
 
     private final ChannelServer server;
     private final SocketChannel socket;
@@ -47,16 +42,12 @@ final class ServerConnection
     private final int budget;
     private final Semaphore inFlight;
     private final Thread thread;
-    /** The number of the call the reader runs inline, or {@link #READING}, or {@link #HANDED_OVER}. */
-    private final AtomicLong inlineCall = new AtomicLong(READING);
+    private final InlineCalls inline = new InlineCalls();
     private final CountDownLatch readingEnded = new CountDownLatch(1);
-    /** Calls run inline so far; written by the reader only. */
-    private volatile long callsStarted;
-    /** What the watchdog saw at its last look; used by the watchdog only. */
-    private long watchedCall;
-    private long watchedStarts;
     private List<? extends ExecutorFunctionProvider> providers = List.of();
     private Map<String, ExecutorFunction> functions = Map.of();
+    /** The connection's lane, once the controller asked for one; set by the reading thread. */
+    private volatile LaneServer lane;
 
     ServerConnection(final ChannelServer server, final SocketChannel socket, final ExecutorInfo executor,
         final boolean primary)
@@ -97,10 +88,9 @@ final class ServerConnection
      */
     boolean watch()
     {
-        final long current = inlineCall.get();
-        final long starts = callsStarted;
-        final boolean active = current > 0 || starts != watchedStarts;
-        if (current > 0 && current == watchedCall && inlineCall.compareAndSet(current, HANDED_OVER))
+        final LaneServer current = lane;
+        final boolean laneActive = current != null && current.watch();
+        return laneActive | inline.watch(() ->
         {
             try
             {
@@ -110,16 +100,14 @@ final class ServerConnection
             {
                 endReading();
             }
-        }
-        watchedCall = current;
-        watchedStarts = starts;
-        return active;
+        });
     }
 
     /** @return true while a call runs inline */
     boolean runsInline()
     {
-        return inlineCall.get() > 0;
+        final LaneServer current = lane;
+        return inline.runsInline() || (current != null && current.runsInline());
     }
 
     private void run()
@@ -147,6 +135,12 @@ final class ServerConnection
         }
         awaitReadingEnded();
         disconnect();
+        final LaneServer current = lane;
+        if (current != null)
+        {
+            current.close();
+            current.awaitClosed();
+        }
         inFlight.acquireUninterruptibly(budget);
         closeProviders();
         server.connectionEnded(this);
@@ -218,7 +212,14 @@ final class ServerConnection
                     }
                 });
             }
-            functions = byName;
+            if (byName.putIfAbsent(Protocol.OPEN_LANE, this::openLane) != null ||
+                byName.putIfAbsent(Protocol.LANE_MAPPED, this::laneMapped) != null)
+            {
+                throw new InvalidRequestException(MapperOperation.CHANNEL,
+                    "executor function takes a built-in name: function=" + Protocol.OPEN_LANE + " or " +
+                    Protocol.LANE_MAPPED, MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
+            }
+            functions = Map.copyOf(byName);
             return true;
         }
         catch (final RuntimeException ex)
@@ -287,51 +288,96 @@ final class ServerConnection
         }
         final int cost = frame.payload().length + CALL_OVERHEAD;
         inFlight.acquireUninterruptibly(cost);
-        final long number = callsStarted + 1;
-        callsStarted = number;
-        inlineCall.set(number);
+        final long number = inline.begin();
         server.callStarted();
         invoke(requestId, call, function, cost);
-        return inlineCall.compareAndSet(number, READING);
+        return inline.end(number);
     }
 
     private void invoke(final long requestId, final Protocol.Call call, final ExecutorFunction function, final int cost)
     {
         try
         {
-            byte[] result;
+            byte[] result = null;
+            Throwable error = null;
             try
             {
                 result = function.invoke(call.argument());
-                if (result == null)
-                {
-                    result = Protocol.EMPTY;
-                }
             }
             catch (final RuntimeException | Error ex)
             {
-                replyError(requestId, ex, call.function());
+                error = ex;
+            }
+            reply(requestId, call.function(), result, error);
+        }
+        finally
+        {
+            inFlight.release(cost);
+        }
+    }
+
+    /**
+     * Writes a call's reply, or an error when the result does not fit a frame; a connection that cannot be written
+     * to is disconnected.
+     */
+    private void reply(final long requestId, final String function, final byte[] result, final Throwable error)
+    {
+        try
+        {
+            if (error != null)
+            {
+                replyError(requestId, error, function);
                 return;
             }
-            final long frameSize = FrameWriter.frameSize(Protocol.EMPTY, result);
+            final byte[] payload = result == null ? Protocol.EMPTY : result;
+            final long frameSize = FrameWriter.frameSize(Protocol.EMPTY, payload);
             if (frameSize > server.maxFrameSize())
             {
                 replyError(requestId, new InvalidRequestException(MapperOperation.CALL, "result too large: function=" +
-                    call.function() + " frameSize=" + frameSize + " max=" + server.maxFrameSize(),
-                    MemoryMapperException.UNKNOWN, result.length), call.function());
+                    function + " frameSize=" + frameSize + " max=" + server.maxFrameSize(),
+                    MemoryMapperException.UNKNOWN, payload.length), function);
                 return;
             }
-            writer.write(Protocol.RESULT, requestId, Protocol.EMPTY, result);
+            writer.write(Protocol.RESULT, requestId, Protocol.EMPTY, payload);
         }
         catch (final IOException ex)
         {
             LOG.log(System.Logger.Level.DEBUG, "reply not sent: requestId=" + requestId, ex);
             disconnect();
         }
-        finally
+    }
+
+    /** Built-in {@link Protocol#OPEN_LANE}: creates the lane and starts serving it; one per connection. */
+    private byte[] openLane(final byte[] argument)
+    {
+        final Protocol.LaneRequest request = Protocol.decodeLaneRequest(argument);
+        if (lane != null)
         {
-            inFlight.release(cost);
+            throw new InvalidRequestException(MapperOperation.CHANNEL, "this connection has a lane already",
+                MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
         }
+        final LaneServer opened = LaneServer.open(server, functions, this::reply, request.slotCount(),
+            request.slotSize());
+        lane = opened;
+        opened.start();
+        return Protocol.encodeLaneOffer(new Protocol.LaneOffer(opened.descriptor(), opened.length()));
+    }
+
+    /** Built-in {@link Protocol#LANE_MAPPED}: closes the lane's descriptor, and the lane when it was not mapped. */
+    private byte[] laneMapped(final byte[] argument)
+    {
+        final LaneServer current = lane;
+        if (current == null || argument.length != 1)
+        {
+            throw new InvalidRequestException(MapperOperation.CHANNEL, "no lane offered, or malformed argument: " +
+                "length=" + argument.length, MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
+        }
+        current.descriptorMapped();
+        if (argument[0] != 1)
+        {
+            current.close();
+        }
+        return Protocol.EMPTY;
     }
 
     private void replyError(final long requestId, final Throwable error, final String function) throws IOException

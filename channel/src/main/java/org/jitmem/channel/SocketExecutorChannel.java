@@ -6,15 +6,18 @@ import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -25,26 +28,36 @@ import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
+import org.jitmem.posix.OsConstants;
 
 /**
  * The controller's end of a channel over a Unix domain socket. Calls are written by the calling thread (writes are
  * serialised, no lock is held while a reply is awaited); one reader thread per connection reads replies and
- * completes the matching futures. A thread that waits for a reply with {@code get} or {@code join}, on the call's
- * future or on one derived from it, spins before it parks when {@code jitmem.channel.spinNanos} is set, so that a
- * quick reply costs it no wake-up; the spin is off by default, as it takes a core the reply needs on small machines.
+ * completes the matching futures.
  * <p>
- * Where completions run: with the default settings, on the reader thread, which holds no lock. Dependents attached
- * with the non-async methods then run there too and must not block: a dependent that waits for another reply of
- * this channel would wait forever. Pass a completion executor to {@link #connect(Path, Duration, int, Executor)}
- * when dependents may block, at the cost of one hand-off per call. Calls that fail before they are sent (channel
- * closed, argument too large) complete on the calling thread; calls failed by a closing channel complete on the
- * thread that noticed the close.
+ * On Linux the channel also asks the executor for a lane: memory shared by both processes where short calls are
+ * posted and answered without the socket ({@link LaneLayout}). A thread that waits for a lane call's reply with
+ * {@code get} or {@code join}, on the call's future or on one derived from it, looks for the reply itself for up to
+ * {@code jitmem.channel.laneSpinNanos} (100 µs by default) and completes the call on its own thread, so that a round
+ * trip costs no thread wake-up while the executor is busy; replies nobody waits for are completed by the lane's
+ * collector thread. Calls too large for a slot, or made while every slot is taken, use the socket. A thread that
+ * waits for a socket reply spins before it parks only when {@code jitmem.channel.spinNanos} is set.
+ * <p>
+ * Where completions run: with the default settings, on the reader thread or the lane's collector, which hold no
+ * lock, or on the thread that waits for the reply. Dependents attached with the non-async methods then run there too
+ * and must not block: a dependent that waits for another reply of this channel would wait forever. Pass a completion
+ * executor to {@link #connect(Path, Duration, int, Executor)} when dependents may block, at the cost of one hand-off
+ * per call not taken by its waiting thread. Calls that fail before they are sent (channel closed, argument too
+ * large) complete on the calling thread; calls failed by a closing channel complete on the thread that noticed the
+ * close.
  */
 public final class SocketExecutorChannel implements ExecutorChannel
 {
     private static final System.Logger LOG = System.getLogger(SocketExecutorChannel.class.getName());
     private static final long CONNECT_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final int FUNCTION_CACHE_LIMIT = 1024;
+    /** Slots of the lane asked for by default: calls in flight at once beyond these go through the socket. */
+    public static final int DEFAULT_LANE_SLOTS = LaneLayout.DEFAULT_SLOT_COUNT;
 
     private final Path socketPath;
     private final SocketChannel socket;
@@ -59,6 +72,7 @@ public final class SocketExecutorChannel implements ExecutorChannel
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Throwable> closed = new CompletableFuture<>();
     private final Thread readerThread;
+    private volatile LaneClient lane;
     private volatile boolean open = true;
     private volatile ExecutorUnavailableException closeReason;
 
@@ -91,6 +105,8 @@ public final class SocketExecutorChannel implements ExecutorChannel
     }
 
     /**
+     * Connects with the default maximum frame size and lane (on Linux).
+     *
      * @param socketPath   the executor's socket
      * @param timeout      how long to wait for the socket to accept and the executor to say hello
      * @param maxFrameSize largest frame this end sends or accepts, header included
@@ -100,6 +116,21 @@ public final class SocketExecutorChannel implements ExecutorChannel
      */
     public static SocketExecutorChannel connect(final Path socketPath, final Duration timeout, final int maxFrameSize,
         final Executor completions)
+    {
+        return connect(socketPath, timeout, maxFrameSize, completions, OsConstants.LINUX ? DEFAULT_LANE_SLOTS : 0);
+    }
+
+    /**
+     * @param socketPath   the executor's socket
+     * @param timeout      how long to wait for the socket to accept and the executor to say hello
+     * @param maxFrameSize largest frame this end sends or accepts, header included
+     * @param completions  where call futures are completed, or null for the reader thread
+     * @param laneSlots    slots of the shared-memory lane to ask the executor for, 0 for none (Linux only)
+     * @return the open channel
+     * @throws ExecutorUnavailableException when no executor answered in time or the handshake failed
+     */
+    public static SocketExecutorChannel connect(final Path socketPath, final Duration timeout, final int maxFrameSize,
+        final Executor completions, final int laneSlots)
     {
         Objects.requireNonNull(socketPath, "socketPath");
         if (maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE)
@@ -128,7 +159,13 @@ public final class SocketExecutorChannel implements ExecutorChannel
                 throw new IOException("no hello in time: timeout=" + timeout);
             }
             final Protocol.Hello hello = handshake(first);
-            return new SocketExecutorChannel(socketPath, socket, reader, hello, maxFrameSize, completions);
+            final SocketExecutorChannel channel = new SocketExecutorChannel(socketPath, socket, reader, hello,
+                maxFrameSize, completions);
+            if (laneSlots > 0)
+            {
+                channel.openLane(laneSlots, Math.max(1, deadline - System.nanoTime()));
+            }
+            return channel;
         }
         catch (final IOException ex)
         {
@@ -192,6 +229,58 @@ public final class SocketExecutorChannel implements ExecutorChannel
         return Protocol.decodeHello(first.payload());
     }
 
+    /**
+     * Asks the executor for a lane and maps it; without one (an executor that offers none, or a failure) every call
+     * uses the socket.
+     */
+    private void openLane(final int slotCount, final long timeoutNanos)
+    {
+        final int slotSize = LaneLayout.DEFAULT_SLOT_SIZE;
+        final Protocol.LaneOffer offer;
+        try
+        {
+            offer = Protocol.decodeLaneOffer(call(Protocol.OPEN_LANE, Protocol.encodeLaneRequest(
+                new Protocol.LaneRequest(slotCount, slotSize))).toCompletableFuture()
+                .get(timeoutNanos, TimeUnit.NANOSECONDS));
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        catch (final ExecutionException | TimeoutException | RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, "no lane: pid=" + executor.pid(), ex);
+            return;
+        }
+        LaneClient mapped = null;
+        try
+        {
+            mapped = LaneClient.map(executor.pid(), offer.descriptor(), offer.length(), slotCount, slotSize,
+                this::laneReply);
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "cannot map the executor's lane: pid=" + executor.pid(), ex);
+        }
+        final byte[] outcome = {(byte)(mapped != null ? 1 : 0)};
+        call(Protocol.LANE_MAPPED, outcome);
+        if (mapped != null)
+        {
+            lane = mapped;
+            if (!open)
+            {
+                mapped.close();
+            }
+        }
+    }
+
+    /** @return true when short calls go through the shared-memory lane */
+    public boolean hasLane()
+    {
+        return lane != null && open;
+    }
+
     /** @return the socket this channel is connected to */
     public Path socketPath()
     {
@@ -228,7 +317,25 @@ public final class SocketExecutorChannel implements ExecutorChannel
                 MemoryMapperException.UNKNOWN, argument.length));
         }
         final long requestId = lastRequestId.incrementAndGet();
-        final CompletableFuture<byte[]> reply = new SpinningFuture<>();
+        final LaneClient laneNow = lane;
+        if (laneNow != null)
+        {
+            final byte[] name = function.getBytes(StandardCharsets.UTF_8);
+            final int slot = laneNow.claim(name.length + argument.length);
+            if (slot >= 0)
+            {
+                final ReplyFuture<byte[]> reply = new ReplyFuture<>(
+                    (waiting, nanos) -> laneNow.help(slot, waiting, nanos), LaneLayout.SPIN_NANOS);
+                pending.put(requestId, reply);
+                if (!open || !laneNow.post(slot, requestId, name, argument))
+                {
+                    pending.remove(requestId);
+                    reply.completeExceptionally(unavailable(function));
+                }
+                return reply;
+            }
+        }
+        final CompletableFuture<byte[]> reply = new ReplyFuture<>(ReplyFuture.SPIN, ReplyFuture.SOCKET_SPIN_NANOS);
         pending.put(requestId, reply);
         if (!open)
         {
@@ -274,11 +381,16 @@ public final class SocketExecutorChannel implements ExecutorChannel
             }
             shutdown("channel closed by the controller", null);
         }
+        final LaneClient laneNow = lane;
         if (Thread.currentThread() != readerThread)
         {
             try
             {
                 readerThread.join();
+                if (laneNow != null && Thread.currentThread() != laneNow.collector())
+                {
+                    laneNow.collector().join();
+                }
             }
             catch (final InterruptedException ex)
             {
@@ -348,6 +460,21 @@ public final class SocketExecutorChannel implements ExecutorChannel
         }
     }
 
+    /** Completes a call whose reply was taken from the lane: on the waiting thread itself when it took it. */
+    private void laneReply(final long requestId, final byte[] result, final Throwable error, final boolean waiter)
+    {
+        if (!waiter)
+        {
+            complete(requestId, result, error);
+            return;
+        }
+        final CompletableFuture<byte[]> reply = pending.remove(requestId);
+        if (reply != null)
+        {
+            settle(reply, result, error);
+        }
+    }
+
     private void complete(final long requestId, final byte[] result, final Throwable error)
     {
         final CompletableFuture<byte[]> reply = pending.remove(requestId);
@@ -393,6 +520,11 @@ public final class SocketExecutorChannel implements ExecutorChannel
         closeReason = error;
         open = false;
         Closeables.closeQuietly(socket);
+        final LaneClient laneNow = lane;
+        if (laneNow != null)
+        {
+            laneNow.close();
+        }
         for (final Long requestId : pending.keySet())
         {
             final CompletableFuture<byte[]> reply = pending.remove(requestId);

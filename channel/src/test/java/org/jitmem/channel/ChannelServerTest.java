@@ -42,7 +42,10 @@ class ChannelServerTest
 {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final long PAGE_SIZE = 4096;
-    private static final int WORKERS = 2;
+    /** Long calls at once in the tests that block calls. */
+    private static final int BLOCKED_CALLS = 2;
+    /** One per long call, one for the lane's scanning and one for a socket reading handed over. */
+    private static final int WORKERS = BLOCKED_CALLS + 2;
 
     @TempDir
     Path temp;
@@ -83,7 +86,8 @@ class ChannelServerTest
     {
         final ExecutorService completions = Executors.newCachedThreadPool();
         try (ChannelServer server = start(temp.resolve("run").resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE);
-            SocketExecutorChannel direct = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT);
+            SocketExecutorChannel direct = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT,
+                Protocol.DEFAULT_MAX_FRAME_SIZE, null, 0);
             SocketExecutorChannel handedOff = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT,
                 Protocol.DEFAULT_MAX_FRAME_SIZE, completions))
         {
@@ -209,20 +213,124 @@ class ChannelServerTest
             SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT))
         {
             final List<CompletableFuture<byte[]>> blocked = new ArrayList<>();
-            for (int i = 0; i < WORKERS; i++)
+            for (int i = 0; i < BLOCKED_CALLS; i++)
             {
                 blocked.add(channel.call("block", new byte[] {(byte)i}).toCompletableFuture());
                 assertArrayEquals(new byte[] {7}, call(channel, "echo", new byte[] {7}));
             }
             assertTrue(blocked.stream().noneMatch(CompletableFuture::isDone));
             release.countDown();
-            for (int i = 0; i < WORKERS; i++)
+            for (int i = 0; i < BLOCKED_CALLS; i++)
             {
                 assertArrayEquals(new byte[] {(byte)i},
                     blocked.get(i).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
             }
             assertArrayEquals(new byte[] {8}, call(channel, "echo", new byte[] {8}));
         }
+    }
+
+    @Test
+    void aLaneCallIsTakenByItsWaiterAndOneNobodyWaitsForByTheCollector() throws Exception
+    {
+        try (ChannelServer server = start(temp.resolve("run").resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE);
+            SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT))
+        {
+            assertTrue(channel.hasLane());
+            final String waiter = Thread.currentThread().getName();
+            int takenByWaiter = 0;
+            for (int i = 0; i < 100; i++)
+            {
+                final String completedOn = channel.call("echo", new byte[] {(byte)i})
+                    .thenApply(result -> Thread.currentThread().getName()).toCompletableFuture().join();
+                takenByWaiter += waiter.equals(completedOn) ? 1 : 0;
+            }
+            assertTrue(takenByWaiter > 0, "no reply was taken by its waiting thread");
+            final CompletableFuture<String> unawaited = new CompletableFuture<>();
+            channel.call("block", new byte[] {1}).thenAccept(result -> unawaited.complete(
+                Thread.currentThread().getName()));
+            release.countDown();
+            final String collectedOn = unawaited.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            assertTrue(collectedOn.startsWith("jitmem-channel-lane"), collectedOn);
+        }
+    }
+
+    @Test
+    void largeCallsLargeResultsAndCallsBeyondTheSlotsUseTheSocket() throws Exception
+    {
+        try (ChannelServer server = start(temp.resolve("run").resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE);
+            SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT))
+        {
+            final byte[] large = new byte[3 * LaneLayout.DEFAULT_SLOT_SIZE];
+            large[large.length - 1] = 42;
+            assertArrayEquals(large, call(channel, "echo", large));
+            for (int i = 0; i < 2 * LaneLayout.DEFAULT_SLOT_COUNT; i++)
+            {
+                assertEquals(i * 1024, call(channel, "grow", new byte[] {(byte)i}).length);
+            }
+            final ExecutorService callers = Executors.newFixedThreadPool(2 * LaneLayout.DEFAULT_SLOT_COUNT);
+            try
+            {
+                final List<CompletableFuture<Void>> done = new ArrayList<>();
+                for (int t = 0; t < 2 * LaneLayout.DEFAULT_SLOT_COUNT; t++)
+                {
+                    final int thread = t;
+                    done.add(CompletableFuture.runAsync(() ->
+                    {
+                        for (int i = 0; i < 500; i++)
+                        {
+                            final byte[] own = ByteBuffer.allocate(8).putInt(thread).putInt(i).array();
+                            assertArrayEquals(own, channel.call("echo", own).toCompletableFuture().join());
+                        }
+                    }, callers));
+                }
+                CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(TIMEOUT.toSeconds(),
+                    TimeUnit.SECONDS);
+            }
+            finally
+            {
+                callers.shutdownNow();
+            }
+            assertTrue(channel.hasLane());
+        }
+    }
+
+    @Test
+    void laneErrorsTravelAsData() throws Exception
+    {
+        try (ChannelServer server = start(temp.resolve("run").resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE);
+            SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT))
+        {
+            final ExecutionException failed = assertThrows(ExecutionException.class,
+                () -> call(channel, "fail", new byte[0]));
+            final MemoryMapperException error = assertInstanceOf(MemoryMapperException.class, failed.getCause());
+            assertTrue(error.getMessage().contains("failed on purpose"), error.getMessage());
+            final ExecutionException unknown = assertThrows(ExecutionException.class,
+                () -> call(channel, "no.such.function", new byte[0]));
+            assertInstanceOf(InvalidRequestException.class, unknown.getCause());
+            assertArrayEquals(new byte[] {3}, call(channel, "echo", new byte[] {3}));
+        }
+    }
+
+    @Test
+    void aLaneLeavesNoMappingNorDescriptor() throws Exception
+    {
+        assertEquals(0, laneTraces());
+        try (ChannelServer server = start(temp.resolve("run").resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE))
+        {
+            final SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT);
+            assertTrue(channel.hasLane());
+            assertArrayEquals(new byte[] {1}, call(channel, "echo", new byte[] {1}));
+            assertEquals(0, Files.list(Path.of("/proc/self/fd")).filter(ChannelServerTest::isLaneDescriptor).count(),
+                "the executor's descriptor of the lane is closed once the controller mapped it");
+            assertEquals(2, laneTraces(), "one mapping of the lane in each end");
+            final CompletableFuture<byte[]> blocked = channel.call("block", new byte[0]).toCompletableFuture();
+            channel.close();
+            final ExecutionException failed = assertThrows(ExecutionException.class,
+                () -> blocked.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+            assertInstanceOf(ExecutorUnavailableException.class, failed.getCause());
+            release.countDown();
+        }
+        assertEquals(0, laneTraces());
     }
 
     @Test
@@ -234,6 +342,32 @@ class ChannelServerTest
         final ExecutionException failed = assertThrows(ExecutionException.class, () -> CompletableFuture
             .failedFuture(Protocol.decodeError(Protocol.encodeError(new IllegalStateException("x"), "f.g"))).get());
         assertInstanceOf(MemoryMapperException.class, failed.getCause());
+    }
+
+    /** @return the lane mappings and descriptors of this process */
+    private static long laneTraces() throws Exception
+    {
+        final long mappings;
+        try (java.util.stream.Stream<String> lines = Files.lines(Path.of("/proc/self/maps")))
+        {
+            mappings = lines.filter(line -> line.contains("jitmem-channel-lane")).count();
+        }
+        try (java.util.stream.Stream<Path> descriptors = Files.list(Path.of("/proc/self/fd")))
+        {
+            return mappings + descriptors.filter(ChannelServerTest::isLaneDescriptor).count();
+        }
+    }
+
+    private static boolean isLaneDescriptor(final Path descriptor)
+    {
+        try
+        {
+            return Files.readSymbolicLink(descriptor).toString().contains("jitmem-channel-lane");
+        }
+        catch (final java.io.IOException ex)
+        {
+            return false;
+        }
     }
 
     private ChannelServer start(final Path socket, final int maxFrameSize)
@@ -259,7 +393,11 @@ class ChannelServerTest
         @Override
         public Map<String, ExecutorFunction> functions()
         {
-            return Map.of("echo", argument -> argument, "block", argument ->
+            return Map.of("echo", argument -> argument, "grow", argument -> new byte[argument[0] * 1024], "fail",
+                argument ->
+                {
+                    throw new IllegalStateException("failed on purpose");
+                }, "block", argument ->
             {
                 try
                 {

@@ -40,7 +40,7 @@ public final class ExecutorMain
                                    hold only the socket, this program's jar and the jna.tmpdir directory; otherwise
                                    the executor does not start (and a directory changed since is left in place).
           --max-frame-size <bytes> largest protocol frame, header included (default 67108864).
-          --workers <n>            threads running calls, shared by all connections (default 4).
+          --workers <n>            threads running calls, shared by all connections (default 8).
           --help                   print this text.
 
         Once it accepts connections it prints one line on standard output:
@@ -51,7 +51,7 @@ public final class ExecutorMain
         Exit status: 0 after a normal end, 1 when the executor could not start, 2 for a usage error.
         """;
 
-    private static final int DEFAULT_WORKERS = 4;
+    private static final int DEFAULT_WORKERS = 8;
 
     private ExecutorMain()
     {

@@ -59,7 +59,10 @@ class ExecutorLifecycleTest
         try (ExecutorProcess executor = ExecutorProcess.start(temp.resolve("run").resolve("executor.sock"),
             List.of(), "--workers", "4"))
         {
+            final long lanesBefore = laneMappings();
             final SocketExecutorChannel channel = executor.connect();
+            assertTrue(channel.hasLane(), "short calls take the shared-memory lane");
+            assertEquals(lanesBefore + 1, laneMappings(), "the controller maps the executor's lane");
             final List<CompletableFuture<byte[]>> pending = new ArrayList<>();
             for (int i = 0; i < 3; i++)
             {
@@ -84,6 +87,16 @@ class ExecutorLifecycleTest
             assertFalse(channel.isOpen());
             assertUnavailable(channel.call("executor.ping", new byte[0]).toCompletableFuture());
             channel.close();
+            assertEquals(lanesBefore, laneMappings(), "the lane goes with the channel");
+        }
+    }
+
+    /** @return this process's mappings of channel lanes */
+    private static long laneMappings() throws IOException
+    {
+        try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps")))
+        {
+            return maps.filter(line -> line.contains("jitmem-channel-lane")).count();
         }
     }
 

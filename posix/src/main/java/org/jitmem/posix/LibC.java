@@ -121,6 +121,21 @@ public final class LibC
          * @return 0 or an error number (errno is not set)
          */
         public static native int posix_fallocate(int fd, long offset, long length);
+
+        /**
+         * The futex system call through libc's {@code syscall}, with the arguments futex takes.
+         *
+         * @param number   {@link OsConstants#SYS_FUTEX}
+         * @param address  the 32-bit futex word
+         * @param op       FUTEX_ operation
+         * @param value    expected value (wait) or number of waiters (wake)
+         * @param timeout  a {@code struct timespec} address for wait, or 0
+         * @param address2 unused, 0
+         * @param value3   unused, 0
+         * @return the call's result, or -1 with errno set
+         */
+        public static native long syscall(long number, long address, int op, int value, long timeout, long address2,
+            int value3);
     }
 
     /** Variadic calls: interface mapping passes variadic arguments correctly on every ABI. Not hot. */

@@ -55,6 +55,13 @@ public final class OsConstants
     /** memfd_create: close on exec (Linux only). */
     public static final int MFD_CLOEXEC = 1;
 
+    /** The futex system call's number (Linux; x86-64 and aarch64), -1 elsewhere. */
+    public static final long SYS_FUTEX = !LINUX ? -1 : "aarch64".equals(System.getProperty("os.arch")) ? 98 : 202;
+    /** futex: sleep while the word holds the expected value (shared between processes: no PRIVATE flag). */
+    public static final int FUTEX_WAIT = 0;
+    /** futex: wake waiters. */
+    public static final int FUTEX_WAKE = 1;
+
     /** sysconf name of the page size. */
     public static final int SC_PAGESIZE = LINUX ? 30 : 29;
 

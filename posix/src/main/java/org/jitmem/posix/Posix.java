@@ -1,6 +1,8 @@
 package org.jitmem.posix;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Native;
+import com.sun.jna.Pointer;
 
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
@@ -198,6 +200,34 @@ public final class Posix
         }
     }
 
+    /**
+     * Sleeps while the 32-bit word at {@code address} holds {@code expected}, at most {@code timeoutNanos}; returns
+     * early on a wake-up, a signal or a changed word, which the caller tells apart by looking at the word (Linux only).
+     *
+     * @param address      a 4-byte aligned address in memory shared with the waker
+     * @param expected     the value seen last
+     * @param timeoutNanos longest sleep, more than zero
+     */
+    public static void futexWait(final long address, final int expected, final long timeoutNanos)
+    {
+        final Timespec timeout = FUTEX_TIMEOUT.get();
+        final long nanos = Math.max(1, timeoutNanos);
+        timeout.setLong(0, nanos / 1_000_000_000L);
+        timeout.setLong(8, nanos % 1_000_000_000L);
+        LibC.Linux.syscall(OsConstants.SYS_FUTEX, address, OsConstants.FUTEX_WAIT, expected, timeout.address, 0, 0);
+    }
+
+    /**
+     * Wakes up to {@code count} threads, of any process, sleeping in {@link #futexWait} on {@code address} (Linux only).
+     *
+     * @param address the word's address
+     * @param count   how many to wake at most
+     */
+    public static void futexWake(final long address, final int count)
+    {
+        LibC.Linux.syscall(OsConstants.SYS_FUTEX, address, OsConstants.FUTEX_WAKE, count, 0, 0, 0);
+    }
+
     /** @return this process's id */
     public static long pid()
     {
@@ -237,6 +267,20 @@ public final class Posix
         final long address, final long length, final int errno)
     {
         return new MemoryMapperException(operation, call + " failed: " + strerror(errno), address, length, errno);
+    }
+
+    /** A {@code struct timespec} per thread for futex timeouts. */
+    private static final ThreadLocal<Timespec> FUTEX_TIMEOUT = ThreadLocal.withInitial(Timespec::new);
+
+    /** Native memory for one {@code struct timespec}. */
+    private static final class Timespec extends Memory
+    {
+        private final long address = Pointer.nativeValue(this);
+
+        Timespec()
+        {
+            super(16);
+        }
     }
 
     private static int checkDescriptor(final MapperOperation operation, final String call, final int fd)

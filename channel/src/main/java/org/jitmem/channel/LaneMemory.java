@@ -1,0 +1,201 @@
+package org.jitmem.channel;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+import com.sun.jna.Pointer;
+
+import org.jitmem.api.MapperOperation;
+import org.jitmem.posix.Posix;
+
+/**
+ * One process's mapping of a lane ({@link LaneLayout}): ordered access to its words and bytes, futex waits and
+ * wake-ups on its words, and the one release path of the mapping. Threads {@link #enter} before they touch the
+ * memory and {@link #leave} after; {@link #close} refuses new entries and the last thread to leave unmaps, so no
+ * thread ever touches unmapped memory.
+ */
+final class LaneMemory
+{
+    private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+    private static final int CLOSED = 1 << 30;
+    private static final int UNMAPPED = -1;
+
+    private final long address;
+    private final long length;
+    private final ByteBuffer buffer;
+    /** Threads inside, plus {@link #CLOSED} once closed. */
+    private final AtomicInteger users = new AtomicInteger();
+
+    /**
+     * @param address where the lane is mapped
+     * @param length  its length, at most {@link Integer#MAX_VALUE}
+     */
+    LaneMemory(final long address, final long length)
+    {
+        this.address = address;
+        this.length = length;
+        this.buffer = new Pointer(address).getByteBuffer(0, length).order(ByteOrder.nativeOrder());
+    }
+
+    long address()
+    {
+        return address;
+    }
+
+    long length()
+    {
+        return length;
+    }
+
+    /** @return true when the caller may touch the memory until it calls {@link #leave}; false once closed */
+    boolean enter()
+    {
+        while (true)
+        {
+            final int current = users.get();
+            if ((current & CLOSED) != 0)
+            {
+                return false;
+            }
+            if (users.compareAndSet(current, current + 1))
+            {
+                return true;
+            }
+        }
+    }
+
+    /** Ends an {@link #enter}; unmaps when the lane is closed and this was the last thread inside. */
+    void leave()
+    {
+        if (users.decrementAndGet() == CLOSED)
+        {
+            unmap();
+        }
+    }
+
+    /** @return true once {@link #close} was called */
+    boolean isClosed()
+    {
+        return (users.get() & CLOSED) != 0;
+    }
+
+    /** Refuses new entries; unmaps now when nobody is inside, else when the last one leaves. Idempotent. */
+    void close()
+    {
+        while (true)
+        {
+            final int current = users.get();
+            if ((current & CLOSED) != 0)
+            {
+                return;
+            }
+            if (users.compareAndSet(current, current | CLOSED))
+            {
+                if (current == 0)
+                {
+                    unmap();
+                }
+                return;
+            }
+        }
+    }
+
+    /** Waits until the threads inside have left after {@link #close}. */
+    void awaitUnmapped()
+    {
+        while (users.get() != UNMAPPED)
+        {
+            LockSupport.parkNanos(100_000);
+        }
+    }
+
+    int getInt(final int offset)
+    {
+        return (int)INT.getVolatile(buffer, offset);
+    }
+
+    int getIntAcquire(final int offset)
+    {
+        return (int)INT.getAcquire(buffer, offset);
+    }
+
+    int getIntPlain(final int offset)
+    {
+        return buffer.getInt(offset);
+    }
+
+    void putInt(final int offset, final int value)
+    {
+        INT.setVolatile(buffer, offset, value);
+    }
+
+    void putIntRelease(final int offset, final int value)
+    {
+        INT.setRelease(buffer, offset, value);
+    }
+
+    void putIntPlain(final int offset, final int value)
+    {
+        buffer.putInt(offset, value);
+    }
+
+    boolean compareAndSet(final int offset, final int expected, final int value)
+    {
+        return INT.compareAndSet(buffer, offset, expected, value);
+    }
+
+    int getAndAdd(final int offset, final int delta)
+    {
+        return (int)INT.getAndAdd(buffer, offset, delta);
+    }
+
+    long getLong(final int offset)
+    {
+        return buffer.getLong(offset);
+    }
+
+    void putLong(final int offset, final long value)
+    {
+        buffer.putLong(offset, value);
+    }
+
+    void getBytes(final int offset, final byte[] target)
+    {
+        buffer.get(offset, target);
+    }
+
+    void putBytes(final int offset, final byte[] source)
+    {
+        buffer.put(offset, source);
+    }
+
+    /** Sleeps while the word at {@code offset} holds {@code expected}, at most {@code nanos}. */
+    void waitWhile(final int offset, final int expected, final long nanos)
+    {
+        Posix.futexWait(address + offset, expected, nanos);
+    }
+
+    /** Wakes every thread sleeping on the word at {@code offset}, in either process. */
+    void wake(final int offset)
+    {
+        Posix.futexWake(address + offset, Integer.MAX_VALUE);
+    }
+
+    private void unmap()
+    {
+        users.set(UNMAPPED);
+        try
+        {
+            Posix.munmap(MapperOperation.CHANNEL, address, length);
+        }
+        catch (final RuntimeException ex)
+        {
+            System.getLogger(LaneMemory.class.getName()).log(System.Logger.Level.ERROR,
+                "cannot unmap lane: address=" + address + " length=" + length, ex);
+        }
+    }
+}
