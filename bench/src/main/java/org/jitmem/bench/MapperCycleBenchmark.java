@@ -24,8 +24,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One full mapper cycle with a single read-write segment: reserve, prepare and copy the content in, initialize,
- * deinitialize, release. Sampled, so that medians compare with the LLVM anchor's medians. Not final: JMH subclasses
- * state classes.
+ * deinitialize, release. The trial setup {@linkplain WarmUp warms} the cycle up on one-page content first. Sampled,
+ * so that medians compare with the LLVM anchor's medians. Not final: JMH subclasses state classes.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
@@ -47,16 +47,20 @@ public class MapperCycleBenchmark
     private byte[] content;
     private Segment segment;
 
-    /** Opens the backend and fills the content once. */
+    /** Opens the backend, warms the cycle up and fills the content once. */
     @Setup(Level.Trial)
     public void open()
     {
         final int bytes = ContentSize.parse(size);
+        opened = BenchBackend.open(backend);
+        mapper = opened.mapper();
+        final int page = (int)mapper.pageSize();
+        content = new byte[page];
+        segment = Segment.of(0, page, MemoryProtection.READ_WRITE);
+        WarmUp.run(this::cycle);
         content = new byte[bytes];
         Arrays.fill(content, CONTENT_FILL);
         segment = Segment.of(0, bytes, MemoryProtection.READ_WRITE);
-        opened = BenchBackend.open(backend);
-        mapper = opened.mapper();
     }
 
     /** Closes the backend. */
