@@ -47,16 +47,25 @@ public class InitializeBenchmark
     private Segment segment;
     private ExecutorAddress base;
 
-    /** Opens the backend and fills the content once. */
+    /** Opens the backend, warms the measured path up and fills the content once. */
     @Setup(Level.Trial)
     public void open()
     {
         final int bytes = ContentSize.parse(size);
+        opened = BenchBackend.open(backend);
+        mapper = opened.mapper();
+        final int page = (int)mapper.pageSize();
+        content = new byte[page];
+        segment = Segment.of(0, page, MemoryProtection.READ_WRITE);
+        WarmUp.run(() ->
+        {
+            reserveAndWrite();
+            initializeAndDeinitialize();
+            release();
+        });
         content = new byte[bytes];
         Arrays.fill(content, (byte)0x3C);
         segment = Segment.of(0, bytes, MemoryProtection.READ_WRITE);
-        opened = BenchBackend.open(backend);
-        mapper = opened.mapper();
     }
 
     /** Closes the backend. */

@@ -24,10 +24,10 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One full mapper cycle with a single read-write segment: reserve, prepare and copy the content in, initialize,
- * deinitialize, release. Sampled, so that medians compare with the LLVM anchor's medians. {@code retainedBytes}
- * 16777216 is the backends' default (released reservations are retained and reused, see
- * {@link org.jitmem.posix.RetainingMemoryMapper}), 0 the bare mapper, which maps and unmaps every cycle. Not final:
- * JMH subclasses state classes.
+ * deinitialize, release. The trial setup {@linkplain WarmUp warms} the cycle up on one-page content first. Sampled,
+ * so that medians compare with the LLVM anchor's medians. {@code retainedBytes} 16777216 is the backends' default
+ * (released reservations are retained and reused, see {@link org.jitmem.posix.RetainingMemoryMapper}), 0 the bare
+ * mapper, which maps and unmaps every cycle. Not final: JMH subclasses state classes.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
@@ -53,16 +53,20 @@ public class MapperCycleBenchmark
     private byte[] content;
     private Segment segment;
 
-    /** Opens the backend and fills the content once. */
+    /** Opens the backend, warms the cycle up and fills the content once. */
     @Setup(Level.Trial)
     public void open()
     {
         final int bytes = ContentSize.parse(size);
+        opened = BenchBackend.open(backend, retainedBytes);
+        mapper = opened.mapper();
+        final int page = (int)mapper.pageSize();
+        content = new byte[page];
+        segment = Segment.of(0, page, MemoryProtection.READ_WRITE);
+        WarmUp.run(this::cycle);
         content = new byte[bytes];
         Arrays.fill(content, CONTENT_FILL);
         segment = Segment.of(0, bytes, MemoryProtection.READ_WRITE);
-        opened = BenchBackend.open(backend, retainedBytes);
-        mapper = opened.mapper();
     }
 
     /** Closes the backend. */

@@ -48,6 +48,12 @@ public final class ExecutorMemory
     /** Above this no process has address space; larger requests are refused before mmap is asked. */
     public static final long ADDRESS_SPACE_LIMIT = 1L << 48;
 
+    /**
+     * Writable reservations of their own up to this size are faulted in by the mmap that reserves them rather than by
+     * the first prepare: one system call fewer per cycle for memory that is reserved to be written.
+     */
+    public static final long POPULATE_ON_RESERVE_LIMIT = 64 * 1024;
+
     private static final long UNKNOWN = MemoryMapperException.UNKNOWN;
     private static final System.Logger LOG = System.getLogger(ExecutorMemory.class.getName());
 
@@ -136,7 +142,9 @@ public final class ExecutorMemory
     }
 
     /**
-     * Maps anonymous memory with the policy's free protection. A failed reserve leaves nothing behind.
+     * Maps anonymous memory with the policy's free protection. Where free memory is writable (Linux), a reservation
+     * of at most {@link #POPULATE_ON_RESERVE_LIMIT} is faulted in by the same mmap and a larger one page by page as
+     * {@link #workingMemory} prepares it. A failed reserve leaves nothing behind.
      *
      * @param numBytes bytes wanted, rounded up to whole pages
      * @return the reservation
@@ -144,12 +152,19 @@ public final class ExecutorMemory
     public ExecutorAddressRange reserve(final long numBytes)
     {
         final long size = checkReservationSize(numBytes);
-        final long start = Posix.mmapAnonymous(MapperOperation.RESERVE, size, policy.freeProtection());
+        final boolean populate = OsConstants.LINUX && policy.freeProtection().writable() &&
+            size / pageSize <= Integer.MAX_VALUE;
+        final boolean populateNow = populate && size <= POPULATE_ON_RESERVE_LIMIT;
+        final long start = Posix.mmapAnonymous(MapperOperation.RESERVE, size, policy.freeProtection(), populateNow);
         final ExecutorAddressRange range = ExecutorAddressRange.of(start, size);
+        final BitSet populated = populate ? new BitSet() : null;
+        if (populateNow)
+        {
+            populated.set(0, (int)(size / pageSize));
+        }
         try
         {
-            adopt(range, released -> Posix.munmap(MapperOperation.RELEASE, start, size),
-                OsConstants.LINUX && policy.freeProtection().writable() && size / pageSize <= Integer.MAX_VALUE);
+            adopt(range, released -> Posix.munmap(MapperOperation.RELEASE, start, size), populated);
         }
         catch (final RuntimeException ex)
         {
@@ -169,11 +184,11 @@ public final class ExecutorMemory
      */
     public ExecutorAddressRange adopt(final ExecutorAddressRange range, final ReleaseHook hook)
     {
-        return adopt(range, hook, false);
+        return adopt(range, hook, null);
     }
 
     private ExecutorAddressRange adopt(final ExecutorAddressRange range, final ReleaseHook hook,
-        final boolean populateOnPrepare)
+        final BitSet populated)
     {
         Objects.requireNonNull(hook, "hook");
         final long start = range.start().value();
@@ -194,7 +209,7 @@ public final class ExecutorMemory
                 throw new InvalidRequestException(MapperOperation.RESERVE,
                     "range overlaps the reservation at " + ExecutorAddress.hex(below.getKey()), start, size);
             }
-            reservations.put(start, new Reservation(start, size, hook, populateOnPrepare ? new BitSet() : null));
+            reservations.put(start, new Reservation(start, size, hook, populated));
             reservedBytes += size;
             return range;
         }
@@ -917,7 +932,10 @@ public final class ExecutorMemory
         }
     }
 
-    /** {@code populated}: pages of a reservation of its own already faulted in by prepare, null when adopted. */
+    /**
+     * {@code populated}: pages of a writable reservation of its own already faulted in, by reserve or by prepare;
+     * null when adopted or not writable.
+     */
     private record Reservation(long start, long size, ReleaseHook hook, BitSet populated)
     {
         long end()

@@ -35,6 +35,9 @@ public final class OsConstants
     /** What mmap returns on failure. */
     public static final long MAP_FAILED = -1L;
 
+    /** Fault the pages in writable (for a writable private mapping) as part of mmap; a hint: mmap does not fail. */
+    public static final int MAP_POPULATE = LINUX ? 0x8000 : 0;
+
     /** The pages are not needed; anonymous private pages read back as zero. */
     public static final int MADV_DONTNEED = 4;
 

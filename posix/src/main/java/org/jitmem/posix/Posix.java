@@ -31,8 +31,23 @@ public final class Posix
     public static long mmapAnonymous(final MapperOperation operation, final long length,
         final MemoryProtection protection)
     {
-        return mmap(operation, 0, length, protection,
-            OsConstants.MAP_PRIVATE | OsConstants.MAP_ANONYMOUS | OsConstants.MAP_NORESERVE, -1, 0);
+        return mmapAnonymous(operation, length, protection, false);
+    }
+
+    /**
+     * Maps anonymous private memory anywhere, optionally faulting it in within the same call.
+     *
+     * @param operation  the operation on whose behalf the call is made
+     * @param length     bytes, page-aligned
+     * @param protection initial protection
+     * @param populate   fault the pages in now (MAP_POPULATE, Linux; a hint elsewhere ignored)
+     * @return the address
+     */
+    public static long mmapAnonymous(final MapperOperation operation, final long length,
+        final MemoryProtection protection, final boolean populate)
+    {
+        return mmap(operation, 0, length, protection, OsConstants.MAP_PRIVATE | OsConstants.MAP_ANONYMOUS |
+            OsConstants.MAP_NORESERVE | (populate ? OsConstants.MAP_POPULATE : 0), -1, 0);
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -13,6 +14,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 
 import org.jitmem.api.ActionCall;
@@ -63,6 +67,23 @@ class ExecutorMemoryTest
         assertEquals(3 * PAGE, memory.reservedBytes());
         assertEquals(2, memory.reservationCount());
         assertEquals(MemoryProtection.READ_WRITE, ProcMaps.self().protection(more.start().value(), more.size()));
+    }
+
+    @Test
+    void smallReservationsAreFaultedInByReserveLargerOnesByPrepare()
+    {
+        assumeTrue(OsConstants.LINUX, "MAP_POPULATE and MADV_POPULATE_WRITE are Linux calls");
+        final ExecutorAddressRange small = memory.reserve(ExecutorMemory.POPULATE_ON_RESERVE_LIMIT);
+        assertEquals(small.size() / PAGE, Residency.residentPages(small.start().value(), small.size()));
+        memory.workingMemory(small.start(), small.size()).put(0, (byte)1);
+        assertEquals(small.size() / PAGE, Residency.residentPages(small.start().value(), small.size()));
+
+        final ExecutorAddressRange larger = memory.reserve(2 * ExecutorMemory.POPULATE_ON_RESERVE_LIMIT);
+        final long start = larger.start().value();
+        assertEquals(0, Residency.residentPages(start, larger.size()));
+        memory.workingMemory(ExecutorAddress.of(start + PAGE), PAGE + 1);
+        assertEquals(2, Residency.residentPages(start + PAGE, 2 * PAGE));
+        assertEquals(0, Residency.residentPages(start, PAGE));
     }
 
     @Test
@@ -596,6 +617,33 @@ class ExecutorMemoryTest
             }
             runner.shutdown();
             assertTrue(runner.awaitTermination(30, TimeUnit.SECONDS));
+        }
+    }
+
+    /** mincore, bound here only: which pages of a range are resident. */
+    private static final class Residency
+    {
+        static
+        {
+            Native.register(Residency.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+        }
+
+        private Residency()
+        {
+        }
+
+        private static native int mincore(long address, long length, byte[] vector);
+
+        static long residentPages(final long address, final long length)
+        {
+            final byte[] vector = new byte[(int)(length / PAGE)];
+            assertEquals(0, mincore(address, length, vector), "mincore failed: errno=" + Native.getLastError());
+            long resident = 0;
+            for (final byte page : vector)
+            {
+                resident += page & 1;
+            }
+            return resident;
         }
     }
 }
