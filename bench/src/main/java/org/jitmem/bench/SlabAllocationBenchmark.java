@@ -32,7 +32,10 @@ import org.openjdk.jmh.annotations.TearDown;
  * allocation. The batched deallocation that follows is not timed. A {@code cold} round runs on a fresh manager; a
  * {@code warm} round runs on a manager that has allocated and deallocated as much once already, so that freed ranges
  * are reused. Unlike the anchor, a fork keeps its executor process across rounds; each round gets a fresh manager.
- * Not final: JMH subclasses state classes.
+ * The trial setup runs up to {@value #WARM_UP_ROUNDS} untimed rounds (at most 10 s) on throwaway managers first, so
+ * that the single-shot rounds time the JVM's compiled code, as a long-running JIT would run it: in a fresh JVM the
+ * per-allocation time only settles after about 120,000 allocations (three to seven times slower before). Not final:
+ * JMH subclasses state classes.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -42,6 +45,9 @@ public class SlabAllocationBenchmark
 {
     /** Allocations per round. */
     static final int ALLOCATIONS = 10_000;
+    /** Untimed rounds before the trial, until the compiled code has settled. */
+    static final int WARM_UP_ROUNDS = 16;
+    private static final long WARM_UP_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /** The backend, by its {@code jitmem.mapper.type} name; see {@link BenchBackend}. */
     @Param({"inprocess", "posix-shm"})
@@ -61,7 +67,7 @@ public class SlabAllocationBenchmark
     private SlabMemoryManager manager;
     private final FinalizedAllocation[] finalized = new FinalizedAllocation[ALLOCATIONS];
 
-    /** Opens the backend and fills the content once. */
+    /** Opens the backend, fills the content once and warms the path up. */
     @Setup(Level.Trial)
     public void open()
     {
@@ -70,6 +76,13 @@ public class SlabAllocationBenchmark
         Arrays.fill(content, (byte)0x5A);
         requests = List.of(SegmentRequest.of(bytes, MemoryProtection.READ_WRITE));
         opened = BenchBackend.open(backend);
+        final long start = System.nanoTime();
+        for (int i = 0; i < WARM_UP_ROUNDS && System.nanoTime() - start < WARM_UP_NANOS; i++)
+        {
+            manager = new SlabMemoryManager(opened.mapper(), SlabSettings.DEFAULT);
+            allocate();
+            closeManager();
+        }
     }
 
     /** Closes the backend. */
