@@ -25,8 +25,12 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * Initialize then deinitialize of one read-write segment whose content has been written, untimed, before: the part
  * of the mapper cycle that should not grow with the content size (the shared-memory backend sends protections, never
- * content). Compares with the sum of the LLVM anchor's {@code initialize_us} and {@code deinitialize_us}. Sampled;
- * not final: JMH subclasses state classes.
+ * content). {@code written=rewritten} writes the content into a fresh reservation before every invocation, as the
+ * LLVM anchor's cycle does, and compares with the sum of its {@code initialize_us} and {@code deinitialize_us}; the
+ * time then also holds what the write left behind (caches and TLB refilled with the content, and an executor that went
+ * to sleep while a large content was written). {@code written=kept} writes it once per trial and times initialize and
+ * deinitialize of the same written reservation over and over: their own cost. Sampled; not final: JMH subclasses
+ * state classes.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
@@ -40,6 +44,10 @@ public class InitializeBenchmark
     /** Content size, as the LLVM anchor labels it. */
     @Param({"4KiB", "64KiB", "1MiB", "16MiB"})
     public String size;
+
+    /** {@code rewritten}: written into a fresh reservation before each invocation; {@code kept}: written once. */
+    @Param({"rewritten", "kept"})
+    public String written;
 
     private BenchBackend opened;
     private MemoryMapper mapper;
@@ -59,35 +67,56 @@ public class InitializeBenchmark
         segment = Segment.of(0, page, MemoryProtection.READ_WRITE);
         WarmUp.run(() ->
         {
-            reserveAndWrite();
+            reserveAndWriteContent();
             initializeAndDeinitialize();
-            release();
+            releaseReservation();
         });
         content = new byte[bytes];
         Arrays.fill(content, (byte)0x3C);
         segment = Segment.of(0, bytes, MemoryProtection.READ_WRITE);
     }
 
-    /** Closes the backend. */
+    /** Releases what is still reserved and closes the backend. */
     @TearDown(Level.Trial)
     public void close()
     {
+        if (base != null)
+        {
+            releaseReservation();
+        }
         opened.close();
     }
 
-    /** Reserves and writes the content, untimed. */
+    /** Reserves and writes the content, untimed: before each invocation, or once when it is kept. */
     @Setup(Level.Invocation)
     public void reserveAndWrite()
+    {
+        if (base == null || !"kept".equals(written))
+        {
+            reserveAndWriteContent();
+        }
+    }
+
+    /** Releases the reservation, untimed, unless it is kept. */
+    @TearDown(Level.Invocation)
+    public void release()
+    {
+        if (!"kept".equals(written))
+        {
+            releaseReservation();
+        }
+    }
+
+    private void reserveAndWriteContent()
     {
         base = await(mapper.reserve(content.length)).start();
         mapper.prepare(base, content.length).put(content);
     }
 
-    /** Releases the reservation, untimed. */
-    @TearDown(Level.Invocation)
-    public void release()
+    private void releaseReservation()
     {
         await(mapper.release(List.of(base)));
+        base = null;
     }
 
     /**
