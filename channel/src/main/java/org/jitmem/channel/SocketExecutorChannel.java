@@ -264,7 +264,18 @@ public final class SocketExecutorChannel implements ExecutorChannel
             LOG.log(System.Logger.Level.WARNING, "cannot map the executor's lane: pid=" + executor.pid(), ex);
         }
         final byte[] outcome = {(byte)(mapped != null ? 1 : 0)};
-        call(Protocol.LANE_MAPPED, outcome);
+        try
+        {
+            call(Protocol.LANE_MAPPED, outcome).toCompletableFuture().get(timeoutNanos, TimeUnit.NANOSECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        catch (final ExecutionException | TimeoutException | RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, "the executor did not confirm the lane: pid=" + executor.pid(), ex);
+        }
         if (mapped != null)
         {
             lane = mapped;

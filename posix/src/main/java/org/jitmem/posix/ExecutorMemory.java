@@ -3,7 +3,6 @@ package org.jitmem.posix;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -157,10 +156,10 @@ public final class ExecutorMemory
         final boolean populateNow = populate && size <= POPULATE_ON_RESERVE_LIMIT;
         final long start = Posix.mmapAnonymous(MapperOperation.RESERVE, size, policy.freeProtection(), populateNow);
         final ExecutorAddressRange range = ExecutorAddressRange.of(start, size);
-        final BitSet populated = populate ? new BitSet() : null;
+        final PopulatedPages populated = populate ? new PopulatedPages(start, size, pageSize) : null;
         if (populateNow)
         {
-            populated.set(0, (int)(size / pageSize));
+            populated.markAll();
         }
         try
         {
@@ -188,7 +187,7 @@ public final class ExecutorMemory
     }
 
     private ExecutorAddressRange adopt(final ExecutorAddressRange range, final ReleaseHook hook,
-        final BitSet populated)
+        final PopulatedPages populated)
     {
         Objects.requireNonNull(hook, "hook");
         final long start = range.start().value();
@@ -498,25 +497,12 @@ public final class ExecutorMemory
      * to write them, and a trap a page costs far more than one call for them all. Only a hint: a page it leaves out
      * faults in on first write as it would anyway.
      */
-    private void populate(final Reservation reservation, final long start, final long size)
+    private static void populate(final Reservation reservation, final long start, final long size)
     {
-        final BitSet populated = reservation.populated;
-        if (populated == null || size == 0)
+        if (reservation.populated != null)
         {
-            return;
+            reservation.populated.populate(start, size);
         }
-        final long firstPage = PageSize.roundDown(start);
-        final int from = (int)((firstPage - reservation.start) / pageSize);
-        final int to = (int)((PageSize.roundUp(start + size) - reservation.start) / pageSize);
-        synchronized (populated)
-        {
-            if (populated.nextClearBit(from) >= to)
-            {
-                return;
-            }
-            populated.set(from, to);
-        }
-        LibC.madvise(firstPage, (to - from) * pageSize, OsConstants.MADV_POPULATE_WRITE);
     }
 
     /**
@@ -936,7 +922,7 @@ public final class ExecutorMemory
      * {@code populated}: pages of a writable reservation of its own already faulted in, by reserve or by prepare;
      * null when adopted or not writable.
      */
-    private record Reservation(long start, long size, ReleaseHook hook, BitSet populated)
+    private record Reservation(long start, long size, ReleaseHook hook, PopulatedPages populated)
     {
         long end()
         {

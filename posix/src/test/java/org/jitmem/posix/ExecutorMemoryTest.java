@@ -620,6 +620,33 @@ class ExecutorMemoryTest
         }
     }
 
+    @Test
+    void populatedPagesFaultInAWholeChunkOnceWhenAnyOfItIsTouched()
+    {
+        final long chunk = 16 * PAGE;
+        final long size = 8 * chunk;
+        final long start = Posix.mmapAnonymous(MapperOperation.RESERVE, size, MemoryProtection.READ_WRITE, false);
+        try
+        {
+            final PopulatedPages pages = new PopulatedPages(start, size, chunk);
+            assertEquals(0, Residency.residentPages(start, size));
+            pages.populate(start + chunk + 100, 10);
+            assertEquals(16, Residency.residentPages(start, size), "the one chunk touched");
+            assertEquals(16, Residency.residentPages(start + chunk, chunk));
+            pages.populate(start + 3 * chunk - 8, 16);
+            assertEquals(48, Residency.residentPages(start, size), "a range across two chunks populates both");
+            Posix.madvise(MapperOperation.RELEASE, start + chunk, chunk, OsConstants.MADV_DONTNEED);
+            pages.populate(start + chunk, PAGE);
+            assertEquals(32, Residency.residentPages(start, size), "a chunk is populated once");
+            pages.populate(start + size - 1, 1);
+            assertEquals(48, Residency.residentPages(start, size), "the last chunk, up to the end");
+        }
+        finally
+        {
+            Posix.munmap(MapperOperation.RELEASE, start, size);
+        }
+    }
+
     /** mincore, bound here only: which pages of a range are resident. */
     private static final class Residency
     {
