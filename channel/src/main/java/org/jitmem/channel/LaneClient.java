@@ -180,18 +180,7 @@ final class LaneClient
     void close()
     {
         closing = true;
-        if (memory.enter())
-        {
-            try
-            {
-                memory.wake(LaneLayout.REPLY_SEQUENCE_OFFSET);
-            }
-            finally
-            {
-                memory.leave();
-            }
-        }
-        memory.close();
+        memory.wakeAndClose(LaneLayout.REPLY_SEQUENCE_OFFSET);
     }
 
     /** @return the collector thread */

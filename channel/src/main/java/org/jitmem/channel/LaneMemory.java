@@ -104,6 +104,23 @@ final class LaneMemory
         }
     }
 
+    /** Wakes whoever sleeps on the word at {@code offset}, so that it sees the end, then {@link #close}s. */
+    void wakeAndClose(final int offset)
+    {
+        if (enter())
+        {
+            try
+            {
+                wake(offset);
+            }
+            finally
+            {
+                leave();
+            }
+        }
+        close();
+    }
+
     /** Waits until the threads inside have left after {@link #close}. */
     void awaitUnmapped()
     {

@@ -166,18 +166,7 @@ final class LaneServer
     void close()
     {
         closing = true;
-        if (memory.enter())
-        {
-            try
-            {
-                memory.wake(LaneLayout.REQUEST_SEQUENCE_OFFSET);
-            }
-            finally
-            {
-                memory.leave();
-            }
-        }
-        memory.close();
+        memory.wakeAndClose(LaneLayout.REQUEST_SEQUENCE_OFFSET);
         descriptorMapped();
     }
 

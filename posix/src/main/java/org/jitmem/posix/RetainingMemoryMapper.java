@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 import com.sun.jna.Native;
 
@@ -180,16 +181,7 @@ public final class RetainingMemoryMapper implements MemoryMapper
                 giveBackAfterRefusal(pooled);
             }
         }
-        final CompletionStage<ExecutorAddressRange> reserved;
-        try
-        {
-            reserved = delegate.reserve(numBytes);
-        }
-        catch (final RuntimeException ex)
-        {
-            return CompletableFuture.failedFuture(ex);
-        }
-        return reserved.thenApply(range ->
+        return ofDelegate(() -> delegate.reserve(numBytes)).thenApply(range ->
         {
             lock.lock();
             try
@@ -227,15 +219,7 @@ public final class RetainingMemoryMapper implements MemoryMapper
         {
             lock.unlock();
         }
-        CompletionStage<ExecutorAddress> initialized;
-        try
-        {
-            initialized = delegate.initialize(info);
-        }
-        catch (final RuntimeException ex)
-        {
-            initialized = CompletableFuture.failedFuture(ex);
-        }
+        final CompletionStage<ExecutorAddress> initialized = ofDelegate(() -> delegate.initialize(info));
         if (owner == null)
         {
             return initialized;
@@ -286,15 +270,7 @@ public final class RetainingMemoryMapper implements MemoryMapper
         {
             lock.unlock();
         }
-        CompletionStage<Void> deinitialized;
-        try
-        {
-            deinitialized = delegate.deinitialize(keys);
-        }
-        catch (final RuntimeException ex)
-        {
-            deinitialized = CompletableFuture.failedFuture(ex);
-        }
+        final CompletionStage<Void> deinitialized = ofDelegate(() -> delegate.deinitialize(keys));
         if (owners.isEmpty())
         {
             return deinitialized;
@@ -635,9 +611,15 @@ public final class RetainingMemoryMapper implements MemoryMapper
         {
             return CompletableFuture.completedFuture(null);
         }
+        return ofDelegate(() -> delegate.release(starts));
+    }
+
+    /** @return what the delegate's operation returned, or a failed stage when it threw instead */
+    private static <T> CompletionStage<T> ofDelegate(final Supplier<CompletionStage<T>> operation)
+    {
         try
         {
-            return delegate.release(starts);
+            return operation.get();
         }
         catch (final RuntimeException ex)
         {
