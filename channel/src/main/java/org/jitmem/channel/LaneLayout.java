@@ -67,8 +67,13 @@ final class LaneLayout
 
     /** How long a reply may wait for a spinning caller before the executor wakes the controller's collector. */
     static final long REPLY_NOTICE_NANOS = 50_000;
-    /** Longest sleep on a futex word: sleepers look at whether the lane was closed at least this often. */
-    static final long SLEEP_NANOS = 100_000_000;
+    /** The system property that sets {@link #SLEEP_NANOS}. */
+    static final String SLEEP_NANOS_PROPERTY = "jitmem.channel.laneSleepNanos";
+    /**
+     * Longest sleep on a futex word, 100 ms by default: closing wakes sleepers at once, so this bounds only what a
+     * lost wake-up would cost.
+     */
+    static final long SLEEP_NANOS = Math.max(1_000_000, Long.getLong(SLEEP_NANOS_PROPERTY, 100_000_000));
 
     /** The system property that sets how long a waiting thread spins, in nanoseconds, on either end. */
     static final String SPIN_NANOS_PROPERTY = "jitmem.channel.laneSpinNanos";

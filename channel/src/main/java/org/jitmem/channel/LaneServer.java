@@ -195,8 +195,17 @@ final class LaneServer
                 next = (slot + 1) % slotCount;
                 final long number = inline.begin();
                 server.callStarted();
+                final long started = System.nanoTime();
                 run(slot);
-                if (!inline.end(number))
+                final boolean kept = inline.end(number);
+                final long now = System.nanoTime();
+                if (!kept || now - started >= LaneLayout.SPIN_NANOS)
+                {
+                    // The caller has stopped spinning and parked: tell the collector now, not after a notice delay
+                    // (or, once the lane was handed over, after the new scanner's sleep).
+                    noticeReplies(now, true);
+                }
+                if (!kept)
                 {
                     return;
                 }

@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 import org.jitmem.api.ExecutorFunction;
 import org.jitmem.api.ExecutorFunctionProvider;
@@ -294,6 +295,28 @@ class ChannelServerTest
         }
     }
 
+    /**
+     * Lanes sleep for up to ten minutes in these tests (see the module's pom), so a reply that only a sleeper's
+     * timeout would find hangs this test: a call longer than the waiter's spin, and one long enough to be handed
+     * over, must each wake whoever takes its reply.
+     */
+    @Test
+    void longLaneCallsWakeWhoeverTakesTheirReply() throws Exception
+    {
+        try (ChannelServer server = start(temp.resolve("run").resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE);
+            SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT))
+        {
+            assertTrue(channel.hasLane());
+            for (final byte tenthsOfMillis : new byte[] {3, 50, 3, 100})
+            {
+                assertArrayEquals(new byte[] {tenthsOfMillis}, call(channel, "pause", new byte[] {tenthsOfMillis}));
+                final CompletableFuture<byte[]> unawaited = new CompletableFuture<>();
+                channel.call("pause", new byte[] {tenthsOfMillis}).thenAccept(unawaited::complete);
+                assertArrayEquals(new byte[] {tenthsOfMillis}, unawaited.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+            }
+        }
+    }
+
     @Test
     void laneErrorsTravelAsData() throws Exception
     {
@@ -393,7 +416,11 @@ class ChannelServerTest
         @Override
         public Map<String, ExecutorFunction> functions()
         {
-            return Map.of("echo", argument -> argument, "grow", argument -> new byte[argument[0] * 1024], "fail",
+            return Map.of("echo", argument -> argument, "pause", argument ->
+            {
+                LockSupport.parkNanos(argument[0] * 100_000L);
+                return argument;
+            }, "grow", argument -> new byte[argument[0] * 1024], "fail",
                 argument ->
                 {
                     throw new IllegalStateException("failed on purpose");
