@@ -89,15 +89,13 @@ final class FullCycle
         assertReleased(mapper, range);
     }
 
-    /**
-     * The reservation's mapping is gone from the executor. Across processes only shared mappings can be the
-     * reservation's: the executor's JVM may map private memory of its own into the hole at once.
-     */
+    /** The reservation's mapping is gone from the executor: across processes, its shared mapping. */
     private static void assertReleased(final MemoryMapper mapper, final ExecutorAddressRange range)
     {
-        final List<ProcMaps.Mapping> left = executorMaps(mapper).mappingsIn(range.start().value(), range.size());
-        assertTrue("released range unmapped in the executor: " + left, left.stream()
-            .noneMatch(mapping -> !mapper.crossProcess() || mapping.shared()));
+        final ProcMaps maps = executorMaps(mapper);
+        final long start = range.start().value();
+        assertTrue("released range unmapped in the executor: " + maps.mappingsIn(start, range.size()),
+            mapper.crossProcess() ? maps.hasNoSharedMapping(start, range.size()) : maps.isUnmapped(start, range.size()));
     }
 
     private static void assertRetained(final RetainingMemoryMapper mapper, final ExecutorAddressRange range)

@@ -150,6 +150,19 @@ public final class ProcMaps
     }
 
     /**
+     * Whether a shared mapping is gone: a process may map private memory of its own into the hole at once, so only
+     * a shared mapping in the range can still be it.
+     *
+     * @param address start
+     * @param length  bytes, more than zero
+     * @return true when no shared mapping overlaps the range
+     */
+    public boolean hasNoSharedMapping(final long address, final long length)
+    {
+        return mappingsIn(address, length).stream().noneMatch(Mapping::shared);
+    }
+
+    /**
      * @param address start
      * @param length  bytes, more than zero
      * @return the one protection of the whole range

@@ -145,13 +145,13 @@ class RetainingSharedMemoryMapperTest
         final ProcMaps controllerMaps = ProcMaps.self();
         assertTrue(executorMaps.isMapped(kept.start().value(), PAGE));
         assertTrue(controllerMaps.isMapped(keptWorking, PAGE));
-        assertTrue(executorMaps.isUnmapped(over.start().value(), PAGE), "gone from the executor");
-        assertTrue(controllerMaps.isUnmapped(overWorking, PAGE), "gone from the controller");
+        assertTrue(executorMaps.hasNoSharedMapping(over.start().value(), PAGE), "gone from the executor");
+        assertTrue(controllerMaps.hasNoSharedMapping(overWorking, PAGE), "gone from the controller");
 
         mapper.close(Duration.ofSeconds(TIMEOUT));
         assertEquals(Set.of(), memfdDescriptors(pid));
-        assertTrue(ProcMaps.of(pid).isUnmapped(kept.start().value(), PAGE));
-        assertTrue(ProcMaps.self().isUnmapped(keptWorking, PAGE));
+        assertTrue(ProcMaps.of(pid).hasNoSharedMapping(kept.start().value(), PAGE));
+        assertTrue(ProcMaps.self().hasNoSharedMapping(keptWorking, PAGE));
     }
 
     @Test
@@ -171,7 +171,7 @@ class RetainingSharedMemoryMapperTest
             () -> mapper.reserve(PAGE).toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS));
         assertInstanceOf(ExecutorUnavailableException.class, failure.getCause());
         assertEquals(0, mapper.retainedCount(), "the pool is dropped");
-        assertTrue(ProcMaps.self().isUnmapped(working, PAGE), "working memory unmapped");
+        assertTrue(ProcMaps.self().hasNoSharedMapping(working, PAGE), "working memory unmapped");
     }
 
     private void start(final long retainedBytes) throws Exception

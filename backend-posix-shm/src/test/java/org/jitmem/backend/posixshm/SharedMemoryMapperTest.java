@@ -136,7 +136,7 @@ class SharedMemoryMapperTest
         final int fd = memfdDescriptors(pid).size();
         assertEquals(1, fd);
         await(mapper.release(List.of(range.start())));
-        assertTrue(ProcMaps.of(pid).isUnmapped(code.value(), range.size()));
+        assertTrue(ProcMaps.of(pid).hasNoSharedMapping(code.value(), range.size()));
         assertEquals(Set.of(), memfdDescriptors(pid), "executor closed its memfd");
         assertEquals(0, mapper.mappedReservationCount());
     }
@@ -220,7 +220,7 @@ class SharedMemoryMapperTest
             new ActionPair(ActionCall.NONE, store(code, data, 8, 0xDEAD))))));
         final long working = address(slot) - PAGE;
         await(mapper.release(List.of(range.start())));
-        assertTrue(ProcMaps.self().isUnmapped(working, 2 * PAGE), "controller mapping gone after release");
+        assertTrue(ProcMaps.self().hasNoSharedMapping(working, 2 * PAGE), "controller mapping gone after release");
         assertFailsWith(InvalidRequestException.class, mapper.release(List.of(range.start())));
         assertThrows(InvalidRequestException.class, () -> mapper.prepare(code, 8));
     }
@@ -248,7 +248,7 @@ class SharedMemoryMapperTest
         await(mapper.release(List.of(code)));
 
         assertEquals(0x600D, observed.getLong(0), "dealloc ran inside release");
-        assertTrue(ProcMaps.of(mapper.executorPid()).isUnmapped(data.value(), PAGE));
+        assertTrue(ProcMaps.of(mapper.executorPid()).hasNoSharedMapping(data.value(), PAGE));
         await(mapper.release(List.of(other.start())));
         assertEquals(shmBefore, shmObjects());
     }
@@ -274,7 +274,7 @@ class SharedMemoryMapperTest
         assertFailsWith(ExecutorUnavailableException.class, mapper.release(List.of(range.start())));
         assertThrows(ExecutorUnavailableException.class, () -> mapper.prepare(range.start(), 8));
         assertEquals(0, mapper.mappedReservationCount());
-        assertTrue(ProcMaps.self().isUnmapped(working, 4 * PAGE), "working memory unmapped");
+        assertTrue(ProcMaps.self().hasNoSharedMapping(working, 4 * PAGE), "working memory unmapped");
         assertEquals(shmBefore, shmObjects());
     }
 
@@ -307,7 +307,7 @@ class SharedMemoryMapperTest
         mapper.close(Duration.ofSeconds(TIMEOUT));
 
         assertEquals(Set.of(), memfdDescriptors(mapper.executorPid()));
-        assertTrue(ProcMaps.of(mapper.executorPid()).isUnmapped(range.start().value(), PAGE));
+        assertTrue(ProcMaps.of(mapper.executorPid()).hasNoSharedMapping(range.start().value(), PAGE));
         assertFailsWith(MemoryRevokedException.class, mapper.reserve(PAGE));
         assertTrue(channel.isOpen());
     }
