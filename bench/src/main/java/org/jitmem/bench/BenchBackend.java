@@ -57,11 +57,7 @@ public final class BenchBackend implements AutoCloseable
         {
             throw new IllegalArgumentException("unknown backend: type=" + type + " known=" + OPENERS.keySet());
         }
-        if (retainedBytes < 0)
-        {
-            throw new IllegalArgumentException("retainedBytes must not be negative: retainedBytes=" + retainedBytes);
-        }
-        return opener.apply(retainedBytes);
+        return opener.apply(RetainingMemoryMapper.checkRetainedBytes(retainedBytes));
     }
 
     /** @return the mapper */

@@ -41,11 +41,6 @@ final class LaneMemory
         this.buffer = new Pointer(address).getByteBuffer(0, length).order(ByteOrder.nativeOrder());
     }
 
-    long address()
-    {
-        return address;
-    }
-
     long length()
     {
         return length;
@@ -75,12 +70,6 @@ final class LaneMemory
         {
             unmap();
         }
-    }
-
-    /** @return true once {@link #close} was called */
-    boolean isClosed()
-    {
-        return (users.get() & CLOSED) != 0;
     }
 
     /** Refuses new entries; unmaps now when nobody is inside, else when the last one leaves. Idempotent. */
@@ -148,11 +137,6 @@ final class LaneMemory
     void putInt(final int offset, final int value)
     {
         INT.setVolatile(buffer, offset, value);
-    }
-
-    void putIntRelease(final int offset, final int value)
-    {
-        INT.setRelease(buffer, offset, value);
     }
 
     void putIntPlain(final int offset, final int value)

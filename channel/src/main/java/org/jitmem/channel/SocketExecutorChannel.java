@@ -68,7 +68,7 @@ public final class SocketExecutorChannel implements ExecutorChannel
     private final Executor completions;
     private final AtomicLong lastRequestId = new AtomicLong();
     private final ConcurrentHashMap<Long, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, byte[]> encodedFunctions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, EncodedFunction> encodedFunctions = new ConcurrentHashMap<>();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Throwable> closed = new CompletableFuture<>();
     private final Thread readerThread;
@@ -236,26 +236,16 @@ public final class SocketExecutorChannel implements ExecutorChannel
     private void openLane(final int slotCount, final long timeoutNanos)
     {
         final int slotSize = LaneLayout.DEFAULT_SLOT_SIZE;
-        final Protocol.LaneOffer offer;
-        try
+        final byte[] offered = setUpCall(Protocol.OPEN_LANE, Protocol.encodeLaneRequest(
+            new Protocol.LaneRequest(slotCount, slotSize)), timeoutNanos);
+        if (offered == null)
         {
-            offer = Protocol.decodeLaneOffer(call(Protocol.OPEN_LANE, Protocol.encodeLaneRequest(
-                new Protocol.LaneRequest(slotCount, slotSize))).toCompletableFuture()
-                .get(timeoutNanos, TimeUnit.NANOSECONDS));
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            return;
-        }
-        catch (final ExecutionException | TimeoutException | RuntimeException ex)
-        {
-            LOG.log(System.Logger.Level.DEBUG, "no lane: pid=" + executor.pid(), ex);
             return;
         }
         LaneClient mapped = null;
         try
         {
+            final Protocol.LaneOffer offer = Protocol.decodeLaneOffer(offered);
             mapped = LaneClient.map(executor.pid(), offer.descriptor(), offer.length(), slotCount, slotSize,
                 this::laneReply);
         }
@@ -263,19 +253,7 @@ public final class SocketExecutorChannel implements ExecutorChannel
         {
             LOG.log(System.Logger.Level.WARNING, "cannot map the executor's lane: pid=" + executor.pid(), ex);
         }
-        final byte[] outcome = {(byte)(mapped != null ? 1 : 0)};
-        try
-        {
-            call(Protocol.LANE_MAPPED, outcome).toCompletableFuture().get(timeoutNanos, TimeUnit.NANOSECONDS);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        catch (final ExecutionException | TimeoutException | RuntimeException ex)
-        {
-            LOG.log(System.Logger.Level.DEBUG, "the executor did not confirm the lane: pid=" + executor.pid(), ex);
-        }
+        setUpCall(Protocol.LANE_MAPPED, new byte[] {(byte)(mapped != null ? 1 : 0)}, timeoutNanos);
         if (mapped != null)
         {
             lane = mapped;
@@ -284,6 +262,24 @@ public final class SocketExecutorChannel implements ExecutorChannel
                 mapped.close();
             }
         }
+    }
+
+    /** @return the reply to a built-in call made while connecting, or null when it failed or timed out */
+    private byte[] setUpCall(final String function, final byte[] argument, final long timeoutNanos)
+    {
+        try
+        {
+            return call(function, argument).toCompletableFuture().get(timeoutNanos, TimeUnit.NANOSECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        catch (final ExecutionException | TimeoutException | RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, "no lane: function=" + function + " pid=" + executor.pid(), ex);
+        }
+        return null;
     }
 
     /** @return true when short calls go through the shared-memory lane */
@@ -301,7 +297,7 @@ public final class SocketExecutorChannel implements ExecutorChannel
     /** @return the largest argument a call with the given function name may carry */
     public long maxArgumentSize(final String function)
     {
-        return sendLimit - FrameWriter.frameSize(encodedFunction(function), Protocol.EMPTY);
+        return sendLimit - FrameWriter.frameSize(encodedFunction(function).head(), Protocol.EMPTY);
     }
 
     @Override
@@ -319,7 +315,8 @@ public final class SocketExecutorChannel implements ExecutorChannel
         {
             return CompletableFuture.failedFuture(unavailable(function));
         }
-        final byte[] head = encodedFunction(function);
+        final EncodedFunction encoded = encodedFunction(function);
+        final byte[] head = encoded.head();
         final long frameSize = FrameWriter.frameSize(head, argument);
         if (frameSize > sendLimit)
         {
@@ -331,7 +328,7 @@ public final class SocketExecutorChannel implements ExecutorChannel
         final LaneClient laneNow = lane;
         if (laneNow != null)
         {
-            final byte[] name = function.getBytes(StandardCharsets.UTF_8);
+            final byte[] name = encoded.name();
             final int slot = laneNow.claim(name.length + argument.length);
             if (slot >= 0)
             {
@@ -416,19 +413,25 @@ public final class SocketExecutorChannel implements ExecutorChannel
         return "SocketExecutorChannel[socket=" + socketPath + " pid=" + executor.pid() + " open=" + open + "]";
     }
 
-    private byte[] encodedFunction(final String function)
+    private EncodedFunction encodedFunction(final String function)
     {
-        final byte[] cached = encodedFunctions.get(function);
+        final EncodedFunction cached = encodedFunctions.get(function);
         if (cached != null)
         {
             return cached;
         }
-        final byte[] encoded = Protocol.encodeFunction(function);
+        final EncodedFunction encoded = new EncodedFunction(Protocol.encodeFunction(function),
+            function.getBytes(StandardCharsets.UTF_8));
         if (encodedFunctions.size() < FUNCTION_CACHE_LIMIT)
         {
             encodedFunctions.putIfAbsent(function, encoded);
         }
         return encoded;
+    }
+
+    /** A function name as a CALL frame's head, and as the raw UTF-8 a lane slot holds. */
+    private record EncodedFunction(byte[] head, byte[] name)
+    {
     }
 
     private void readReplies()

@@ -84,6 +84,30 @@ public final class MachineCode
     }
 
     /**
+     * @return code of a function that reads a 64-bit address from its argument block and returns the 64-bit word at
+     *     that address; its argument is built by {@link #loadArgument}
+     */
+    public static byte[] loadFromArgument()
+    {
+        return switch (architecture())
+        {
+            // mov rax, [rdi]; mov rax, [rax]; ret
+            case X86_64 -> bytes(0x48, 0x8B, 0x07, 0x48, 0x8B, 0x00, 0xC3);
+            // ldr x0, [x0]; ldr x0, [x0]; ret
+            case AARCH64 -> aarch64(0xF9400000, 0xF9400000, AARCH64_RET);
+        };
+    }
+
+    /**
+     * @param address where {@link #loadFromArgument} code reads
+     * @return its argument block: the address in native order
+     */
+    public static byte[] loadArgument(final long address)
+    {
+        return ByteBuffer.allocate(Long.BYTES).order(ByteOrder.nativeOrder()).putLong(address).array();
+    }
+
+    /**
      * @return code of a function that reads two 64-bit words (target address, value) from its argument block,
      *     stores the value at the address and returns 0; its argument is built by {@link #storeArgument}
      */

@@ -93,12 +93,24 @@ public final class RetainingMemoryMapper implements MemoryMapper
     public RetainingMemoryMapper(final MemoryMapper delegate, final long retainedBytes)
     {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
+        this.limit = checkRetainedBytes(retainedBytes);
+        this.pageSize = delegate.pageSize();
+    }
+
+    /**
+     * Checks a configured bound, before there is a mapper to wrap: a backend registers the bare mapper for 0.
+     *
+     * @param retainedBytes bound of the pool's total size in bytes
+     * @return {@code retainedBytes}
+     * @throws IllegalArgumentException when it is negative
+     */
+    public static long checkRetainedBytes(final long retainedBytes)
+    {
         if (retainedBytes < 0)
         {
             throw new IllegalArgumentException("retainedBytes must not be negative: retainedBytes=" + retainedBytes);
         }
-        this.limit = retainedBytes;
-        this.pageSize = delegate.pageSize();
+        return retainedBytes;
     }
 
     /** @return the decorated mapper */

@@ -28,6 +28,14 @@ class MachineCodeTest
     }
 
     @Test
+    void loadArgumentIsTheAddressInNativeOrder()
+    {
+        final ByteBuffer argument = ByteBuffer.wrap(MachineCode.loadArgument(0x2000L)).order(ByteOrder.nativeOrder());
+        assertEquals(8, argument.capacity());
+        assertEquals(0x2000L, argument.getLong());
+    }
+
+    @Test
     void failingCodeMustNotReturnZero()
     {
         assertThrows(IllegalArgumentException.class, () -> MachineCode.returnValue(0));

@@ -63,13 +63,9 @@ public final class InProcessMapperComponent
     @Activate
     public InProcessMapperComponent(final BundleContext context, final Config config)
     {
-        if (config.retainedBytes() < 0)
-        {
-            throw new IllegalArgumentException("retainedBytes must not be negative: retainedBytes=" +
-                config.retainedBytes());
-        }
+        final long retainedBytes = RetainingMemoryMapper.checkRetainedBytes(config.retainedBytes());
         mapper = new InProcessMemoryMapper(config.allowWriteExecute());
-        retaining = config.retainedBytes() > 0 ? new RetainingMemoryMapper(mapper, config.retainedBytes()) : null;
+        retaining = retainedBytes > 0 ? new RetainingMemoryMapper(mapper, retainedBytes) : null;
         final Hashtable<String, Object> properties = new Hashtable<>();
         properties.put(MapperProperties.TYPE, mapper.type());
         properties.put(MapperProperties.CROSS_PROCESS, Boolean.FALSE);

@@ -75,12 +75,7 @@ public final class SharedMemoryMapperComponent
     {
         this.context = context;
         this.allowWriteExecute = config.allowWriteExecute();
-        if (config.retainedBytes() < 0)
-        {
-            throw new IllegalArgumentException("retainedBytes must not be negative: retainedBytes=" +
-                config.retainedBytes());
-        }
-        this.retainedBytes = config.retainedBytes();
+        this.retainedBytes = RetainingMemoryMapper.checkRetainedBytes(config.retainedBytes());
     }
 
     /**

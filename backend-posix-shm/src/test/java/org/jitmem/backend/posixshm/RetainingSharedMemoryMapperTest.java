@@ -1,5 +1,9 @@
 package org.jitmem.backend.posixshm;
 
+import static org.jitmem.backend.posixshm.SharedMemoryTesting.address;
+import static org.jitmem.backend.posixshm.SharedMemoryTesting.await;
+import static org.jitmem.backend.posixshm.SharedMemoryTesting.jitmemMappingsOfThisProcess;
+import static org.jitmem.backend.posixshm.SharedMemoryTesting.memfdDescriptors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,8 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -16,11 +18,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
-import com.sun.jna.Native;
-import com.sun.jna.Pointer;
 
 import org.jitmem.api.ActionCall;
 import org.jitmem.api.AllocInfo;
@@ -75,8 +73,7 @@ class RetainingSharedMemoryMapperTest
         {
             executor.close();
         }
-        assertEquals(Set.of(), ProcMaps.self().mappings().stream().filter(mapping -> mapping.path()
-            .contains("jitmem-")).map(Object::toString).collect(Collectors.toSet()), "no working mapping left");
+        assertEquals(Set.of(), jitmemMappingsOfThisProcess(), "no working mapping left");
     }
 
     @Test
@@ -186,7 +183,7 @@ class RetainingSharedMemoryMapperTest
     /** Writes the load function at the start of the range; its second page becomes a read-only data segment. */
     private ExecutorAddress initializeLoader(final ExecutorAddressRange range) throws Exception
     {
-        final byte[] load = loadFromArgument();
+        final byte[] load = MachineCode.loadFromArgument();
         mapper.prepare(range.start(), load.length).put(load);
         return await(mapper.initialize(new AllocInfo(range.start(), List.of(
             Segment.of(0, load.length, MemoryProtection.READ_EXEC),
@@ -195,48 +192,7 @@ class RetainingSharedMemoryMapperTest
 
     private long loadInExecutor(final ExecutorAddress function, final long address) throws Exception
     {
-        final byte[] argument = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putLong(address).array();
-        return await(mapper.call(ActionCall.of(function, argument)));
+        return await(mapper.call(ActionCall.of(function, MachineCode.loadArgument(address))));
     }
 
-    /** Code of {@code int64_t load(const int64_t **arg, size_t len)}: returns the word {@code *arg} points at. */
-    private static byte[] loadFromArgument()
-    {
-        return switch (MachineCode.architecture())
-        {
-            // mov rax, [rdi]; mov rax, [rax]; ret
-            case X86_64 -> new byte[] {0x48, (byte)0x8B, 0x07, 0x48, (byte)0x8B, 0x00, (byte)0xC3};
-            // ldr x0, [x0]; ldr x0, [x0]; ret
-            case AARCH64 -> ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN)
-                .putInt(0xF9400000).putInt(0xF9400000).putInt(0xD65F03C0).array();
-        };
-    }
-
-    private static long address(final ByteBuffer direct)
-    {
-        return Pointer.nativeValue(Native.getDirectBufferPointer(direct));
-    }
-
-    private static <T> T await(final CompletionStage<T> stage) throws Exception
-    {
-        return stage.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS);
-    }
-
-    private static Set<String> memfdDescriptors(final long pid) throws IOException
-    {
-        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd")))
-        {
-            return fds.filter(fd ->
-            {
-                try
-                {
-                    return Files.readSymbolicLink(fd).toString().contains("memfd:jitmem-shm");
-                }
-                catch (final IOException gone)
-                {
-                    return false;
-                }
-            }).map(Path::toString).collect(Collectors.toSet());
-        }
-    }
 }

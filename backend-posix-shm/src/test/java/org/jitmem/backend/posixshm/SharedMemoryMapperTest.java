@@ -1,5 +1,9 @@
 package org.jitmem.backend.posixshm;
 
+import static org.jitmem.backend.posixshm.SharedMemoryTesting.address;
+import static org.jitmem.backend.posixshm.SharedMemoryTesting.await;
+import static org.jitmem.backend.posixshm.SharedMemoryTesting.jitmemMappingsOfThisProcess;
+import static org.jitmem.backend.posixshm.SharedMemoryTesting.memfdDescriptors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import com.sun.jna.Native;
 
 import org.jitmem.api.ActionCall;
 import org.jitmem.api.ActionFailedException;
@@ -102,7 +104,7 @@ class SharedMemoryMapperTest
         assertTrue(ProcMaps.of(pid).mappingAt(code.value()).orElseThrow().shared());
 
         final byte[] store = MachineCode.storeFromArgument();
-        final byte[] load = loadFromArgument();
+        final byte[] load = MachineCode.loadFromArgument();
         final ByteBuffer text = mapper.prepare(code, 128 + load.length);
         text.put(store).position(64);
         text.put(MachineCode.returnConstant(0x5EED)).position(128);
@@ -127,7 +129,7 @@ class SharedMemoryMapperTest
         assertEquals(0, mapper.prepare(data, 24).getLong(16), "tail zero-filled");
         assertEquals(0x5EED, (long)await(mapper.call(ActionCall.of(code.add(64)))));
         assertEquals(0x0DDBA11L, (long)await(mapper.call(ActionCall.of(code.add(128),
-            address(readOnly.value())))), "the executor reads what the controller wrote");
+            MachineCode.loadArgument(readOnly.value())))), "the executor reads what the controller wrote");
         await(mapper.call(ActionCall.of(code, MachineCode.storeArgument(data.value(), 0xABC))));
         assertEquals(0xABC, mapper.prepare(data, 8).getLong(0), "the controller sees what the executor wrote");
 
@@ -345,65 +347,12 @@ class SharedMemoryMapperTest
         return ActionCall.of(code, MachineCode.storeArgument(data.value() + offset, value));
     }
 
-    /** Code of {@code int64_t load(const int64_t **arg, size_t len)}: returns the word {@code *arg} points at. */
-    private static byte[] loadFromArgument()
-    {
-        return switch (MachineCode.architecture())
-        {
-            // mov rax, [rdi]; mov rax, [rax]; ret
-            case X86_64 -> new byte[] {0x48, (byte)0x8B, 0x07, 0x48, (byte)0x8B, 0x00, (byte)0xC3};
-            // ldr x0, [x0]; ldr x0, [x0]; ret
-            case AARCH64 -> ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN)
-                .putInt(0xF9400000).putInt(0xF9400000).putInt(0xD65F03C0).array();
-        };
-    }
-
-    private static byte[] address(final long value)
-    {
-        return ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putLong(value).array();
-    }
-
-    private static long address(final ByteBuffer direct)
-    {
-        return com.sun.jna.Pointer.nativeValue(Native.getDirectBufferPointer(direct));
-    }
-
-    private static <T> T await(final java.util.concurrent.CompletionStage<T> stage) throws Exception
-    {
-        return stage.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS);
-    }
-
     private static <E extends Throwable> E assertFailsWith(final Class<E> type,
         final java.util.concurrent.CompletionStage<?> stage)
     {
         final ExecutionException failure = assertThrows(ExecutionException.class,
             () -> stage.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS));
         return assertInstanceOf(type, failure.getCause());
-    }
-
-    private static Set<String> memfdDescriptors(final long pid) throws IOException
-    {
-        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd")))
-        {
-            return fds.filter(fd ->
-            {
-                try
-                {
-                    return Files.readSymbolicLink(fd).toString().contains("memfd:jitmem-shm");
-                }
-                catch (final IOException gone)
-                {
-                    return false;
-                }
-            }).map(Path::toString).collect(Collectors.toSet());
-        }
-    }
-
-    private static Set<String> jitmemMappingsOfThisProcess()
-    {
-        return ProcMaps.self().mappings().stream()
-            .filter(mapping -> mapping.path().contains("jitmem-"))
-            .map(Object::toString).collect(Collectors.toSet());
     }
 
     private static Set<String> shmObjects() throws IOException

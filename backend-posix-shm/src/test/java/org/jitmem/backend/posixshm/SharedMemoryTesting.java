@@ -1,0 +1,66 @@
+package org.jitmem.backend.posixshm;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+
+import org.jitmem.executor.ExecutorProcess;
+import org.jitmem.posix.ProcMaps;
+
+/** What the shared-memory mapper tests look at: replies, working memory, and what a process holds. */
+final class SharedMemoryTesting
+{
+    /** Seconds a test waits for anything. */
+    static final long TIMEOUT = ExecutorProcess.TIMEOUT_SECONDS;
+
+    private SharedMemoryTesting()
+    {
+    }
+
+    static <T> T await(final CompletionStage<T> stage) throws Exception
+    {
+        return stage.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS);
+    }
+
+    /** @return where a direct buffer's memory is in this process */
+    static long address(final ByteBuffer direct)
+    {
+        return Pointer.nativeValue(Native.getDirectBufferPointer(direct));
+    }
+
+    /** @return the descriptors of a process that name a reservation's memory file */
+    static Set<String> memfdDescriptors(final long pid) throws IOException
+    {
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd")))
+        {
+            return fds.filter(fd ->
+            {
+                try
+                {
+                    return Files.readSymbolicLink(fd).toString().contains("memfd:jitmem-shm");
+                }
+                catch (final IOException gone)
+                {
+                    return false;
+                }
+            }).map(Path::toString).collect(Collectors.toSet());
+        }
+    }
+
+    /** @return this process's mappings of jitmem memory files */
+    static Set<String> jitmemMappingsOfThisProcess()
+    {
+        return ProcMaps.self().mappings().stream()
+            .filter(mapping -> mapping.path().contains("jitmem-"))
+            .map(Object::toString).collect(Collectors.toSet());
+    }
+}
