@@ -2,7 +2,6 @@ package org.jitmem.backend.posixshm;
 
 import static org.jitmem.backend.posixshm.SharedMemoryTesting.address;
 import static org.jitmem.backend.posixshm.SharedMemoryTesting.await;
-import static org.jitmem.backend.posixshm.SharedMemoryTesting.jitmemMappingsOfThisProcess;
 import static org.jitmem.backend.posixshm.SharedMemoryTesting.memfdDescriptors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -60,20 +59,7 @@ class RetainingSharedMemoryMapperTest
             mapper.close(Duration.ofSeconds(TIMEOUT));
             assertEquals(0, mapper.retainedCount());
         }
-        if (inner != null)
-        {
-            inner.close(Duration.ofSeconds(TIMEOUT));
-            assertEquals(0, inner.mappedReservationCount());
-        }
-        if (channel != null)
-        {
-            channel.close();
-        }
-        if (executor != null)
-        {
-            executor.close();
-        }
-        assertEquals(Set.of(), jitmemMappingsOfThisProcess(), "no working mapping left");
+        SharedMemoryTesting.stop(inner, channel, executor);
     }
 
     @Test

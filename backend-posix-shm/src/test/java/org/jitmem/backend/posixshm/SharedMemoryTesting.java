@@ -1,9 +1,12 @@
 package org.jitmem.backend.posixshm;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +16,7 @@ import java.util.stream.Stream;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
+import org.jitmem.channel.SocketExecutorChannel;
 import org.jitmem.executor.ExecutorProcess;
 import org.jitmem.posix.ProcMaps;
 
@@ -24,6 +28,28 @@ final class SharedMemoryTesting
 
     private SharedMemoryTesting()
     {
+    }
+
+    /**
+     * Closes what a test opened, any of it null, and checks that no working mapping is left in this process.
+     */
+    static void stop(final SharedMemoryMapper mapper, final SocketExecutorChannel channel,
+        final ExecutorProcess executor) throws IOException
+    {
+        if (mapper != null)
+        {
+            mapper.close(Duration.ofSeconds(TIMEOUT));
+            assertEquals(0, mapper.mappedReservationCount());
+        }
+        if (channel != null)
+        {
+            channel.close();
+        }
+        if (executor != null)
+        {
+            executor.close();
+        }
+        assertEquals(Set.of(), jitmemMappingsOfThisProcess(), "no working mapping left");
     }
 
     static <T> T await(final CompletionStage<T> stage) throws Exception
