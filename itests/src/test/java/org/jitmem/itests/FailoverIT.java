@@ -21,7 +21,7 @@ import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
-import org.jitmem.posix.MachineCode;
+import org.jitmem.machine.MachineCode;
 import org.jitmem.runtime.BackendSelector;
 import org.jitmem.runtime.slab.FinalizedAllocation;
 import org.jitmem.runtime.slab.InFlightAllocation;

@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.jitmem.api.MapperProperties;
-import org.jitmem.posix.ProcMaps;
+import org.jitmem.machine.ProcMaps;
 import org.junit.Before;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;

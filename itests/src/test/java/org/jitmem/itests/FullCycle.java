@@ -16,8 +16,8 @@ import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.Segment;
-import org.jitmem.posix.MachineCode;
-import org.jitmem.posix.ProcMaps;
+import org.jitmem.machine.MachineCode;
+import org.jitmem.machine.ProcMaps;
 import org.jitmem.posix.RetainingMemoryMapper;
 
 /**

@@ -16,6 +16,7 @@ import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.junit.jupiter.api.Test;
+import org.jitmem.machine.ProcMaps;
 
 class PosixTest
 {

@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryProtection;
+import org.jitmem.machine.ProcMaps;
 import org.junit.jupiter.api.Test;
 
 class ProcMapsTest

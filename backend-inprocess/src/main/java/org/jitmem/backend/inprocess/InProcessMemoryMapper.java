@@ -14,7 +14,7 @@ import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryRevokedException;
-import org.jitmem.posix.ExecutorMemory;
+import org.jitmem.memory.ExecutorMemory;
 import org.jitmem.posix.Posix;
 
 /**

@@ -26,9 +26,9 @@ import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
-import org.jitmem.posix.MachineCode;
+import org.jitmem.machine.MachineCode;
+import org.jitmem.machine.ProcMaps;
 import org.jitmem.posix.PageSize;
-import org.jitmem.posix.ProcMaps;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -32,8 +32,8 @@ import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
 import org.jitmem.api.UnsupportedPlatformException;
-import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.posix.PageSize;
 
 /**

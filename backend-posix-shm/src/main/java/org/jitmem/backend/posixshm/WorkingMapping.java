@@ -10,9 +10,9 @@ import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
+import org.jitmem.memory.PopulatedPages;
 import org.jitmem.posix.OsConstants;
 import org.jitmem.posix.PageSize;
-import org.jitmem.posix.PopulatedPages;
 import org.jitmem.posix.Posix;
 
 /**

@@ -28,12 +28,12 @@ import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
 import org.jitmem.backend.posixshm.executor.SharedMemoryFunctions;
-import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
-import org.jitmem.posix.MachineCode;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
+import org.jitmem.machine.MachineCode;
+import org.jitmem.machine.ProcMaps;
 import org.jitmem.posix.PageSize;
-import org.jitmem.posix.ProcMaps;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

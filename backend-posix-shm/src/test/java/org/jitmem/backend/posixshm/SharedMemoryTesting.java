@@ -18,7 +18,7 @@ import com.sun.jna.Pointer;
 
 import org.jitmem.channel.SocketExecutorChannel;
 import org.jitmem.executor.ExecutorProcess;
-import org.jitmem.posix.ProcMaps;
+import org.jitmem.machine.ProcMaps;
 
 /** What the shared-memory mapper tests look at: replies, working memory, and what a process holds. */
 final class SharedMemoryTesting

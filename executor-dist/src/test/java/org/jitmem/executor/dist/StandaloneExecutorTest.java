@@ -24,10 +24,10 @@ import java.util.jar.JarFile;
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapper;
-import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.channel.SocketExecutorChannel;
-import org.jitmem.posix.ProcMaps;
+import org.jitmem.machine.ProcMaps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

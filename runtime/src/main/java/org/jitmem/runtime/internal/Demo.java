@@ -14,7 +14,7 @@ import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryProtection;
-import org.jitmem.posix.MachineCode;
+import org.jitmem.machine.MachineCode;
 import org.jitmem.runtime.BackendSelector;
 import org.jitmem.runtime.internal.ExecutorStatus.Phase;
 import org.jitmem.runtime.slab.FinalizedAllocation;

@@ -26,8 +26,8 @@ import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.backend.inprocess.InProcessMemoryMapper;
-import org.jitmem.posix.MachineCode;
-import org.jitmem.posix.ProcMaps;
+import org.jitmem.machine.MachineCode;
+import org.jitmem.machine.ProcMaps;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -8,9 +8,9 @@ import org.jitmem.api.ExecutorFunctionProvider;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryRevokedException;
-import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
-import org.jitmem.posix.ExecutorMemory;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
+import org.jitmem.memory.ExecutorMemory;
 
 /**
  * The executor side of the shared-memory backend, one instance per controller connection: reserves shared memory

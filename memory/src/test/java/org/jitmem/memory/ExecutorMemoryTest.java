@@ -1,4 +1,4 @@
-package org.jitmem.posix;
+package org.jitmem.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,6 +34,11 @@ import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.jitmem.machine.MachineCode;
+import org.jitmem.machine.ProcMaps;
+import org.jitmem.posix.OsConstants;
+import org.jitmem.posix.PageSize;
+import org.jitmem.posix.Posix;
 
 class ExecutorMemoryTest
 {

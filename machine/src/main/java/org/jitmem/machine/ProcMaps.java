@@ -1,4 +1,4 @@
-package org.jitmem.posix;
+package org.jitmem.machine;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

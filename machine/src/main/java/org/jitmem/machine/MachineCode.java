@@ -1,4 +1,4 @@
-package org.jitmem.posix;
+package org.jitmem.machine;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -146,41 +146,6 @@ public final class MachineCode
     public static byte[] storeArgument(final long address, final long value)
     {
         return ByteBuffer.allocate(16).order(ByteOrder.nativeOrder()).putLong(address).putLong(value).array();
-    }
-
-    /**
-     * Code of {@code int64_t flush(void *start, size_t len)} that cleans the data cache and invalidates the
-     * instruction cache over the range, by the line sizes read from CTR_EL0 (aarch64 only).
-     *
-     * @return the code
-     */
-    static byte[] aarch64InstructionCacheFlush()
-    {
-        return aarch64(
-            0xD53B0023,     // mrs x3, ctr_el0
-            0xD280008A,     // mov x10, #4
-            0xD3504C64,     // ubfx x4, x3, #16, #4     DminLine (log2 words)
-            0x9AC42144,     // lsl x4, x10, x4          data line bytes
-            0x92400C65,     // and x5, x3, #0xf         IminLine
-            0x9AC52145,     // lsl x5, x10, x5          instruction line bytes
-            0x8B010001,     // add x1, x0, x1           end
-            0xD1000486,     // sub x6, x4, #1
-            0x8A260002,     // bic x2, x0, x6
-            0xD50B7B22,     // 1: dc cvau, x2
-            0x8B040042,     // add x2, x2, x4
-            0xEB01005F,     // cmp x2, x1
-            0x54FFFFA3,     // b.lo 1b
-            0xD5033B9F,     // dsb ish
-            0xD10004A6,     // sub x6, x5, #1
-            0x8A260002,     // bic x2, x0, x6
-            0xD50B7522,     // 2: ic ivau, x2
-            0x8B050042,     // add x2, x2, x5
-            0xEB01005F,     // cmp x2, x1
-            0x54FFFFA3,     // b.lo 2b
-            0xD5033B9F,     // dsb ish
-            0xD5033FDF,     // isb
-            0xD2800000,     // mov x0, #0
-            AARCH64_RET);
     }
 
     private static int halfword(final long value, final int index)

@@ -1,4 +1,4 @@
-package org.jitmem.posix;
+package org.jitmem.memory;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -32,6 +32,10 @@ import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
+import org.jitmem.posix.InstructionCache;
+import org.jitmem.posix.OsConstants;
+import org.jitmem.posix.PageSize;
+import org.jitmem.posix.Posix;
 
 /**
  * Memory of the current process as an executor sees it: reservations, initialized allocations, their protections

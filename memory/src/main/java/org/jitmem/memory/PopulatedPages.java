@@ -1,6 +1,8 @@
-package org.jitmem.posix;
+package org.jitmem.memory;
 
 import java.util.BitSet;
+import org.jitmem.posix.LibC;
+import org.jitmem.posix.OsConstants;
 
 /**
  * Which chunks of one writable mapping have been faulted in ahead of their first write ({@code MADV_POPULATE_WRITE},
