@@ -11,6 +11,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -33,6 +34,9 @@ import org.osgi.framework.launch.FrameworkFactory;
  */
 final class FelixContainer implements AutoCloseable
 {
+    /** Service property with the command-line arguments, a {@code String[]}. */
+    static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
+
     private static final long STOP_TIMEOUT_MILLIS = TimeUnit.SECONDS.toMillis(30);
 
     private final Path workDirectory;
@@ -51,14 +55,17 @@ final class FelixContainer implements AutoCloseable
     /**
      * Creates the work directory, starts Felix, installs every embedded bundle and starts each one that is not a
      * fragment. A bundle that cannot start (for example one meant for another platform) is reported and skipped.
+     * The command-line arguments are published before any bundle starts, as the {@value #LAUNCHER_ARGUMENTS}
+     * property of a service of the system bundle, as bnd's launcher does.
      *
      * @param properties framework properties to add
+     * @param arguments  the command-line arguments
      * @param bundles    the bundles to install
      * @param out        where progress goes
      * @return the running container
      */
-    static FelixContainer start(final Map<String, String> properties, final List<EmbeddedBundles.EmbeddedBundle> bundles,
-        final PrintStream out)
+    static FelixContainer start(final Map<String, String> properties, final List<String> arguments,
+        final List<EmbeddedBundles.EmbeddedBundle> bundles, final PrintStream out)
     {
         final Path workDirectory = createWorkDirectory();
         final Map<String, String> config = new HashMap<>(properties);
@@ -74,6 +81,8 @@ final class FelixContainer implements AutoCloseable
         {
             out.println("jitmem: starting Felix, work directory " + workDirectory);
             framework.init();
+            framework.getBundleContext().registerService(Object.class, new Object(),
+                new Hashtable<>(Map.of(LAUNCHER_ARGUMENTS, arguments.toArray(String[]::new))));
             final List<Bundle> installed = container.install(bundles);
             framework.start();
             container.startAll(installed);

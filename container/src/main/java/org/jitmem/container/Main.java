@@ -15,9 +15,7 @@ import java.util.Map;
  */
 public final class Main
 {
-    /** Framework property that tells bundles which mode the container runs in. */
-    public static final String MODE_PROPERTY = "jitmem.mode";
-    /** The value of {@link #MODE_PROPERTY} in demo mode. */
+    /** The argument that runs the demo. */
     public static final String MODE_DEMO = "demo";
 
     private static final String USAGE = "usage: java -jar jitmem-container.jar [demo]";
@@ -53,7 +51,7 @@ public final class Main
 
     private static int runShell(final PrintStream out)
     {
-        try (FelixContainer container = startWithShutdownHook(Map.of(), out))
+        try (FelixContainer container = startWithShutdownHook(Map.of(), List.of(), out))
         {
             out.println("jitmem: Gogo shell ready; try 'lb', 'scr:list' or 'help'; 'stop 0' or Ctrl-D leaves");
             container.awaitStop(0);
@@ -63,17 +61,18 @@ public final class Main
 
     private static int runDemo(final PrintStream out)
     {
-        final Map<String, String> properties = Map.of(MODE_PROPERTY, MODE_DEMO, "gosh.args", "--nointeractive");
-        try (FelixContainer container = startWithShutdownHook(properties, out))
+        try (FelixContainer container = startWithShutdownHook(Map.of("gosh.args", "--nointeractive"),
+            List.of(MODE_DEMO), out))
         {
-            return new DemoRun(container, out).run();
+            return new ApplicationRun(container, out).run();
         }
     }
 
-    private static FelixContainer startWithShutdownHook(final Map<String, String> properties, final PrintStream out)
+    private static FelixContainer startWithShutdownHook(final Map<String, String> properties,
+        final List<String> arguments, final PrintStream out)
     {
         final List<EmbeddedBundles.EmbeddedBundle> bundles = EmbeddedBundles.load();
-        final FelixContainer container = FelixContainer.start(properties, bundles, out);
+        final FelixContainer container = FelixContainer.start(properties, arguments, bundles, out);
         Runtime.getRuntime().addShutdownHook(new Thread(container::close, "jitmem-container-shutdown"));
         return container;
     }

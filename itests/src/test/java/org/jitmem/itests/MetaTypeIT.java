@@ -35,7 +35,7 @@ public class MetaTypeIT extends FelixTestSupport
     @Test
     public void launcherAndBackendSettingsAreDescribed()
     {
-        assertAttributes("org.jitmem.runtime", "org.jitmem.runtime.executor", Set.of("enabled"));
+        assertAttributes("org.jitmem.launcher", "org.jitmem.launcher", Set.of("enabled"));
         assertAttributes("org.jitmem.backend.inprocess", "org.jitmem.backend.inprocess", Set.of("allowWriteExecute"));
         assertAttributes("org.jitmem.backend.posixshm", "org.jitmem.backend.posixshm", Set.of("allowWriteExecute"));
     }

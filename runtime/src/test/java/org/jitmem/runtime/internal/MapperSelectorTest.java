@@ -18,6 +18,7 @@ import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.backend.inprocess.InProcessMemoryMapper;
 import org.jitmem.runtime.BackendDescription;
+import org.jitmem.runtime.Reports;
 import org.jitmem.runtime.slab.InFlightAllocation;
 import org.jitmem.runtime.slab.SegmentRequest;
 import org.jitmem.runtime.slab.SlabMemoryManager;
@@ -113,7 +114,7 @@ final class MapperSelectorTest
         selector.bindMemoryMapper(low, properties(1, 0));
         selector.pin(MapperProperties.TYPE_POSIX_SHM);
         assertFalse(selector.selected().isPresent());
-        assertTrue(Report.backends(selector).contains("no backend of the pinned type is present"));
+        assertTrue(Reports.backends(selector).contains("no backend of the pinned type is present"));
         selector.pin(MapperProperties.TYPE_INPROCESS);
         assertSame(low, selector.selected().orElseThrow().mapper());
         selector.modified(configuration(MapperProperties.TYPE_POSIX_SHM));

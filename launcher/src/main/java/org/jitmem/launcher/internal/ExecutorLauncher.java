@@ -1,4 +1,4 @@
-package org.jitmem.runtime.internal;
+package org.jitmem.launcher.internal;
 
 import java.lang.System.Logger.Level;
 import java.util.Hashtable;
@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.jitmem.api.ExecutorChannel;
 import org.jitmem.api.ExecutorInfo;
 import org.jitmem.api.MapperProperties;
-import org.jitmem.runtime.internal.ExecutorStatus.Phase;
+import org.jitmem.launcher.ExecutorStatus.Phase;
+import org.jitmem.launcher.ExecutorStatus;
+import org.jitmem.launcher.ExecutorSupervisor;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
@@ -30,9 +32,9 @@ import org.osgi.service.metatype.annotations.Designate;
  * <p>
  * Starts, stops and clean-ups run one at a time on the launcher's own thread; the lock guards only the fields.
  */
-@Component(service = ExecutorLauncher.class, immediate = true, configurationPid = LauncherConfiguration.PID)
+@Component(service = ExecutorSupervisor.class, immediate = true, configurationPid = LauncherConfiguration.PID)
 @Designate(ocd = LauncherConfiguration.class)
-public final class ExecutorLauncher
+public final class ExecutorLauncher implements ExecutorSupervisor
 {
     /** Service property: the executor's page size in bytes, a Long. */
     static final String PAGE_SIZE = "jitmem.executor.pageSize";
@@ -119,24 +121,20 @@ public final class ExecutorLauncher
         stopCurrent("stopped with the launcher");
     }
 
-    /** @return what the launcher is doing now */
-    synchronized ExecutorStatus status()
+    @Override
+    public synchronized ExecutorStatus status()
     {
         return status;
     }
 
-    /** @return the settings in force */
-    LauncherSettings settings()
+    @Override
+    public long actionBoundSeconds()
     {
-        return settings;
+        return settings.startTimeout().toSeconds() + 2 * settings.stopTimeout().toSeconds();
     }
 
-    /**
-     * Starts an executor unless one runs; resets the restart count.
-     *
-     * @return completes with the status once the start has succeeded or failed
-     */
-    CompletableFuture<ExecutorStatus> start()
+    @Override
+    public CompletableFuture<ExecutorStatus> start()
     {
         synchronized (this)
         {
@@ -153,10 +151,9 @@ public final class ExecutorLauncher
     /**
      * Stops the executor: its service is unregistered, its channel closed, the process waited for (killed when it
      * does not exit in time) and its directory removed.
-     *
-     * @return completes with the status once the executor is gone
      */
-    CompletableFuture<ExecutorStatus> stop()
+    @Override
+    public CompletableFuture<ExecutorStatus> stop()
     {
         return onWorker(() -> stopCurrent("stopped on request"));
     }

@@ -1,17 +1,15 @@
-package org.jitmem.runtime.internal;
+package org.jitmem.runtime;
 
 import java.util.List;
 import java.util.Locale;
 
-import org.jitmem.runtime.BackendDescription;
-import org.jitmem.runtime.BackendSelector;
 import org.jitmem.runtime.slab.SlabMemoryManager;
 import org.jitmem.runtime.slab.SlabStatistics;
 
 /** Text for people: the backends present and the memory statistics, as the shell commands and the demo print them. */
-final class Report
+public final class Reports
 {
-    private Report()
+    private Reports()
     {
     }
 
@@ -19,7 +17,7 @@ final class Report
      * @param selector the backend selector
      * @return one line per backend, the selected one marked with {@code *}
      */
-    static String backends(final BackendSelector selector)
+    public static String backends(final BackendSelector selector)
     {
         final List<BackendDescription> backends = selector.backends();
         final StringBuilder text = new StringBuilder();
@@ -43,36 +41,10 @@ final class Report
     }
 
     /**
-     * @param status the executor launcher's status
-     * @return the executor's state: pid, socket, uptime, whether it is alive, and how the previous one ended
-     */
-    static String executor(final ExecutorStatus status)
-    {
-        final StringBuilder text = new StringBuilder();
-        text.append("executor: ").append(status.phase()).append('\n');
-        if (status.pid() > 0)
-        {
-            text.append(String.format(Locale.ROOT,
-                "  pid       %d%n  socket    %s%n  uptime    %.1f s%n  alive     %b%n", status.pid(), status.socket(),
-                status.uptime().toMillis() / 1_000.0, status.alive()));
-        }
-        if (!status.detail().equals(status.lastExit()))
-        {
-            text.append("  detail    ").append(status.detail()).append('\n');
-        }
-        text.append("  last exit ").append(status.lastExit().isEmpty() ? "none" : status.lastExit()).append('\n');
-        if (status.restarts() > 0)
-        {
-            text.append("  restarts  ").append(status.restarts()).append('\n');
-        }
-        return text.toString();
-    }
-
-    /**
      * @param selector the backend selector
      * @return one block per mapper's slab memory manager
      */
-    static String statistics(final BackendSelector selector)
+    public static String statistics(final BackendSelector selector)
     {
         final List<SlabMemoryManager> managers = selector.managers();
         if (managers.isEmpty())
@@ -91,7 +63,7 @@ final class Report
      * @param stats one manager's statistics
      * @return them as an aligned block
      */
-    static String statistics(final SlabStatistics stats)
+    public static String statistics(final SlabStatistics stats)
     {
         return String.format(Locale.ROOT, "%s (page %d bytes)%n  reserved %,d bytes in %d reservation(s)%n" +
                 "  used     %,d bytes in %d allocation(s)%s%n  free     %,d bytes%n", stats.mapperType(),

@@ -1,4 +1,4 @@
-package org.jitmem.runtime.internal;
+package org.jitmem.demo;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -14,9 +14,12 @@ import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryProtection;
+import org.jitmem.launcher.ExecutorStatus.Phase;
+import org.jitmem.launcher.ExecutorStatus;
+import org.jitmem.launcher.ExecutorSupervisor;
 import org.jitmem.machine.MachineCode;
 import org.jitmem.runtime.BackendSelector;
-import org.jitmem.runtime.internal.ExecutorStatus.Phase;
+import org.jitmem.runtime.Reports;
 import org.jitmem.runtime.slab.FinalizedAllocation;
 import org.jitmem.runtime.slab.InFlightAllocation;
 import org.jitmem.runtime.slab.SegmentRequest;
@@ -43,22 +46,22 @@ final class Demo
 
     private final PrintStream out;
     private final BackendSelector selector;
-    private final ExecutorLauncher launcher;
+    private final ExecutorSupervisor supervisor;
     private final BundleContext context;
     private final List<Run> runs = new ArrayList<>();
 
     /**
-     * @param out      where the demo writes
-     * @param selector the backend selector
-     * @param launcher the executor launcher
-     * @param context  a bundle context, to stop and start the shared-memory backend
+     * @param out        where the demo writes
+     * @param selector   the backend selector
+     * @param supervisor the executor supervisor
+     * @param context    a bundle context, to stop and start the shared-memory backend
      */
-    Demo(final PrintStream out, final BackendSelector selector, final ExecutorLauncher launcher,
+    Demo(final PrintStream out, final BackendSelector selector, final ExecutorSupervisor supervisor,
         final BundleContext context)
     {
         this.out = out;
         this.selector = selector;
-        this.launcher = launcher;
+        this.supervisor = supervisor;
         this.context = context;
     }
 
@@ -78,7 +81,7 @@ final class Demo
             final String expected = executorUp ? MapperProperties.TYPE_POSIX_SHM : "";
             heading("2. backends");
             final Optional<SlabMemoryManager> selected = awaitSelected(expected, wait);
-            out.print(Report.backends(selector));
+            out.print(Reports.backends(selector));
             if (selected.isEmpty())
             {
                 out.println("FAILED: " + (expected.isEmpty() ? "no memory mapper" : expected + " was not selected") +
@@ -94,9 +97,9 @@ final class Demo
             final boolean swapped = !executorUp || hotSwap(wait);
 
             heading("5. statistics and timings");
-            out.print(Report.statistics(selector));
+            out.print(Reports.statistics(selector));
             printTimings();
-            out.print(Report.executor(launcher.status()));
+            out.print(supervisor.status().describe());
             return correct && swapped && runs.stream().allMatch(Run::correct);
         }
         catch (final InterruptedException ex)
@@ -120,7 +123,7 @@ final class Demo
     private boolean launchExecutor(final Duration wait) throws InterruptedException
     {
         heading("1. executor");
-        ExecutorStatus status = launcher.status();
+        ExecutorStatus status = supervisor.status();
         if (status.phase() == Phase.DISABLED)
         {
             out.println("the executor launcher is off: " + status.detail());
@@ -140,7 +143,7 @@ final class Demo
                 out.println(String.format(Locale.ROOT, "  %7.0f ms  %s", watch.elapsedMillis(), shown));
             }
             Thread.sleep(POLL_MILLIS);
-            status = launcher.status();
+            status = supervisor.status();
         }
         if (status.phase() != Phase.RUNNING)
         {
@@ -179,11 +182,11 @@ final class Demo
         if (inProcess.isEmpty())
         {
             out.println("FAILED: the in-process backend did not take over");
-            out.print(Report.backends(selector));
+            out.print(Reports.backends(selector));
             return false;
         }
         out.println(String.format(Locale.ROOT, "  %7.1f ms  the in-process backend took over", watch.lapMillis()));
-        out.print(Report.backends(selector));
+        out.print(Reports.backends(selector));
         describeSelection(inProcess.get());
         final boolean ranInProcess = jitAndCall(inProcess.get(), "after the hot swap: in-process");
 
@@ -194,11 +197,11 @@ final class Demo
         if (shared.isEmpty())
         {
             out.println("FAILED: posix-shm was not selected again");
-            out.print(Report.backends(selector));
+            out.print(Reports.backends(selector));
             return false;
         }
         out.println(String.format(Locale.ROOT, "  %7.1f ms  posix-shm is selected again", watch.lapMillis()));
-        out.print(Report.backends(selector));
+        out.print(Reports.backends(selector));
         describeSelection(shared.get());
         return jitAndCall(shared.get(), "after the swap back: in the executor again") && ranInProcess;
     }
@@ -248,7 +251,7 @@ final class Demo
             ", read back " + Long.toHexString(readBack) + " through working memory");
 
         out.println("statistics while loaded:");
-        out.print(Report.statistics(manager.statistics()));
+        out.print(Reports.statistics(manager.statistics()));
 
         MemoryMapper.await(loaded.deallocate());
         final double deallocate = step("deallocate", watch, "range back in the free list");

@@ -1,4 +1,4 @@
-package org.jitmem.runtime.internal;
+package org.jitmem.launcher.internal;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package org.jitmem.runtime.internal;
+package org.jitmem.launcher.internal;
 
 import java.nio.file.Path;
 import java.time.Duration;

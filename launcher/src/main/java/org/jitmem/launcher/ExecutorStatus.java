@@ -1,12 +1,13 @@
-package org.jitmem.runtime.internal;
+package org.jitmem.launcher;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
- * What the executor launcher is doing, for the shell and the demo.
+ * What the executor supervisor is doing: its phase, the executor it runs and how the previous one ended.
  *
  * @param phase     the launcher's phase
  * @param pid       the executor's process id, 0 when there is none
@@ -16,11 +17,11 @@ import java.util.Objects;
  * @param lastExit  how the previous executor ended, empty before the first one ends
  * @param restarts  restarts in a row since the last start on request
  */
-record ExecutorStatus(Phase phase, long pid, Path socket, Instant startedAt, String detail, String lastExit,
+public record ExecutorStatus(Phase phase, long pid, Path socket, Instant startedAt, String detail, String lastExit,
     int restarts)
 {
     /** The launcher's phases. */
-    enum Phase
+    public enum Phase
     {
         /** Not launching on this platform or by configuration. */
         DISABLED,
@@ -43,7 +44,7 @@ record ExecutorStatus(Phase phase, long pid, Path socket, Instant startedAt, Str
      * @param lastExit  previous end
      * @param restarts  restarts in a row
      */
-    ExecutorStatus
+    public ExecutorStatus
     {
         Objects.requireNonNull(phase, "phase");
         Objects.requireNonNull(detail, "detail");
@@ -55,20 +56,43 @@ record ExecutorStatus(Phase phase, long pid, Path socket, Instant startedAt, Str
      * @param detail in words
      * @return a status with this phase and detail, the rest kept
      */
-    ExecutorStatus with(final Phase phase, final String detail)
+    public ExecutorStatus with(final Phase phase, final String detail)
     {
         return new ExecutorStatus(phase, pid, socket, startedAt, detail, lastExit, restarts);
     }
 
     /** @return true while the executor's process runs */
-    boolean alive()
+    public boolean alive()
     {
         return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     /** @return how long the executor has run, zero when there is none */
-    Duration uptime()
+    public Duration uptime()
     {
         return startedAt == null ? Duration.ZERO : Duration.between(startedAt, Instant.now());
+    }
+
+    /** @return for people: the phase, pid, socket, uptime, whether it is alive, and how the previous one ended */
+    public String describe()
+    {
+        final StringBuilder text = new StringBuilder();
+        text.append("executor: ").append(phase).append('\n');
+        if (pid > 0)
+        {
+            text.append(String.format(Locale.ROOT,
+                "  pid       %d%n  socket    %s%n  uptime    %.1f s%n  alive     %b%n", pid, socket,
+                uptime().toMillis() / 1_000.0, alive()));
+        }
+        if (!detail.equals(lastExit))
+        {
+            text.append("  detail    ").append(detail).append('\n');
+        }
+        text.append("  last exit ").append(lastExit.isEmpty() ? "none" : lastExit).append('\n');
+        if (restarts > 0)
+        {
+            text.append("  restarts  ").append(restarts).append('\n');
+        }
+        return text.toString();
     }
 }

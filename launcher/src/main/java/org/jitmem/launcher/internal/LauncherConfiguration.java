@@ -1,4 +1,4 @@
-package org.jitmem.runtime.internal;
+package org.jitmem.launcher.internal;
 
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -9,7 +9,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @interface LauncherConfiguration
 {
     /** The configuration pid. */
-    String PID = "org.jitmem.runtime.executor";
+    String PID = "org.jitmem.launcher";
 
     /** @return whether to launch an executor; platforms without POSIX executors never launch one */
     @AttributeDefinition(name = "Enabled", description = "Launch an executor (Linux, macOS and FreeBSD only)")

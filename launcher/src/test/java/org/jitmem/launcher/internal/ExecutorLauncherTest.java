@@ -1,4 +1,4 @@
-package org.jitmem.runtime.internal;
+package org.jitmem.launcher.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,7 +25,8 @@ import org.jitmem.api.ExecutorChannel;
 import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
-import org.jitmem.runtime.internal.ExecutorStatus.Phase;
+import org.jitmem.launcher.ExecutorStatus.Phase;
+import org.jitmem.launcher.ExecutorStatus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -198,8 +199,8 @@ final class ExecutorLauncherTest
         {
             assertEquals(Phase.DISABLED, launcher.status().phase());
             assertEquals(Phase.DISABLED, launcher.start().get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).phase());
-            assertTrue(Report.executor(launcher.status()).startsWith("executor: DISABLED"),
-                Report.executor(launcher.status()));
+            assertTrue(launcher.status().describe().startsWith("executor: DISABLED"),
+                launcher.status().describe());
             assertNull(context.getServiceReference(ExecutorChannel.class));
             assertNothingLeft();
         }
