@@ -40,7 +40,7 @@ import org.osgi.framework.Bundle;
  * The executor the runtime launched is killed with SIGKILL while JIT'd code lives in it: the selection fails over to
  * the in-process backend within a bounded time, new code runs there, the allocations left in the dead executor fail
  * with a typed error instead of hanging, no shared memory stays mapped or named, and the departed backend's
- * statistics are gone. The runtime bundle is restarted at the end, which launches a new executor.
+ * statistics are gone. The launcher bundle is restarted at the end, which launches a new executor.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -118,12 +118,12 @@ public class FailoverIT extends FelixTestSupport
             assertEquals("bytes of the departed backend: " + departed, 0, departed.reservedBytes());
             assertEquals("allocations of the departed backend: " + departed, 0, departed.allocations());
 
-            final Bundle runtime = installedBundle("org.jitmem.runtime");
-            runtime.stop();
-            runtime.start();
+            final Bundle launcher = installedBundle("org.jitmem.launcher");
+            launcher.stop();
+            launcher.start();
             try (TrackedService<MemoryMapper> relaunched = awaitService(MemoryMapper.class, POSIX_SHM))
             {
-                assertNotEquals("a new executor after the runtime restarted", pid,
+                assertNotEquals("a new executor after the launcher restarted", pid,
                     relaunched.service().executorPid());
             }
         }

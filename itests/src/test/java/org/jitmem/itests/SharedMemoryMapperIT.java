@@ -26,7 +26,7 @@ import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 
 /**
- * The shared-memory backend in Felix over the executor the runtime launches: the service and its properties, JIT'd
+ * The shared-memory backend in Felix over the executor the launcher starts: the service and its properties, JIT'd
  * code run in the executor with its protections checked in the executor's own /proc maps, and a killed executor
  * taking its service, its socket directory and its shared memory with it.
  */
@@ -37,11 +37,11 @@ public class SharedMemoryMapperIT extends FelixTestSupport
     private static final String POSIX_SHM = mapperType(MapperProperties.TYPE_POSIX_SHM);
     private static final String SOCKET_PROPERTY = "jitmem.executor.socket";
 
-    /** The runtime, the channel and the backend resolve and start. */
+    /** The runtime, the launcher, the channel and the backend resolve and start. */
     @Test
     public void bundlesAreActive()
     {
-        for (final String symbolicName : List.of("org.jitmem.channel", "org.jitmem.runtime",
+        for (final String symbolicName : List.of("org.jitmem.channel", "org.jitmem.runtime", "org.jitmem.launcher",
             "org.jitmem.backend.posixshm"))
         {
             assertEquals("state of " + symbolicName, Bundle.ACTIVE, installedBundle(symbolicName).getState());
@@ -70,7 +70,7 @@ public class SharedMemoryMapperIT extends FelixTestSupport
                 ProcessHandle.of((Long)pid).map(ProcessHandle::isAlive).orElse(false));
             assertEquals("the mapper works over the launched executor's channel", pid,
                 channel.reference().getProperty(MapperProperties.EXECUTOR_PID));
-            assertEquals("the runtime launched it", "org.jitmem.runtime",
+            assertEquals("the launcher launched it", "org.jitmem.launcher",
                 channel.reference().getBundle().getSymbolicName());
 
             final long pageSize = mapper.pageSize();
@@ -99,7 +99,7 @@ public class SharedMemoryMapperIT extends FelixTestSupport
     /**
      * Killing the executor while it holds a reservation takes the mapper and channel services away within a bounded
      * time, and leaves no process, no socket directory, no shared-memory object and no mapping in this process. The
-     * runtime bundle is then restarted, which launches a new executor for the other tests.
+     * launcher bundle is then restarted, which launches a new executor for the other tests.
      */
     @Test
     public void killedExecutorLeavesNothingBehind() throws Exception
@@ -130,12 +130,12 @@ public class SharedMemoryMapperIT extends FelixTestSupport
         sharedLeft.removeAll(sharedBefore);
         assertEquals("shared-memory objects left behind", Set.of(), sharedLeft);
 
-        final Bundle runtime = installedBundle("org.jitmem.runtime");
-        runtime.stop();
-        runtime.start();
+        final Bundle launcher = installedBundle("org.jitmem.launcher");
+        launcher.stop();
+        launcher.start();
         try (TrackedService<MemoryMapper> relaunched = awaitService(MemoryMapper.class, POSIX_SHM))
         {
-            assertNotEquals("a new executor after the runtime restarted", pid, relaunched.service().executorPid());
+            assertNotEquals("a new executor after the launcher restarted", pid, relaunched.service().executorPid());
         }
     }
 
