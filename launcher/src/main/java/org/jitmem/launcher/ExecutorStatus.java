@@ -15,7 +15,7 @@ import java.util.Objects;
  * @param startedAt when the executor was started, null when there is none
  * @param detail    the latest progress or error, in words
  * @param lastExit  how the previous executor ended, empty before the first one ends
- * @param restarts  restarts in a row since the last start on request
+ * @param restarts  restarts since the last start on request
  */
 public record ExecutorStatus(Phase phase, long pid, Path socket, Instant startedAt, String detail, String lastExit,
     int restarts)
@@ -42,7 +42,7 @@ public record ExecutorStatus(Phase phase, long pid, Path socket, Instant started
      * @param startedAt start time
      * @param detail    progress or error
      * @param lastExit  previous end
-     * @param restarts  restarts in a row
+     * @param restarts  restarts since the last start on request
      */
     public ExecutorStatus
     {

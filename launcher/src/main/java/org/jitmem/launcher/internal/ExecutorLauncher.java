@@ -1,6 +1,8 @@
 package org.jitmem.launcher.internal;
 
 import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Hashtable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -53,6 +55,8 @@ public final class ExecutorLauncher implements ExecutorSupervisor
     private final BundleContext context;
     private final LauncherSettings settings;
     private final ScheduledExecutorService worker;
+    /** When each restart within the window was scheduled, oldest first, from {@link System#nanoTime}. */
+    private final ArrayDeque<Long> restartTimes = new ArrayDeque<>();
     private Running current;
     private ExecutorStatus status;
     private boolean active = true;
@@ -144,6 +148,7 @@ public final class ExecutorLauncher implements ExecutorSupervisor
             }
             status = new ExecutorStatus(status.phase(), status.pid(), status.socket(), status.startedAt(),
                 status.detail(), status.lastExit(), 0);
+            restartTimes.clear();
         }
         return onWorker(this::launch);
     }
@@ -268,7 +273,7 @@ public final class ExecutorLauncher implements ExecutorSupervisor
         final String exit = running.launched.stop();
         LOG.log(Level.WARNING, "executor ended unexpectedly: pid={0} reason={1} exit={2}",
             Long.toString(running.launched.pid()), reason, exit);
-        recordEnd(reason + ", " + exit);
+        recordEnd(reason.contains(exit) ? reason : exit.contains(reason) ? exit : reason + ", " + exit);
     }
 
     private void stopCurrent(final String why)
@@ -297,29 +302,64 @@ public final class ExecutorLauncher implements ExecutorSupervisor
         }
     }
 
-    /** Records an executor that failed or ended on its own, and schedules a restart when the policy asks for one. */
+    /**
+     * Records an executor that failed or ended on its own, and schedules a restart when the policy allows one: fewer
+     * than {@code maxRestarts} restarts within the window, each waiting twice as long as the one before. Giving up is
+     * said once, with how to start an executor by hand.
+     */
     private void recordEnd(final String lastExit)
     {
         final boolean restart;
+        final Duration delay;
+        final int recent;
         synchronized (this)
         {
-            restart = active && settings.restartOnFailure() && status.restarts() < settings.maxRestarts();
+            final long now = System.nanoTime();
+            while (!restartTimes.isEmpty() && now - restartTimes.peekFirst() > settings.restartWindow().toNanos())
+            {
+                restartTimes.removeFirst();
+            }
+            recent = restartTimes.size();
+            restart = active && settings.restartOnFailure() && recent < settings.maxRestarts();
+            delay = settings.restartDelayAfter(recent);
+            if (restart)
+            {
+                restartTimes.addLast(now);
+            }
             final int restarts = restart ? status.restarts() + 1 : status.restarts();
             status = new ExecutorStatus(restart ? Phase.STARTING : Phase.STOPPED, 0, null, null,
-                restart ? "restart " + restarts + " of " + settings.maxRestarts() + " in " +
-                    settings.restartDelay().toMillis() + " ms" : lastExit, lastExit, restarts);
+                restart ? "restart " + (recent + 1) + " of " + settings.maxRestarts() + " within " +
+                    settings.restartWindow().toSeconds() + " s, in " + delay.toMillis() + " ms" :
+                    giveUpDetail(lastExit, recent), lastExit, restarts);
         }
-        if (restart)
+        if (!restart)
         {
-            try
+            if (active && settings.restartOnFailure())
             {
-                worker.schedule(this::launch, settings.restartDelay().toMillis(), TimeUnit.MILLISECONDS);
+                LOG.log(Level.WARNING, "executor keeps failing, not restarted: restarts={0} windowSeconds={1} " +
+                    "lastExit={2}; start one by hand with ''jitmem:executor start''", Integer.toString(recent),
+                    Long.toString(settings.restartWindow().toSeconds()), lastExit);
             }
-            catch (final RejectedExecutionException ex)
-            {
-                LOG.log(Level.DEBUG, "launcher shutting down; no restart");
-            }
+            return;
         }
+        try
+        {
+            worker.schedule(this::launch, delay.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            LOG.log(Level.DEBUG, "launcher shutting down; no restart");
+        }
+    }
+
+    private String giveUpDetail(final String lastExit, final int recent)
+    {
+        if (!settings.restartOnFailure())
+        {
+            return lastExit + "; restart on failure is off: start one with 'jitmem:executor start'";
+        }
+        return lastExit + "; gave up after " + recent + " restarts within " + settings.restartWindow().toSeconds() +
+            " s: start one with 'jitmem:executor start'";
     }
 
     private synchronized Running current()

@@ -12,7 +12,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     String PID = "org.jitmem.launcher";
 
     /** @return whether to launch an executor; platforms without POSIX executors never launch one */
-    @AttributeDefinition(name = "Enabled", description = "Launch an executor (Linux, macOS and FreeBSD only)")
+    @AttributeDefinition(name = "Enabled", description = "Launch an executor (Linux and macOS only)")
     boolean enabled() default true;
 
     /** @return the java command; empty for the running JVM's */
@@ -42,13 +42,20 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     /** @return whether an executor that ends unexpectedly is started again */
     @AttributeDefinition(name = "Restart on failure", description = "Start a new executor when one fails to start " +
         "or ends without being stopped")
-    boolean restartOnFailure() default false;
+    boolean restartOnFailure() default true;
 
-    /** @return restarts in a row before giving up */
-    @AttributeDefinition(name = "Maximum restarts", description = "Restarts in a row before the launcher gives up")
-    int maxRestarts() default 3;
+    /** @return restarts within the window before giving up */
+    @AttributeDefinition(name = "Maximum restarts", description = "Restarts within the restart window before the " +
+        "launcher gives up (then 'jitmem:executor start' starts one by hand)")
+    int maxRestarts() default 5;
 
-    /** @return milliseconds between an unexpected end and the restart */
-    @AttributeDefinition(name = "Restart delay", description = "Milliseconds before a restart")
-    long restartDelayMillis() default 1_000;
+    /** @return milliseconds before the first restart in the window */
+    @AttributeDefinition(name = "Restart delay", description = "Milliseconds before the first restart in the " +
+        "window; each further restart waits twice as long, at most 30 s")
+    long restartDelayMillis() default 500;
+
+    /** @return seconds during which restarts count against the maximum */
+    @AttributeDefinition(name = "Restart window", description = "Seconds during which restarts count against the " +
+        "maximum")
+    long restartWindowSeconds() default 60;
 }

@@ -170,6 +170,55 @@ final class ExecutorLauncherTest
     }
 
     @Test
+    void restartsGiveUpOverTheBoundWithinTheWindowAndSayHowToStartByHand() throws Exception
+    {
+        final ExecutorLauncher launcher = new ExecutorLauncher(context, settings(true, List.of()));
+        try
+        {
+            long pid = (Long)awaitChannel().getProperty(MapperProperties.EXECUTOR_PID);
+            for (int restart = 1; restart <= 2; restart++)
+            {
+                final long killed = pid;
+                ProcessHandle.of(killed).orElseThrow().destroyForcibly();
+                awaitTrue(() -> launcher.status().phase() == Phase.RUNNING && launcher.status().pid() != killed,
+                    "restart " + restart);
+                pid = launcher.status().pid();
+            }
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            awaitTrue(() -> launcher.status().phase() == Phase.STOPPED, "the launcher gives up");
+            final ExecutorStatus given = launcher.status();
+            assertEquals(2, given.restarts());
+            assertTrue(given.detail().contains("gave up after 2 restarts within 60 s") &&
+                given.detail().contains("jitmem:executor start"), given.detail());
+            assertEquals(1, occurrences(given.lastExit(), "exitCode=137"), given.lastExit());
+            assertNull(context.getServiceReference(ExecutorChannel.class));
+
+            final ExecutorStatus started = launcher.start().get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            assertEquals(Phase.RUNNING, started.phase());
+            assertEquals(0, started.restarts());
+        }
+        finally
+        {
+            launcher.deactivate();
+        }
+        assertNothingLeft();
+    }
+
+    @Test
+    void restartDelayDoublesUpToItsBound()
+    {
+        final LauncherSettings settings = settings(true, List.of());
+        assertEquals(Duration.ofMillis(100), settings.restartDelayAfter(0));
+        assertEquals(Duration.ofMillis(400), settings.restartDelayAfter(2));
+        assertEquals(LauncherSettings.MAX_RESTART_DELAY, settings.restartDelayAfter(40));
+    }
+
+    private static int occurrences(final String text, final String part)
+    {
+        return text.split(java.util.regex.Pattern.quote(part), -1).length - 1;
+    }
+
+    @Test
     void failedStartIsReportedAndLeavesNothing() throws Exception
     {
         final ExecutorLauncher launcher = new ExecutorLauncher(context,
@@ -193,7 +242,7 @@ final class ExecutorLauncherTest
     void disabledLauncherLaunchesNothing() throws Exception
     {
         final LauncherSettings disabled = new LauncherSettings(false, LauncherSettings.runningJava(), List.of(),
-            executors, Duration.ofSeconds(5), Duration.ofSeconds(5), false, 0, Duration.ZERO);
+            executors, Duration.ofSeconds(5), Duration.ofSeconds(5), false, 0, Duration.ZERO, Duration.ZERO);
         final ExecutorLauncher launcher = new ExecutorLauncher(context, disabled);
         try
         {
@@ -214,7 +263,7 @@ final class ExecutorLauncherTest
     void launchFailsWithTheExecutorErrorWhenTheJavaCommandIsMissing()
     {
         final LauncherSettings missingJava = new LauncherSettings(true, tmp.resolve("no-java").toString(), List.of(),
-            executors, Duration.ofSeconds(5), Duration.ofSeconds(5), false, 0, Duration.ZERO);
+            executors, Duration.ofSeconds(5), Duration.ofSeconds(5), false, 0, Duration.ZERO, Duration.ZERO);
         final ExecutorUnavailableException failure = assertThrows(ExecutorUnavailableException.class,
             () -> LaunchedExecutor.launch(missingJava, detail -> { }));
         assertTrue(failure.getMessage().contains("cannot start the executor"), failure.getMessage());
@@ -226,7 +275,7 @@ final class ExecutorLauncherTest
         final List<String> options = Stream.concat(Stream.of("-Xmx64m", "-XX:TieredStopAtLevel=1"),
             extraOptions.stream()).toList();
         return new LauncherSettings(true, LauncherSettings.runningJava(), options, executors,
-            Duration.ofSeconds(60), Duration.ofSeconds(10), restart, 2, Duration.ofMillis(100));
+            Duration.ofSeconds(60), Duration.ofSeconds(10), restart, 2, Duration.ofMillis(100), Duration.ofSeconds(60));
     }
 
     private ServiceReference<ExecutorChannel> awaitChannel() throws InterruptedException

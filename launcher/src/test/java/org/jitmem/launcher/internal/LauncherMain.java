@@ -22,7 +22,7 @@ public final class LauncherMain
     {
         final LauncherSettings settings = new LauncherSettings(true, LauncherSettings.runningJava(),
             List.of("-Xmx64m", "-XX:TieredStopAtLevel=1"), Path.of(args[0]), Duration.ofSeconds(60),
-            Duration.ofSeconds(10), false, 0, Duration.ZERO);
+            Duration.ofSeconds(10), false, 0, Duration.ZERO, Duration.ZERO);
         final LaunchedExecutor executor = LaunchedExecutor.launch(settings, detail -> { });
         System.out.println("launcher ready executorPid=" + executor.pid() + " directory=" + executor.directory());
         System.out.flush();
