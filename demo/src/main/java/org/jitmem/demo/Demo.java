@@ -80,6 +80,14 @@ final class Demo
             final boolean executorUp = launchExecutor(wait);
             final String expected = executorUp ? MapperProperties.TYPE_POSIX_SHM : "";
             heading("2. backends");
+            final String pinned = selector.pinnedType();
+            if (!pinned.isEmpty() && (executorUp || !pinned.equals(MapperProperties.TYPE_INPROCESS)))
+            {
+                out.print(Reports.backends(selector));
+                out.println("FAILED: the selection is pinned to " + pinned + ", and the demo selects backends itself " +
+                    "(it hot-swaps posix-shm and inprocess); 'jitmem:pin none' undoes the pin");
+                return false;
+            }
             final Optional<SlabMemoryManager> selected = awaitSelected(expected, wait);
             out.print(Reports.backends(selector));
             if (selected.isEmpty())

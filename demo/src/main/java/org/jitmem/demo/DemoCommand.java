@@ -2,6 +2,7 @@ package org.jitmem.demo;
 
 import java.time.Duration;
 
+import org.apache.felix.service.command.Descriptor;
 import org.jitmem.launcher.ExecutorSupervisor;
 import org.jitmem.runtime.BackendSelector;
 import org.osgi.framework.BundleContext;
@@ -36,6 +37,7 @@ public final class DemoCommand
     }
 
     /** Runs the demo: launch progress, backends, JIT'd code in the executor, a hot swap, statistics and timings. */
+    @Descriptor("runs the demo: JIT'd code through the selected backend, a live hot swap, statistics and timings")
     public void demo()
     {
         new Demo(System.out, selector, supervisor, context).run(WAIT);

@@ -5,6 +5,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.apache.felix.service.command.Descriptor;
 import org.jitmem.launcher.ExecutorStatus;
 import org.jitmem.launcher.ExecutorSupervisor;
 import org.osgi.service.component.annotations.Activate;
@@ -29,6 +30,7 @@ public final class ExecutorCommands
     }
 
     /** @return the executor's state: pid, socket, uptime, whether it is alive, and how the previous one ended */
+    @Descriptor("shows the executor's state: pid, socket, uptime, restarts and how the previous one ended")
     public String executor()
     {
         return supervisor.status().describe();
@@ -38,7 +40,8 @@ public final class ExecutorCommands
      * @param action {@code start} or {@code stop}
      * @return the executor's state once the action is done
      */
-    public String executor(final String action)
+    @Descriptor("starts or stops the executor and shows its state once done")
+    public String executor(@Descriptor("start or stop") final String action)
     {
         final CompletionStage<ExecutorStatus> done = switch (action)
         {

@@ -123,6 +123,32 @@ final class MapperSelectorTest
         assertSame(low, selector.selected().orElseThrow().mapper());
     }
 
+    @Test
+    void pinCommandRefusesUnknownTypesListingTheValidOnesAndPrintsUsageForWrongArgumentCounts()
+    {
+        selector.bindMemoryMapper(low, properties(1, 0));
+        final JitmemCommands commands = new JitmemCommands(selector);
+
+        for (final String bogus : List.of("bogus", "POSIX-SHM", MapperProperties.TYPE_WINDOWS_STUB))
+        {
+            final String refused = commands.pin(bogus);
+            assertTrue(refused.startsWith("unknown backend type: " + bogus + "\n  valid: inprocess, posix-shm, none"),
+                refused);
+            assertEquals("", selector.pinnedType(), "nothing pinned by " + bogus);
+        }
+        assertTrue(commands.pin("a", "b").startsWith("jitmem:pin takes one argument, got 2\n" +
+            JitmemCommands.PIN_USAGE), commands.pin("a", "b"));
+        assertTrue(commands.pin().startsWith(JitmemCommands.PIN_USAGE + "\n  types: inprocess, posix-shm, none"),
+            commands.pin());
+
+        commands.pin(MapperProperties.TYPE_POSIX_SHM);
+        assertEquals(MapperProperties.TYPE_POSIX_SHM, selector.pinnedType(), "a known type not present may be pinned");
+        assertTrue(selector.selected().isEmpty());
+        commands.pin(JitmemCommands.NONE);
+        assertEquals("", selector.pinnedType());
+        assertSame(low, selector.selected().orElseThrow().mapper());
+    }
+
     private static Map<String, Object> properties(final long serviceId, final int ranking)
     {
         return Map.of(Constants.SERVICE_ID, serviceId, Constants.SERVICE_RANKING, ranking,
