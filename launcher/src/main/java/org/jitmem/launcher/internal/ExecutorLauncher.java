@@ -204,7 +204,13 @@ public final class ExecutorLauncher implements ExecutorSupervisor
         }
         catch (final RuntimeException ex)
         {
-            LOG.log(Level.WARNING, "executor launch failed", ex);
+            if (!isActive())
+            {
+                // Stopping the launcher interrupts a start in progress: nothing failed.
+                LOG.log(Level.DEBUG, "executor launch abandoned, the launcher is stopping: {0}", ex.getMessage());
+                return;
+            }
+            LOG.log(Level.WARNING, "executor launch failed: " + ex.getMessage());
             recordEnd("start failed: " + ex.getMessage());
             return;
         }
@@ -360,6 +366,11 @@ public final class ExecutorLauncher implements ExecutorSupervisor
         }
         return lastExit + "; gave up after " + recent + " restarts within " + settings.restartWindow().toSeconds() +
             " s: start one with 'jitmem:executor start'";
+    }
+
+    private synchronized boolean isActive()
+    {
+        return active;
     }
 
     private synchronized Running current()

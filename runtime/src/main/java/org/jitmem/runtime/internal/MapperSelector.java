@@ -92,7 +92,7 @@ public final class MapperSelector implements BackendSelector
         if (backend.manager == null)
         {
             LOGGER.log(Level.WARNING, "memory mapper bound but not usable, it is never selected: type=" + backend.type +
-                " serviceId=" + backend.serviceId, backend.unusable);
+                " serviceId=" + backend.serviceId + " reason=" + backend.unusable.getMessage());
         }
         else
         {
