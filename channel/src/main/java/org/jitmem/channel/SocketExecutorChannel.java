@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 import org.jitmem.api.ExecutorChannel;
@@ -69,6 +70,8 @@ public final class SocketExecutorChannel implements ExecutorChannel
     private final AtomicLong lastRequestId = new AtomicLong();
     private final ConcurrentHashMap<Long, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, EncodedFunction> encodedFunctions = new ConcurrentHashMap<>();
+    private final LongAdder laneCalls = new LongAdder();
+    private final LongAdder socketCalls = new LongAdder();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Throwable> closed = new CompletableFuture<>();
     private final Thread readerThread;
@@ -288,6 +291,18 @@ public final class SocketExecutorChannel implements ExecutorChannel
         return lane != null && open;
     }
 
+    /** @return how many calls were posted through the lane so far (a reply too large for a slot comes by socket) */
+    public long laneCalls()
+    {
+        return laneCalls.sum();
+    }
+
+    /** @return how many calls were written to the socket so far, the channel's own set-up calls included */
+    public long socketCalls()
+    {
+        return socketCalls.sum();
+    }
+
     /** @return the socket this channel is connected to */
     public Path socketPath()
     {
@@ -339,7 +354,9 @@ public final class SocketExecutorChannel implements ExecutorChannel
                 {
                     pending.remove(requestId);
                     reply.completeExceptionally(unavailable(function));
+                    return reply;
                 }
+                laneCalls.increment();
                 return reply;
             }
         }
@@ -354,6 +371,7 @@ public final class SocketExecutorChannel implements ExecutorChannel
         try
         {
             writer.write(Protocol.CALL, requestId, head, argument);
+            socketCalls.increment();
         }
         catch (final IOException ex)
         {
