@@ -85,7 +85,7 @@ final class LaneServer
                 System.getProperty("os.name"), MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
         }
         final long length = LaneLayout.size(slotCount, slotSize);
-        final int fd = Posix.memfdCreate(MapperOperation.CHANNEL, "jitmem-channel-lane");
+        final int fd = Posix.memfdCreate(MapperOperation.CHANNEL, LaneLayout.MEMFD_NAME);
         long address = OsConstants.MAP_FAILED;
         try
         {

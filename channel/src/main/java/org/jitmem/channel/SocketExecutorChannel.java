@@ -59,6 +59,8 @@ public final class SocketExecutorChannel implements ExecutorChannel
     private static final int FUNCTION_CACHE_LIMIT = 1024;
     /** Slots of the lane asked for by default: calls in flight at once beyond these go through the socket. */
     public static final int DEFAULT_LANE_SLOTS = LaneLayout.DEFAULT_SLOT_COUNT;
+    /** The {@code memfd_create} name of a lane's memory file, by which its mappings are known. */
+    public static final String LANE_MEMFD_NAME = LaneLayout.MEMFD_NAME;
 
     private final Path socketPath;
     private final SocketChannel socket;

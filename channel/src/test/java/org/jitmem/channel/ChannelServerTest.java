@@ -35,6 +35,7 @@ import org.jitmem.api.ExecutorInfo;
 import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MemoryMapperException;
+import org.jitmem.machine.ProcMaps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -406,11 +407,8 @@ class ChannelServerTest
     /** @return the lane mappings and descriptors of this process */
     private static long laneTraces() throws Exception
     {
-        final long mappings;
-        try (java.util.stream.Stream<String> lines = Files.lines(Path.of("/proc/self/maps")))
-        {
-            mappings = lines.filter(line -> line.contains("jitmem-channel-lane")).count();
-        }
+        final long mappings = ProcMaps.self().mappings().stream().filter(mapping -> mapping.isMemfd(SocketExecutorChannel.LANE_MEMFD_NAME))
+            .count();
         try (java.util.stream.Stream<Path> descriptors = Files.list(Path.of("/proc/self/fd")))
         {
             return mappings + descriptors.filter(ChannelServerTest::isLaneDescriptor).count();
@@ -421,7 +419,7 @@ class ChannelServerTest
     {
         try
         {
-            return Files.readSymbolicLink(descriptor).toString().contains("jitmem-channel-lane");
+            return ProcMaps.isMemfd(Files.readSymbolicLink(descriptor).toString(), SocketExecutorChannel.LANE_MEMFD_NAME);
         }
         catch (final java.io.IOException ex)
         {
