@@ -43,11 +43,11 @@ import jdk.net.UnixDomainPrincipal;
  * CALL on the thread that read it, so that a short call costs no hand-off between threads. A watchdog hands the
  * reading of a connection over to a small shared pool of workers when a call has run longer than
  * {@value #HAND_OVER_AFTER_MILLIS} ms, so that a long call holds up no other; the watchdog ticks only while calls run
- * and sleeps when the connections are quiet. Each connection
- * gets its own set of {@link ExecutorFunctionProvider}s, closed once the connection has ended and its calls have
- * finished. The first connection accepted is the primary one, the controller's; {@link #primaryLost()} tells as soon
- * as it has ended, {@link #primaryClosed()} once its calls have finished too. Closing the server ends every connection and removes the socket file, and the directory when the server
- * created it.
+ * and sleeps when the connections are quiet. Each connection gets its own set of {@link ExecutorFunctionProvider}s,
+ * closed once the connection has ended and its calls have finished. The first connection accepted is the primary
+ * one, the controller's; {@link #primaryLost()} tells as soon as it has ended, {@link #primaryClosed()} once its
+ * calls have finished too. Closing the server ends every connection and removes the socket file, and the directory
+ * when the server created it.
  */
 public final class ChannelServer implements AutoCloseable
 {

@@ -14,9 +14,9 @@ import org.jitmem.posix.Posix;
 
 /**
  * One process's mapping of a lane ({@link LaneLayout}): access to its words and bytes, each method naming its memory
- * ordering as Agrona's do, futex waits and wake-ups on its words, and the one release path of the mapping. Threads {@link #enter} before they touch the
- * memory and {@link #leave} after; {@link #close} refuses new entries and the last thread to leave unmaps, so no
- * thread ever touches unmapped memory.
+ * ordering as Agrona's do, futex waits and wake-ups on its words, and the one release path of the mapping. Threads
+ * {@link #enter} before they touch the memory and {@link #leave} after; {@link #close} refuses new entries and the
+ * last thread to leave unmaps, so no thread ever touches unmapped memory.
  */
 final class LaneMemory
 {

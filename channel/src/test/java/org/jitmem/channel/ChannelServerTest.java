@@ -407,8 +407,8 @@ class ChannelServerTest
     /** @return the lane mappings and descriptors of this process */
     private static long laneTraces() throws Exception
     {
-        final long mappings = ProcMaps.self().mappings().stream().filter(mapping -> mapping.isMemfd(SocketExecutorChannel.LANE_MEMFD_NAME))
-            .count();
+        final long mappings = ProcMaps.self().mappings().stream()
+            .filter(mapping -> mapping.isMemfd(SocketExecutorChannel.LANE_MEMFD_NAME)).count();
         try (java.util.stream.Stream<Path> descriptors = Files.list(Path.of("/proc/self/fd")))
         {
             return mappings + descriptors.filter(ChannelServerTest::isLaneDescriptor).count();
@@ -419,7 +419,8 @@ class ChannelServerTest
     {
         try
         {
-            return ProcMaps.isMemfd(Files.readSymbolicLink(descriptor).toString(), SocketExecutorChannel.LANE_MEMFD_NAME);
+            return ProcMaps.isMemfd(Files.readSymbolicLink(descriptor).toString(),
+                SocketExecutorChannel.LANE_MEMFD_NAME);
         }
         catch (final java.io.IOException ex)
         {

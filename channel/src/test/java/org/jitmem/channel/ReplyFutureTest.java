@@ -56,7 +56,8 @@ final class ReplyFutureTest
         assertEquals(List.of(length), spunFor, "the waiter spun once, on the stage it waits for");
         assertEquals(List.of(true), doneAfterSpin, "the spin ended because the other thread completed the reply");
         assertEquals("four", reply.join());
-        assertEquals(4, new ReplyFuture<String>(ReplyFuture.SPIN, 0).completeAsync(() -> "four").thenApply(String::length).get());
+        assertEquals(4, new ReplyFuture<String>(ReplyFuture.SPIN, 0).completeAsync(() -> "four")
+            .thenApply(String::length).get());
     }
 
     @Test

@@ -95,7 +95,8 @@ class ExecutorLifecycleTest
     /** @return this process's mappings of channel lanes */
     private static long laneMappings()
     {
-        return ProcMaps.self().mappings().stream().filter(mapping -> mapping.isMemfd(SocketExecutorChannel.LANE_MEMFD_NAME)).count();
+        return ProcMaps.self().mappings().stream()
+            .filter(mapping -> mapping.isMemfd(SocketExecutorChannel.LANE_MEMFD_NAME)).count();
     }
 
     @Test
