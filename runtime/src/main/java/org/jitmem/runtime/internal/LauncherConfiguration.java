@@ -12,7 +12,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     String PID = "org.jitmem.runtime.executor";
 
     /** @return whether to launch an executor; platforms without POSIX executors never launch one */
-    @AttributeDefinition(name = "Enabled", description = "Launch an executor (Linux and macOS only)")
+    @AttributeDefinition(name = "Enabled", description = "Launch an executor (Linux, macOS and FreeBSD only)")
     boolean enabled() default true;
 
     /** @return the java command; empty for the running JVM's */

@@ -71,11 +71,11 @@ record LauncherSettings(boolean enabled, String javaCommand, List<String> jvmOpt
 
     /**
      * @param osName an operating system name, as in {@code os.name} or {@code org.osgi.framework.os.name}
-     * @return true on the platforms the libc binding, and so the executor program, knows: Linux and macOS
+     * @return true on the platforms the executor program supports: Linux, macOS and FreeBSD
      */
     static boolean supportedPlatform(final String osName)
     {
         final String os = osName == null ? "" : osName.toLowerCase(Locale.ROOT);
-        return os.contains("linux") || os.contains("mac");
+        return os.contains("linux") || os.contains("mac") || os.contains("freebsd");
     }
 }
