@@ -50,7 +50,7 @@ public final class ExecutorMain
           jitmem-executor ready pid=<pid> socket=<path> pageSize=<bytes>
         Only processes of the same user may connect. The first connection is the controller's: when it closes, every
         provider is closed (releasing everything it holds) once the calls still running have finished, the socket is
-        removed and the executor exits with 0. Calls that have not finished 0.3 s later (JIT'd code that does not
+        removed and the executor exits with 0. Calls that have not finished 0.5 s later (JIT'd code that does not
         return) are not waited for: the executor removes its socket (and directory) and halts. The same holds when
         the parent goes (--exit-with-parent) and on SIGTERM.
         Built-in functions: executor.ping (returns its argument), executor.info (key=value lines).
@@ -59,7 +59,7 @@ public final class ExecutorMain
 
     private static final int DEFAULT_WORKERS = 8;
     /** How long the calls still running may take to finish once the executor ends, before it halts. */
-    private static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
+    private static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private ExecutorMain()
     {
