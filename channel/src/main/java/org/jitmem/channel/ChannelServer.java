@@ -43,11 +43,11 @@ import jdk.net.UnixDomainPrincipal;
  * CALL on the thread that read it, so that a short call costs no hand-off between threads. A watchdog hands the
  * reading of a connection over to a small shared pool of workers when a call has run longer than
  * {@value #HAND_OVER_AFTER_MILLIS} ms, so that a long call holds up no other; the watchdog ticks only while calls run
- * and sleeps when the connections are quiet. Each connection
- * gets its own set of {@link ExecutorFunctionProvider}s, closed once the connection has ended and its calls have
- * finished. The first connection accepted is the primary one, the controller's; {@link #primaryClosed()} tells when
- * it is gone. Closing the server ends every connection and removes the socket file, and the directory when the server
- * created it.
+ * and sleeps when the connections are quiet. Each connection gets its own set of {@link ExecutorFunctionProvider}s,
+ * closed once the connection has ended and its calls have finished. The first connection accepted is the primary
+ * one, the controller's; {@link #primaryLost()} tells as soon as it has ended, {@link #primaryClosed()} once its
+ * calls have finished too. Closing the server ends every connection and removes the socket file, and the directory
+ * when the server created it.
  */
 public final class ChannelServer implements AutoCloseable
 {
@@ -72,6 +72,7 @@ public final class ChannelServer implements AutoCloseable
     private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean primaryAccepted = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final CompletableFuture<Void> primaryLost = new CompletableFuture<>();
     private final CompletableFuture<Void> primaryClosed = new CompletableFuture<>();
     private final CountDownLatch closeFinished = new CountDownLatch(1);
     private final Thread acceptor;
@@ -189,6 +190,15 @@ public final class ChannelServer implements AutoCloseable
     }
 
     /**
+     * @return completes as soon as the first accepted connection has ended (its socket closed or failed), whatever its
+     *     calls are doing, or when the server closes; dependents run on the thread that noticed and must not block
+     */
+    public CompletionStage<Void> primaryLost()
+    {
+        return primaryLost.minimalCompletionStage();
+    }
+
+    /**
      * @return completes once the first accepted connection has ended and its providers are closed, or when the server
      *     closes; dependents run on the connection's thread or the closing thread and must not block
      */
@@ -210,6 +220,7 @@ public final class ChannelServer implements AutoCloseable
             return;
         }
         Closeables.closeQuietly(serverSocket);
+        primaryLost.complete(null);
         joinUnlessCurrent(acceptor);
         final List<ServerConnection> ending = new ArrayList<>(connections);
         ending.forEach(ServerConnection::disconnect);
@@ -228,13 +239,22 @@ public final class ChannelServer implements AutoCloseable
         {
             Thread.currentThread().interrupt();
         }
+        removeSocket();
+        closeFinished.countDown();
+        primaryClosed.complete(null);
+    }
+
+    /**
+     * Removes the socket file, and its directory when this server created it, waiting for nothing: for a process
+     * about to halt while calls may still run. Idempotent.
+     */
+    public void removeSocket()
+    {
         deleteQuietly(socketPath);
         if (createdDirectory)
         {
             deleteQuietly(directory);
         }
-        closeFinished.countDown();
-        primaryClosed.complete(null);
     }
 
     private void awaitClosed()
@@ -284,11 +304,21 @@ public final class ChannelServer implements AutoCloseable
         }
     }
 
+    /** Called by a connection once its reading has ended, before its calls have finished. */
+    void readingEnded(final ServerConnection connection)
+    {
+        if (connection.isPrimary())
+        {
+            primaryLost.complete(null);
+        }
+    }
+
     void connectionEnded(final ServerConnection connection)
     {
         connections.remove(connection);
         if (connection.isPrimary())
         {
+            primaryLost.complete(null);
             primaryClosed.complete(null);
         }
         ownThreads.remove(connection.thread());

@@ -88,7 +88,8 @@ final class LaneClient
             Posix.close(MapperOperation.CHANNEL, fd);
         }
         final LaneMemory memory = new LaneMemory(address, length);
-        if (memory.getInt(LaneLayout.MAGIC_OFFSET) != LaneLayout.MAGIC ||
+        // Acquire: pairs with the executor's release of the magic, after which the plain header fields are complete.
+        if (memory.getIntAcquire(LaneLayout.MAGIC_OFFSET) != LaneLayout.MAGIC ||
             memory.getIntPlain(LaneLayout.VERSION_OFFSET) != LaneLayout.VERSION ||
             memory.getIntPlain(LaneLayout.SLOT_COUNT_OFFSET) != slotCount ||
             memory.getIntPlain(LaneLayout.SLOT_SIZE_OFFSET) != slotSize)
@@ -128,15 +129,19 @@ final class LaneClient
         try
         {
             final int base = LaneLayout.slotOffset(slot, slotSize);
-            memory.putLong(base + LaneLayout.SLOT_REQUEST_ID, requestId);
+            memory.putLongPlain(base + LaneLayout.SLOT_REQUEST_ID, requestId);
             memory.putIntPlain(base + LaneLayout.SLOT_FUNCTION_LENGTH, function.length);
             memory.putIntPlain(base + LaneLayout.SLOT_PAYLOAD_LENGTH, argument.length);
             memory.putBytes(base + LaneLayout.SLOT_DATA, function);
             memory.putBytes(base + LaneLayout.SLOT_DATA + function.length, argument);
-            memory.putInt(base + LaneLayout.SLOT_STATE, LaneLayout.CALL);
-            if (memory.getInt(LaneLayout.EXECUTOR_SLEEPS_OFFSET) != 0)
+            // Volatile, not only release (which would publish the plain call above): the flag load below must not
+            // pass it (Dekker with the executor's volatile flag store, then state load, in nextCall): either the
+            // executor sees the CALL or this sees that it sleeps.
+            memory.putIntVolatile(base + LaneLayout.SLOT_STATE, LaneLayout.CALL);
+            if (memory.getIntVolatile(LaneLayout.EXECUTOR_SLEEPS_OFFSET) != 0)
             {
-                memory.getAndAdd(LaneLayout.REQUEST_SEQUENCE_OFFSET, 1);
+                // Changes the futex word: an executor that read the old sequence returns from its wait at once.
+                memory.getAndAddInt(LaneLayout.REQUEST_SEQUENCE_OFFSET, 1);
                 memory.wake(LaneLayout.REQUEST_SEQUENCE_OFFSET);
             }
             return true;
@@ -198,13 +203,15 @@ final class LaneClient
     private boolean take(final int slot, final boolean waiter)
     {
         final int base = LaneLayout.slotOffset(slot, slotSize);
-        final int state = memory.getInt(base + LaneLayout.SLOT_STATE);
+        // Acquire: pairs with the executor's release of the reply state, after which its plain bytes are complete;
+        // the collector's wake-up rests on the reply sequence, not on this load.
+        final int state = memory.getIntAcquire(base + LaneLayout.SLOT_STATE);
         if ((state != LaneLayout.RESULT && state != LaneLayout.ERROR && state != LaneLayout.DIVERTED) ||
-            !memory.compareAndSet(base + LaneLayout.SLOT_STATE, state, LaneLayout.TAKEN))
+            !memory.compareAndSetInt(base + LaneLayout.SLOT_STATE, state, LaneLayout.TAKEN))
         {
             return false;
         }
-        final long requestId = memory.getLong(base + LaneLayout.SLOT_REQUEST_ID);
+        final long requestId = memory.getLongPlain(base + LaneLayout.SLOT_REQUEST_ID);
         byte[] payload = null;
         RuntimeException malformed = null;
         if (state != LaneLayout.DIVERTED)
@@ -220,7 +227,8 @@ final class LaneClient
                 memory.getBytes(base + LaneLayout.SLOT_DATA, payload);
             }
         }
-        memory.putInt(base + LaneLayout.SLOT_STATE, LaneLayout.FREE);
+        // Release: the reply is read before the slot can be claimed again and rewritten.
+        memory.putIntRelease(base + LaneLayout.SLOT_STATE, LaneLayout.FREE);
         free.add(slot);
         if (malformed != null)
         {
@@ -247,8 +255,11 @@ final class LaneClient
         {
             while (!closing)
             {
-                final int sequence = memory.getInt(LaneLayout.REPLY_SEQUENCE_OFFSET);
-                memory.putInt(LaneLayout.COLLECTOR_SLEEPS_OFFSET, 1);
+                // Acquire: read before the flag and the slots; the executor bumps it after publishing a reply it
+                // wants noticed, so the futex below returns at once for any reply this scan missed.
+                final int sequence = memory.getIntAcquire(LaneLayout.REPLY_SEQUENCE_OFFSET);
+                // Volatile: out before the futex wait, so the executor's volatile load after its bump sees it.
+                memory.putIntVolatile(LaneLayout.COLLECTOR_SLEEPS_OFFSET, 1);
                 boolean took = false;
                 for (int slot = 0; slot < slotCount; slot++)
                 {
@@ -258,7 +269,8 @@ final class LaneClient
                 {
                     memory.waitWhile(LaneLayout.REPLY_SEQUENCE_OFFSET, sequence, LaneLayout.SLEEP_NANOS);
                 }
-                memory.putInt(LaneLayout.COLLECTOR_SLEEPS_OFFSET, 0);
+                // Release: a 0 seen late costs the executor a needless wake-up, never a lost reply.
+                memory.putIntRelease(LaneLayout.COLLECTOR_SLEEPS_OFFSET, 0);
             }
         }
         catch (final RuntimeException ex)

@@ -35,6 +35,8 @@ final class LaneLayout
     static final int VERSION = 1;
     static final int HEADER_SIZE = 256;
 
+    /** The name of a lane's memory file, as {@code /proc/<pid>/maps} shows it after {@code memfd:}. */
+    static final String MEMFD_NAME = "jitmem-channel-lane";
     static final int MAGIC_OFFSET = 0;
     static final int VERSION_OFFSET = 4;
     static final int SLOT_COUNT_OFFSET = 8;

@@ -13,10 +13,10 @@ import org.jitmem.api.MapperOperation;
 import org.jitmem.posix.Posix;
 
 /**
- * One process's mapping of a lane ({@link LaneLayout}): ordered access to its words and bytes, futex waits and
- * wake-ups on its words, and the one release path of the mapping. Threads {@link #enter} before they touch the
- * memory and {@link #leave} after; {@link #close} refuses new entries and the last thread to leave unmaps, so no
- * thread ever touches unmapped memory.
+ * One process's mapping of a lane ({@link LaneLayout}): access to its words and bytes, each method naming its memory
+ * ordering as Agrona's do, futex waits and wake-ups on its words, and the one release path of the mapping. Threads
+ * {@link #enter} before they touch the memory and {@link #leave} after; {@link #close} refuses new entries and the
+ * last thread to leave unmaps, so no thread ever touches unmapped memory.
  */
 final class LaneMemory
 {
@@ -119,56 +119,73 @@ final class LaneMemory
         }
     }
 
-    int getInt(final int offset)
+    /** @return the int at {@code offset}, a volatile (sequentially consistent) load */
+    int getIntVolatile(final int offset)
     {
         return (int)INT.getVolatile(buffer, offset);
     }
 
+    /** @return the int at {@code offset}; later loads and stores of this thread stay after it */
     int getIntAcquire(final int offset)
     {
         return (int)INT.getAcquire(buffer, offset);
     }
 
+    /** @return the int at {@code offset}, a plain load ordered only by the handshake around it */
     int getIntPlain(final int offset)
     {
         return buffer.getInt(offset);
     }
 
-    void putInt(final int offset, final int value)
+    /** Stores the int at {@code offset}, a volatile (sequentially consistent) store. */
+    void putIntVolatile(final int offset, final int value)
     {
         INT.setVolatile(buffer, offset, value);
     }
 
+    /** Stores the int at {@code offset} after every earlier load and store of this thread. */
+    void putIntRelease(final int offset, final int value)
+    {
+        INT.setRelease(buffer, offset, value);
+    }
+
+    /** Stores the int at {@code offset}, a plain store published by a later release. */
     void putIntPlain(final int offset, final int value)
     {
         buffer.putInt(offset, value);
     }
 
-    boolean compareAndSet(final int offset, final int expected, final int value)
+    /** @return true when the int at {@code offset} held {@code expected} and now holds {@code value} (volatile) */
+    boolean compareAndSetInt(final int offset, final int expected, final int value)
     {
         return INT.compareAndSet(buffer, offset, expected, value);
     }
 
-    int getAndAdd(final int offset, final int delta)
+    /** @return the int at {@code offset} before adding {@code delta} to it (volatile) */
+    int getAndAddInt(final int offset, final int delta)
     {
         return (int)INT.getAndAdd(buffer, offset, delta);
     }
 
-    long getLong(final int offset)
+    /** @return the long at {@code offset}, a plain load ordered only by the handshake around it */
+    long getLongPlain(final int offset)
     {
         return buffer.getLong(offset);
     }
 
-    void putLong(final int offset, final long value)
+    /** Stores the long at {@code offset}, a plain store published by a later release. */
+    void putLongPlain(final int offset, final long value)
     {
         buffer.putLong(offset, value);
     }
 
+    /** Copies bytes out from {@code offset}, plain loads ordered only by the handshake around them. */
     void getBytes(final int offset, final byte[] target)
     {
         buffer.get(offset, target);
     }
 
+    /** Copies bytes in at {@code offset}, plain stores published by a later release. */
     void putBytes(final int offset, final byte[] source)
     {
         buffer.put(offset, source);

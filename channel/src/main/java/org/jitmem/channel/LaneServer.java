@@ -85,7 +85,7 @@ final class LaneServer
                 System.getProperty("os.name"), MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
         }
         final long length = LaneLayout.size(slotCount, slotSize);
-        final int fd = Posix.memfdCreate(MapperOperation.CHANNEL, "jitmem-channel-lane");
+        final int fd = Posix.memfdCreate(MapperOperation.CHANNEL, LaneLayout.MEMFD_NAME);
         long address = OsConstants.MAP_FAILED;
         try
         {
@@ -97,7 +97,8 @@ final class LaneServer
             memory.putIntPlain(LaneLayout.SLOT_COUNT_OFFSET, slotCount);
             memory.putIntPlain(LaneLayout.SLOT_SIZE_OFFSET, slotSize);
             memory.putIntPlain(LaneLayout.VERSION_OFFSET, LaneLayout.VERSION);
-            memory.putInt(LaneLayout.MAGIC_OFFSET, LaneLayout.MAGIC);
+            // Release: the header above is complete before the controller's acquire load sees the magic.
+            memory.putIntRelease(LaneLayout.MAGIC_OFFSET, LaneLayout.MAGIC);
             return new LaneServer(server, functions, socketReplies, memory, fd, slotCount, slotSize);
         }
         catch (final RuntimeException ex)
@@ -235,15 +236,19 @@ final class LaneServer
                 LaneLayout.pause(now - idleSince);
                 continue;
             }
-            final int sequence = memory.getInt(LaneLayout.REQUEST_SEQUENCE_OFFSET);
-            memory.putInt(LaneLayout.EXECUTOR_SLEEPS_OFFSET, 1);
+            // Acquire: the sequence is read before the flag says so; a bump after it makes the futex return at once.
+            final int sequence = memory.getIntAcquire(LaneLayout.REQUEST_SEQUENCE_OFFSET);
+            // Volatile: the slot states are looked at again only after the flag is out (Dekker with post's
+            // volatile CALL store, then flag load): either this sees the CALL or the controller sees the flag.
+            memory.putIntVolatile(LaneLayout.EXECUTOR_SLEEPS_OFFSET, 1);
             final int posted = postedCall(from);
             if (posted < 0 && !closing)
             {
                 noticeReplies(now, true);
                 memory.waitWhile(LaneLayout.REQUEST_SEQUENCE_OFFSET, sequence, LaneLayout.SLEEP_NANOS);
             }
-            memory.putInt(LaneLayout.EXECUTOR_SLEEPS_OFFSET, 0);
+            // Release: a 0 seen late costs the controller a needless wake-up, never a lost call.
+            memory.putIntRelease(LaneLayout.EXECUTOR_SLEEPS_OFFSET, 0);
             if (posted >= 0)
             {
                 return posted;
@@ -258,8 +263,10 @@ final class LaneServer
         {
             final int slot = (from + i) % slotCount;
             final int state = LaneLayout.slotOffset(slot, slotSize) + LaneLayout.SLOT_STATE;
-            if (memory.getIntAcquire(state) == LaneLayout.CALL &&
-                memory.compareAndSet(state, LaneLayout.CALL, LaneLayout.RUNNING))
+            // Volatile: the second half of the Dekker handshake in nextCall (acquire alone could pass the flag's
+            // store); it also acquires the call that the controller's CALL store published.
+            if (memory.getIntVolatile(state) == LaneLayout.CALL &&
+                memory.compareAndSetInt(state, LaneLayout.CALL, LaneLayout.RUNNING))
             {
                 return slot;
             }
@@ -285,7 +292,8 @@ final class LaneServer
             {
                 continue;
             }
-            final int state = memory.getInt(LaneLayout.slotOffset(slot, slotSize) + LaneLayout.SLOT_STATE);
+            // Acquire: only decides whether to tell the collector; a stale RESULT costs a needless wake-up.
+            final int state = memory.getIntAcquire(LaneLayout.slotOffset(slot, slotSize) + LaneLayout.SLOT_STATE);
             final boolean untaken = state == LaneLayout.RESULT || state == LaneLayout.ERROR ||
                 state == LaneLayout.DIVERTED;
             if ((!untaken || all || now - published >= LaneLayout.REPLY_NOTICE_NANOS) &&
@@ -297,8 +305,10 @@ final class LaneServer
         }
         if (notify)
         {
-            memory.getAndAdd(LaneLayout.REPLY_SEQUENCE_OFFSET, 1);
-            if (memory.getInt(LaneLayout.COLLECTOR_SLEEPS_OFFSET) != 0)
+            // The bump changes the futex word, so a collector that read the old sequence does not sleep on it; the
+            // volatile flag load stays after the bump, so a collector already asleep said so and is woken.
+            memory.getAndAddInt(LaneLayout.REPLY_SEQUENCE_OFFSET, 1);
+            if (memory.getIntVolatile(LaneLayout.COLLECTOR_SLEEPS_OFFSET) != 0)
             {
                 memory.wake(LaneLayout.REPLY_SEQUENCE_OFFSET);
             }
@@ -308,7 +318,8 @@ final class LaneServer
     private void run(final int slot)
     {
         final int base = LaneLayout.slotOffset(slot, slotSize);
-        final long requestId = memory.getLong(base + LaneLayout.SLOT_REQUEST_ID);
+        // Plain: published by the controller's CALL store, acquired by postedCall's load and CAS of the state.
+        final long requestId = memory.getLongPlain(base + LaneLayout.SLOT_REQUEST_ID);
         final int functionLength = memory.getIntPlain(base + LaneLayout.SLOT_FUNCTION_LENGTH);
         final int argumentLength = memory.getIntPlain(base + LaneLayout.SLOT_PAYLOAD_LENGTH);
         final int capacity = slotSize - LaneLayout.SLOT_DATA;
@@ -361,7 +372,9 @@ final class LaneServer
 
     private void publish(final int slot, final int base, final int state)
     {
-        memory.putInt(base + LaneLayout.SLOT_STATE, state);
+        // Release: the reply's bytes and length, written plain, are complete before the controller's acquire load of
+        // the state sees RESULT or ERROR.
+        memory.putIntRelease(base + LaneLayout.SLOT_STATE, state);
         if (repliedAt.getAndSet(slot, Math.max(1, System.nanoTime())) == 0)
         {
             unnoticedReplies.incrementAndGet();

@@ -171,6 +171,7 @@ final class ServerConnection
     {
         disconnect();
         readingEnded.countDown();
+        server.readingEnded(this);
     }
 
     private void awaitReadingEnded()

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 import org.jitmem.api.ExecutorChannel;
@@ -58,6 +59,8 @@ public final class SocketExecutorChannel implements ExecutorChannel
     private static final int FUNCTION_CACHE_LIMIT = 1024;
     /** Slots of the lane asked for by default: calls in flight at once beyond these go through the socket. */
     public static final int DEFAULT_LANE_SLOTS = LaneLayout.DEFAULT_SLOT_COUNT;
+    /** The {@code memfd_create} name of a lane's memory file, by which its mappings are known. */
+    public static final String LANE_MEMFD_NAME = LaneLayout.MEMFD_NAME;
 
     private final Path socketPath;
     private final SocketChannel socket;
@@ -69,6 +72,8 @@ public final class SocketExecutorChannel implements ExecutorChannel
     private final AtomicLong lastRequestId = new AtomicLong();
     private final ConcurrentHashMap<Long, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, EncodedFunction> encodedFunctions = new ConcurrentHashMap<>();
+    private final LongAdder laneCalls = new LongAdder();
+    private final LongAdder socketCalls = new LongAdder();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Throwable> closed = new CompletableFuture<>();
     private final Thread readerThread;
@@ -288,6 +293,18 @@ public final class SocketExecutorChannel implements ExecutorChannel
         return lane != null && open;
     }
 
+    /** @return how many calls were posted through the lane so far (a reply too large for a slot comes by socket) */
+    public long laneCalls()
+    {
+        return laneCalls.sum();
+    }
+
+    /** @return how many calls were written to the socket so far, the channel's own set-up calls included */
+    public long socketCalls()
+    {
+        return socketCalls.sum();
+    }
+
     /** @return the socket this channel is connected to */
     public Path socketPath()
     {
@@ -339,7 +356,9 @@ public final class SocketExecutorChannel implements ExecutorChannel
                 {
                     pending.remove(requestId);
                     reply.completeExceptionally(unavailable(function));
+                    return reply;
                 }
+                laneCalls.increment();
                 return reply;
             }
         }
@@ -354,6 +373,7 @@ public final class SocketExecutorChannel implements ExecutorChannel
         try
         {
             writer.write(Protocol.CALL, requestId, head, argument);
+            socketCalls.increment();
         }
         catch (final IOException ex)
         {

@@ -4,7 +4,7 @@
  * ({@link org.jitmem.channel.SocketExecutorChannel}) and its executor end ({@link org.jitmem.channel.ChannelServer}). On
  * Linux short calls take a lane instead of the socket: memory both processes map, with futex wake-ups for sleepers.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package org.jitmem.channel;
 

@@ -35,6 +35,7 @@ import org.jitmem.api.ExecutorInfo;
 import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MemoryMapperException;
+import org.jitmem.machine.ProcMaps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -190,20 +191,19 @@ class ChannelServerTest
     void sequentialRoundTripsReuseTheConnection() throws Exception
     {
         try (ChannelServer server = start(temp.resolve("run").resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE);
-            SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT))
+            SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT,
+                Protocol.DEFAULT_MAX_FRAME_SIZE, null, 0))
         {
-            final byte[] argument = new byte[64];
-            final int rounds = 10_000;
-            for (int batch = 0; batch < 3; batch++)
+            assertFalse(channel.hasLane());
+            final long socketCalls = channel.socketCalls();
+            for (int i = 0; i < 1_000; i++)
             {
-                final long start = System.nanoTime();
-                for (int i = 0; i < rounds; i++)
-                {
-                    assertEquals(argument.length, channel.call("echo", argument).toCompletableFuture().join().length);
-                }
-                System.out.println("channel round trip: " + (System.nanoTime() - start) / 1000 / rounds +
-                    " us average over " + rounds + " calls");
+                final byte[] argument = ByteBuffer.allocate(8).putInt(i).putInt(-i).array();
+                assertArrayEquals(argument, call(channel, "echo", argument));
             }
+            assertEquals(1_000, channel.socketCalls() - socketCalls);
+            assertEquals(1, opened.get(), "one connection served every call");
+            assertEquals(0, closed.get());
         }
     }
 
@@ -237,6 +237,8 @@ class ChannelServerTest
             SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT))
         {
             assertTrue(channel.hasLane());
+            final long laneCalls = channel.laneCalls();
+            final long socketCalls = channel.socketCalls();
             final String waiter = Thread.currentThread().getName();
             int takenByWaiter = 0;
             for (int i = 0; i < 100; i++)
@@ -246,6 +248,7 @@ class ChannelServerTest
                 takenByWaiter += waiter.equals(completedOn) ? 1 : 0;
             }
             assertTrue(takenByWaiter > 0, "no reply was taken by its waiting thread");
+            assertPaths(channel, laneCalls + 100, socketCalls, "short calls take the lane");
             final CompletableFuture<String> unawaited = new CompletableFuture<>();
             channel.call("block", new byte[] {1}).thenAccept(result -> unawaited.complete(
                 Thread.currentThread().getName()));
@@ -261,13 +264,38 @@ class ChannelServerTest
         try (ChannelServer server = start(temp.resolve("run").resolve("s"), Protocol.DEFAULT_MAX_FRAME_SIZE);
             SocketExecutorChannel channel = SocketExecutorChannel.connect(server.socketPath(), TIMEOUT))
         {
+            assertTrue(channel.hasLane());
+            final long lane = channel.laneCalls();
+            final long socket = channel.socketCalls();
             final byte[] large = new byte[3 * LaneLayout.DEFAULT_SLOT_SIZE];
             large[large.length - 1] = 42;
             assertArrayEquals(large, call(channel, "echo", large));
-            for (int i = 0; i < 2 * LaneLayout.DEFAULT_SLOT_COUNT; i++)
+            assertPaths(channel, lane, socket + 1, "a call larger than a slot takes the socket");
+            final int grown = 2 * LaneLayout.DEFAULT_SLOT_COUNT;
+            for (int i = 0; i < grown; i++)
             {
                 assertEquals(i * 1024, call(channel, "grow", new byte[] {(byte)i}).length);
             }
+            assertPaths(channel, lane + grown, socket + 1, "a short call takes the lane, its large result the socket");
+
+            final List<CompletableFuture<byte[]>> blocked = new ArrayList<>();
+            for (int i = 0; i < LaneLayout.DEFAULT_SLOT_COUNT; i++)
+            {
+                blocked.add(channel.call("block", new byte[] {(byte)i}).toCompletableFuture());
+            }
+            final long filled = lane + grown + LaneLayout.DEFAULT_SLOT_COUNT;
+            assertPaths(channel, filled, socket + 1, "each blocked call holds a slot");
+            assertArrayEquals(new byte[] {9}, call(channel, "echo", new byte[] {9}));
+            assertPaths(channel, filled, socket + 2, "with every slot held, a short call takes the socket");
+            release.countDown();
+            for (int i = 0; i < blocked.size(); i++)
+            {
+                assertArrayEquals(new byte[] {(byte)i}, blocked.get(i).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+            }
+            assertArrayEquals(new byte[] {10}, call(channel, "echo", new byte[] {10}));
+            assertPaths(channel, filled + 1, socket + 2, "taken replies free their slots");
+
+            final long before = channel.laneCalls() + channel.socketCalls();
             final ExecutorService callers = Executors.newFixedThreadPool(2 * LaneLayout.DEFAULT_SLOT_COUNT);
             try
             {
@@ -291,6 +319,8 @@ class ChannelServerTest
             {
                 callers.shutdownNow();
             }
+            assertEquals(2 * LaneLayout.DEFAULT_SLOT_COUNT * 500,
+                channel.laneCalls() + channel.socketCalls() - before, "every call took one of the two paths");
             assertTrue(channel.hasLane());
         }
     }
@@ -367,14 +397,18 @@ class ChannelServerTest
         assertInstanceOf(MemoryMapperException.class, failed.getCause());
     }
 
+    private static void assertPaths(final SocketExecutorChannel channel, final long laneCalls, final long socketCalls,
+        final String message)
+    {
+        assertEquals(laneCalls, channel.laneCalls(), message + ": lane calls");
+        assertEquals(socketCalls, channel.socketCalls(), message + ": socket calls");
+    }
+
     /** @return the lane mappings and descriptors of this process */
     private static long laneTraces() throws Exception
     {
-        final long mappings;
-        try (java.util.stream.Stream<String> lines = Files.lines(Path.of("/proc/self/maps")))
-        {
-            mappings = lines.filter(line -> line.contains("jitmem-channel-lane")).count();
-        }
+        final long mappings = ProcMaps.self().mappings().stream()
+            .filter(mapping -> mapping.isMemfd(SocketExecutorChannel.LANE_MEMFD_NAME)).count();
         try (java.util.stream.Stream<Path> descriptors = Files.list(Path.of("/proc/self/fd")))
         {
             return mappings + descriptors.filter(ChannelServerTest::isLaneDescriptor).count();
@@ -385,7 +419,8 @@ class ChannelServerTest
     {
         try
         {
-            return Files.readSymbolicLink(descriptor).toString().contains("jitmem-channel-lane");
+            return ProcMaps.isMemfd(Files.readSymbolicLink(descriptor).toString(),
+                SocketExecutorChannel.LANE_MEMFD_NAME);
         }
         catch (final java.io.IOException ex)
         {

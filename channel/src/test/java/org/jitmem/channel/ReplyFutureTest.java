@@ -3,9 +3,13 @@ package org.jitmem.channel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -20,15 +24,46 @@ final class ReplyFutureTest
     @Test
     void dependentsSpinAndSeeTheValueCompletedByAnotherThread() throws Exception
     {
-        final ReplyFuture<String> reply = new ReplyFuture<>(ReplyFuture.SPIN, SPIN_NANOS);
+        final long bound = TimeUnit.SECONDS.toNanos(30);
+        final CountDownLatch spinning = new CountDownLatch(1);
+        final List<CompletableFuture<?>> spunFor = new CopyOnWriteArrayList<>();
+        final List<Boolean> doneAfterSpin = new CopyOnWriteArrayList<>();
+        final ReplyFuture<String> reply = new ReplyFuture<>((waiting, nanos) ->
+        {
+            spunFor.add(waiting);
+            spinning.countDown();
+            final long spent = ReplyFuture.SPIN.help(waiting, nanos);
+            doneAfterSpin.add(waiting.isDone() && spent < nanos);
+            return spent;
+        }, bound);
         final CompletableFuture<Integer> length = reply.thenApply(String::length);
         assertInstanceOf(ReplyFuture.class, length);
-        final Thread completer = new Thread(() -> reply.complete("four"));
+        final Thread completer = new Thread(() ->
+        {
+            try
+            {
+                spinning.await();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            reply.complete("four");
+        });
         completer.start();
         assertEquals(4, length.get());
-        assertEquals("four", reply.join());
-        assertEquals(4, new ReplyFuture<String>(ReplyFuture.SPIN, 0).completeAsync(() -> "four").thenApply(String::length).get());
         completer.join();
+        assertEquals(List.of(length), spunFor, "the waiter spun once, on the stage it waits for");
+        assertEquals(List.of(true), doneAfterSpin, "the spin ended because the other thread completed the reply");
+        assertEquals("four", reply.join());
+        assertEquals(4, new ReplyFuture<String>(ReplyFuture.SPIN, 0).completeAsync(() -> "four")
+            .thenApply(String::length).get());
+    }
+
+    @Test
+    void theSpinLastsItsWholeBoundWhenNothingCompletes()
+    {
+        assertTrue(ReplyFuture.SPIN.help(new CompletableFuture<>(), SPIN_NANOS) >= SPIN_NANOS);
     }
 
     @Test

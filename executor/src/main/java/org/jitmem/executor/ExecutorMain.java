@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import org.jitmem.api.ExecutorFunctionProvider;
 import org.jitmem.api.ExecutorInfo;
@@ -46,12 +49,17 @@ public final class ExecutorMain
         Once it accepts connections it prints one line on standard output:
           jitmem-executor ready pid=<pid> socket=<path> pageSize=<bytes>
         Only processes of the same user may connect. The first connection is the controller's: when it closes, every
-        provider is closed (releasing everything it holds), the socket is removed and the executor exits with 0.
+        provider is closed (releasing everything it holds) once the calls still running have finished, the socket is
+        removed and the executor exits with 0. Calls that have not finished 0.5 s later (JIT'd code that does not
+        return) are not waited for: the executor removes its socket (and directory) and halts. The same holds when
+        the parent goes (--exit-with-parent) and on SIGTERM.
         Built-in functions: executor.ping (returns its argument), executor.info (key=value lines).
         Exit status: 0 after a normal end, 1 when the executor could not start, 2 for a usage error.
         """;
 
     private static final int DEFAULT_WORKERS = 8;
+    /** How long the calls still running may take to finish once the executor ends, before it halts. */
+    private static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private ExecutorMain()
     {
@@ -103,17 +111,10 @@ public final class ExecutorMain
             ex.printStackTrace();
             return 1;
         }
-        final Runnable release = () ->
-        {
-            server.close();
-            if (directory != null)
-            {
-                directory.remove();
-            }
-        };
-        Runtime.getRuntime().addShutdownHook(new Thread(release, "jitmem-executor-shutdown"));
+        final Ending ending = new Ending(server, directory);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> ending.end("terminated"), "jitmem-executor-shutdown"));
         final CompletableFuture<String> exit = new CompletableFuture<>();
-        server.primaryClosed().thenRun(() -> exit.complete("controller disconnected"));
+        server.primaryLost().thenRun(() -> exit.complete("controller disconnected"));
         if (options.exitWithParent)
         {
             watchParent(exit);
@@ -121,10 +122,69 @@ public final class ExecutorMain
         System.out.println("jitmem-executor ready pid=" + server.executor().pid() + " socket=" + server.socketPath() +
             " pageSize=" + server.executor().pageSize());
         System.out.flush();
-        final String reason = exit.join();
-        release.run();
-        System.err.println("jitmem-executor exiting: reason=" + reason);
+        ending.end(exit.join());
         return 0;
+    }
+
+    /**
+     * How the executor ends once its controller or parent is gone, or on SIGTERM: it closes the server (providers
+     * release everything, dealloc actions run) when the calls still running finish within {@link #GRACE_NANOS};
+     * otherwise, or once that is done, it removes its socket and directory and halts. Running JIT'd code never
+     * returns to be waited for, and a graceful exit with it would never end.
+     */
+    private static final class Ending
+    {
+        private final ChannelServer server;
+        private final PrivateDirectory directory;
+        private final AtomicBoolean started = new AtomicBoolean();
+
+        Ending(final ChannelServer server, final PrivateDirectory directory)
+        {
+            this.server = server;
+            this.directory = directory;
+        }
+
+        /**
+         * Ends the process; never returns. Only the first caller closes the server, later ones wait for the halt.
+         *
+         * @param reason why, for the last line on standard error
+         */
+        void end(final String reason)
+        {
+            if (!started.compareAndSet(false, true))
+            {
+                while (true)
+                {
+                    LockSupport.park(this);
+                }
+            }
+            final Thread deadline = new Thread(() ->
+            {
+                final long until = System.nanoTime() + GRACE_NANOS;
+                for (long left = GRACE_NANOS; left > 0; left = until - System.nanoTime())
+                {
+                    LockSupport.parkNanos(this, left);
+                }
+                halt(reason + " (calls still running)");
+            }, "jitmem-executor-halt");
+            deadline.setDaemon(true);
+            deadline.start();
+            server.close();
+            halt(reason);
+        }
+
+        /** The minimum that cannot block: the socket and the directory go, the kernel releases the rest. */
+        private void halt(final String reason)
+        {
+            server.removeSocket();
+            if (directory != null)
+            {
+                directory.remove();
+            }
+            System.err.println("jitmem-executor exiting: reason=" + reason);
+            System.err.flush();
+            Runtime.getRuntime().halt(0);
+        }
     }
 
     /** @return the socket's directory to remove at exit, or null when the option is off */

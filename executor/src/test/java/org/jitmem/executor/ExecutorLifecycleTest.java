@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 
 import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.channel.SocketExecutorChannel;
+import org.jitmem.machine.ProcMaps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,12 +93,10 @@ class ExecutorLifecycleTest
     }
 
     /** @return this process's mappings of channel lanes */
-    private static long laneMappings() throws IOException
+    private static long laneMappings()
     {
-        try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps")))
-        {
-            return maps.filter(line -> line.contains("jitmem-channel-lane")).count();
-        }
+        return ProcMaps.self().mappings().stream()
+            .filter(mapping -> mapping.isMemfd(SocketExecutorChannel.LANE_MEMFD_NAME)).count();
     }
 
     @Test

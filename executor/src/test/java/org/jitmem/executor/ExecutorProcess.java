@@ -119,7 +119,18 @@ public final class ExecutorProcess implements AutoCloseable
      */
     public static boolean awaitGone(final long pid) throws InterruptedException
     {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        return awaitGone(pid, Duration.ofSeconds(TIMEOUT_SECONDS));
+    }
+
+    /**
+     * @param pid   a process id
+     * @param bound how long to wait
+     * @return true once the process has ended (a zombie counts), false after the bound
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public static boolean awaitGone(final long pid, final Duration bound) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + bound.toNanos();
         while (System.nanoTime() < deadline)
         {
             if (isGone(pid))

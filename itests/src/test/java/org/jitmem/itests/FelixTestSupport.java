@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.function.BooleanSupplier;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
@@ -56,7 +57,9 @@ public abstract class FelixTestSupport
     /** Generous bound for anything asynchronous in the framework: service registration, bundle stop. */
     protected static final long TIMEOUT_MILLIS = TimeUnit.SECONDS.toMillis(30);
 
-    private static final String MEMFD_NAME = "memfd:jitmem-shm";
+    private static final String MEMFD_NAME = "jitmem-shm";
+    /** The name of a named shared memory object of the shared-memory backend. */
+    private static final Pattern SHARED_MEMORY_OBJECT = Pattern.compile("jitmem-[0-9a-f]{22}");
     private static final Path DEV_SHM = Paths.get("/dev/shm");
     private static final String BUNDLES_DIRECTORY = "jitmem.itest.bundles";
     private static final String WORK_DIRECTORY = "jitmem.itest.work";
@@ -248,7 +251,7 @@ public abstract class FelixTestSupport
     protected static long memfdMappingsHere()
     {
         return ProcMaps.self().mappings().stream()
-            .filter(mapping -> mapping.path() != null && mapping.path().contains(MEMFD_NAME))
+            .filter(mapping -> mapping.isMemfd(MEMFD_NAME))
             .count();
     }
 
@@ -261,7 +264,7 @@ public abstract class FelixTestSupport
         }
         try (Stream<Path> objects = Files.list(DEV_SHM))
         {
-            return objects.filter(path -> path.getFileName().toString().startsWith("jitmem-"))
+            return objects.filter(path -> SHARED_MEMORY_OBJECT.matcher(path.getFileName().toString()).matches())
                 .collect(Collectors.toCollection(HashSet::new));
         }
         catch (final IOException ex)

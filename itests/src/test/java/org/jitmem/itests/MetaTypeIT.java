@@ -1,7 +1,7 @@
 package org.jitmem.itests;
 
+import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
-import static org.junit.Assert.assertTrue;
 
 import java.util.Arrays;
 import java.util.Set;
@@ -18,7 +18,7 @@ import org.osgi.service.metatype.MetaTypeInformation;
 import org.osgi.service.metatype.MetaTypeService;
 import org.osgi.service.metatype.ObjectClassDefinition;
 
-/** Every configurable jitmem component describes its configuration through Metatype, as a console shows it. */
+/** Every configurable jitmem component describes exactly its configuration through Metatype, as a console shows it. */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class MetaTypeIT extends FelixTestSupport
@@ -35,9 +35,13 @@ public class MetaTypeIT extends FelixTestSupport
     @Test
     public void launcherAndBackendSettingsAreDescribed()
     {
-        assertAttributes("org.jitmem.launcher", "org.jitmem.launcher", Set.of("enabled"));
-        assertAttributes("org.jitmem.backend.inprocess", "org.jitmem.backend.inprocess", Set.of("allowWriteExecute"));
-        assertAttributes("org.jitmem.backend.posixshm", "org.jitmem.backend.posixshm", Set.of("allowWriteExecute"));
+        assertAttributes("org.jitmem.launcher", "org.jitmem.launcher", Set.of("enabled", "javaCommand",
+            "jvmOptions", "directory", "startTimeoutSeconds", "stopTimeoutSeconds", "restartOnFailure", "maxRestarts",
+            "restartDelayMillis", "restartWindowSeconds"));
+        assertAttributes("org.jitmem.backend.inprocess", "org.jitmem.backend.inprocess",
+            Set.of("allowWriteExecute", "retainedBytes"));
+        assertAttributes("org.jitmem.backend.posixshm", "org.jitmem.backend.posixshm",
+            Set.of("allowWriteExecute", "retainedBytes"));
     }
 
     private void assertAttributes(final String symbolicName, final String pid, final Set<String> expected)
@@ -51,7 +55,7 @@ public class MetaTypeIT extends FelixTestSupport
             assertNotNull("object class definition of pid " + pid, definition);
             final Set<String> ids = Arrays.stream(definition.getAttributeDefinitions(ObjectClassDefinition.ALL))
                 .map(AttributeDefinition::getID).collect(Collectors.toSet());
-            assertTrue("attributes of " + pid + ": " + ids, ids.containsAll(expected));
+            assertEquals("attributes of " + pid, expected, ids);
         }
     }
 }

@@ -123,18 +123,21 @@ public final class MachineCode
     }
 
     /**
-     * @return code of a function that reads an address from its argument block, waits until the 64-bit word there is
-     *     not zero and returns that word: code that runs for as long as its caller wants
+     * @return code of a function that reads an address from its argument block, stores 1 into the 64-bit word after
+     *     the one at that address (so that its caller sees it run), waits until the word at the address is not zero
+     *     and returns that word: code that runs for as long as its caller wants
      */
     public static byte[] waitForNonZero()
     {
         return switch (architecture())
         {
-            // mov rax, [rdi]; loop: pause; mov rcx, [rax]; test rcx, rcx; jz loop; mov rax, rcx; ret
-            case X86_64 -> bytes(0x48, 0x8B, 0x07, 0xF3, 0x90, 0x48, 0x8B, 0x08, 0x48, 0x85, 0xC9, 0x74, 0xF6,
-                0x48, 0x89, 0xC8, 0xC3);
-            // ldr x1, [x0]; loop: ldr x2, [x1]; cbz x2, loop; mov x0, x2; ret
-            case AARCH64 -> aarch64(0xF9400001, 0xF9400022, 0xB4FFFFE2, 0xAA0203E0, AARCH64_RET);
+            // mov rax, [rdi]; mov qword [rax + 8], 1; loop: pause; mov rcx, [rax]; test rcx, rcx; jz loop;
+            // mov rax, rcx; ret
+            case X86_64 -> bytes(0x48, 0x8B, 0x07, 0x48, 0xC7, 0x40, 0x08, 0x01, 0x00, 0x00, 0x00, 0xF3, 0x90,
+                0x48, 0x8B, 0x08, 0x48, 0x85, 0xC9, 0x74, 0xF6, 0x48, 0x89, 0xC8, 0xC3);
+            // ldr x1, [x0]; mov x3, #1; str x3, [x1, #8]; loop: ldr x2, [x1]; cbz x2, loop; mov x0, x2; ret
+            case AARCH64 -> aarch64(0xF9400001, 0xD2800023, 0xF9000423, 0xF9400022, 0xB4FFFFE2, 0xAA0203E0,
+                AARCH64_RET);
         };
     }
 

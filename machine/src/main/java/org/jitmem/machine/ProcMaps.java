@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.MemoryProtection;
@@ -17,6 +19,11 @@ import org.jitmem.api.MemoryProtection;
  */
 public final class ProcMaps
 {
+    /** A mapping's or a descriptor's path naming a memory file: its name, and whether it was deleted. */
+    private static final Pattern MEMFD = Pattern.compile("/memfd:(.*?)( \\(deleted\\))?");
+    /** A mapping's or a descriptor's path naming a POSIX shared memory object. */
+    private static final Pattern SHARED_MEMORY_OBJECT = Pattern.compile("/dev/shm/([^/]+?)( \\(deleted\\))?");
+
     /**
      * One line of the maps file.
      *
@@ -36,6 +43,25 @@ public final class ProcMaps
         {
             return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0;
         }
+
+        /**
+         * @param name a {@code memfd_create} name
+         * @return true when this maps a memory file of that name
+         */
+        public boolean isMemfd(final String name)
+        {
+            return ProcMaps.isMemfd(path, name);
+        }
+
+        /**
+         * @param name what the name of a POSIX shared memory object must match, without its leading slash
+         * @return true when this maps such an object of {@code /dev/shm}, linked or not
+         */
+        public boolean isSharedMemoryObject(final Pattern name)
+        {
+            final Matcher object = SHARED_MEMORY_OBJECT.matcher(path == null ? "" : path);
+            return object.matches() && name.matcher(object.group(1)).matches();
+        }
     }
 
     private final List<Mapping> mappings;
@@ -43,6 +69,22 @@ public final class ProcMaps
     private ProcMaps(final List<Mapping> mappings)
     {
         this.mappings = mappings;
+    }
+
+    /**
+     * @param path the path of a mapping, or the target of a {@code /proc/<pid>/fd} link
+     * @param name a {@code memfd_create} name
+     * @return true when the path names a memory file of exactly that name, never for a file whose path merely
+     *     contains the name
+     */
+    public static boolean isMemfd(final String path, final String name)
+    {
+        if (path == null)
+        {
+            return false;
+        }
+        final Matcher memfd = MEMFD.matcher(path);
+        return memfd.matches() && memfd.group(1).equals(name);
     }
 
     /** @return a snapshot of this process's mappings */

@@ -39,9 +39,9 @@ public final class InstructionCache
      * Code of {@code int64_t flush(void *start, size_t len)} that cleans the data cache and invalidates the
      * instruction cache over the range, by the line sizes read from CTR_EL0 (aarch64 only).
      *
-     * @return the code
+     * @return the code, a fresh copy
      */
-    private static byte[] aarch64InstructionCacheFlush()
+    static byte[] aarch64InstructionCacheFlush()
     {
         return aarch64(
             0xD53B0023,     // mrs x3, ctr_el0

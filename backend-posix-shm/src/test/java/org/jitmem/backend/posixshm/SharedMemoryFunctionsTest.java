@@ -62,7 +62,7 @@ class SharedMemoryFunctionsTest
         assertEquals(Backing.MEMFD, reservation.backing());
         assertEquals(ProcessHandle.current().pid(), reservation.executorPid());
         assertEquals("", reservation.name());
-        assertTrue(Files.readSymbolicLink(fdPath(reservation)).toString().contains("memfd:jitmem-shm"));
+        assertTrue(isJitmemMemfd(fdPath(reservation)));
         final ProcMaps.Mapping mapping = ProcMaps.self().mappingAt(range.start().value()).orElseThrow();
         assertTrue(mapping.shared());
         assertEquals(MemoryProtection.NONE, ProcMaps.self().protection(range.start().value(), range.size()));
@@ -186,7 +186,7 @@ class SharedMemoryFunctionsTest
 
             assertEquals(0xDEAD, working.view(data.value(), 8).getLong(0), "dealloc ran before the unmap");
             assertTrue(ProcMaps.self().isUnmapped(code.value(), 2 * PAGE) ||
-                !ProcMaps.self().mappingAt(code.value()).orElseThrow().path().contains("jitmem-shm"));
+                !SharedMemoryTesting.isReservation(ProcMaps.self().mappingAt(code.value()).orElseThrow()));
             assertFalse(isJitmemMemfd(fdPath(reservation)), "executor descriptor closed");
             assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.RELEASE, starts));
         });
@@ -256,7 +256,7 @@ class SharedMemoryFunctionsTest
         functions.close();
 
         assertTrue(ProcMaps.self().mappingsIn(first.range().start().value(), PAGE).stream()
-            .noneMatch(mapping -> mapping.path().contains("jitmem-shm")));
+            .noneMatch(SharedMemoryTesting::isReservation));
         assertFalse(isJitmemMemfd(fdPath(first)));
         assertThrows(MemoryRevokedException.class,
             () -> invoke(SharedMemoryCodec.RESERVE, SharedMemoryCodec.encodeLong(PAGE)));
@@ -337,7 +337,7 @@ class SharedMemoryFunctionsTest
     {
         try
         {
-            return Files.readSymbolicLink(fd).toString().contains("memfd:jitmem-shm");
+            return ProcMaps.isMemfd(Files.readSymbolicLink(fd).toString(), SharedMemoryTesting.MEMFD_NAME);
         }
         catch (final IOException gone)
         {

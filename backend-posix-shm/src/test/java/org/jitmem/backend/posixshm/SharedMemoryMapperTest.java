@@ -345,7 +345,9 @@ class SharedMemoryMapperTest
     {
         try (Stream<Path> objects = Files.list(Path.of("/dev/shm")))
         {
-            return objects.map(Path::toString).filter(name -> name.contains("jitmem-")).collect(Collectors.toSet());
+            return objects.map(object -> object.getFileName().toString())
+                .filter(name -> SharedMemoryTesting.SHARED_MEMORY_OBJECT.matcher(name).matches())
+                .collect(Collectors.toSet());
         }
     }
 }

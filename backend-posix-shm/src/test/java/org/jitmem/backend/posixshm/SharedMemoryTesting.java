@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -25,6 +26,10 @@ final class SharedMemoryTesting
 {
     /** Seconds a test waits for anything. */
     static final long TIMEOUT = ExecutorProcess.TIMEOUT_SECONDS;
+    /** The name of the memory file of a reservation. */
+    static final String MEMFD_NAME = "jitmem-shm";
+    /** The name of a named shared memory object of a reservation, without its leading slash. */
+    static final Pattern SHARED_MEMORY_OBJECT = Pattern.compile("jitmem-[0-9a-f]{22}");
 
     private SharedMemoryTesting()
     {
@@ -72,7 +77,7 @@ final class SharedMemoryTesting
             {
                 try
                 {
-                    return Files.readSymbolicLink(fd).toString().contains("memfd:jitmem-shm");
+                    return ProcMaps.isMemfd(Files.readSymbolicLink(fd).toString(), MEMFD_NAME);
                 }
                 catch (final IOException gone)
                 {
@@ -82,11 +87,17 @@ final class SharedMemoryTesting
         }
     }
 
-    /** @return this process's mappings of jitmem memory files */
+    /** @return true when the mapping is of a reservation's memory, of either backing */
+    static boolean isReservation(final ProcMaps.Mapping mapping)
+    {
+        return mapping.isMemfd(MEMFD_NAME) || mapping.isSharedMemoryObject(SHARED_MEMORY_OBJECT);
+    }
+
+    /** @return this process's mappings of jitmem memory files: reservations of either backing, and lanes */
     static Set<String> jitmemMappingsOfThisProcess()
     {
         return ProcMaps.self().mappings().stream()
-            .filter(mapping -> mapping.path().contains("jitmem-"))
+            .filter(mapping -> isReservation(mapping) || mapping.isMemfd(SocketExecutorChannel.LANE_MEMFD_NAME))
             .map(Object::toString).collect(Collectors.toSet());
     }
 }

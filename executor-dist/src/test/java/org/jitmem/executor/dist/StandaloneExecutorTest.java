@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
@@ -38,10 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class StandaloneExecutorTest
 {
-    private static final long TIMEOUT_SECONDS = 60;
-    private static final String READY_PREFIX = "jitmem-executor ready";
+    private static final long TIMEOUT_SECONDS = StandaloneExecutor.TIMEOUT_SECONDS;
     private static final String FUNCTIONS_PREFIX = "functions=";
-    private static final Path JAR = Path.of(System.getProperty("jitmem.executor.jar"));
+    private static final Path JAR = StandaloneExecutor.JAR;
 
     @TempDir
     Path tmp;
@@ -68,13 +64,11 @@ final class StandaloneExecutorTest
     void runsWithJavaDashJarAndHostsTheSharedMemoryFunctions() throws Exception
     {
         final Path socket = tmp.resolve("executor").resolve("executor.sock");
-        final Process process = new ProcessBuilder(javaCommand(), "-Xmx128m", "-Djna.tmpdir=" + tmp.resolve("jna"),
-            "-jar", JAR.toString(), "--socket", socket.toString())
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
+        final Process process = StandaloneExecutor.start(List.of("-Xmx128m", "-Djna.tmpdir=" + tmp.resolve("jna")),
+            socket, null);
         try
         {
-            final String ready = awaitReadyLine(process);
+            final String ready = StandaloneExecutor.awaitReadyLine(process);
             assertTrue(ready.contains("pid=" + process.pid()), ready);
             try (SocketExecutorChannel channel = SocketExecutorChannel.connect(socket,
                 Duration.ofSeconds(TIMEOUT_SECONDS)))
@@ -120,39 +114,5 @@ final class StandaloneExecutorTest
             .findFirst()
             .map(line -> new TreeSet<>(Arrays.asList(line.substring(FUNCTIONS_PREFIX.length()).split(","))))
             .orElseThrow(() -> new AssertionError("no functions line: " + info));
-    }
-
-    private static String awaitReadyLine(final Process process) throws Exception
-    {
-        final BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-            StandardCharsets.UTF_8));
-        return CompletableFuture.supplyAsync(() ->
-        {
-            try
-            {
-                for (String line = out.readLine(); line != null; line = out.readLine())
-                {
-                    if (line.startsWith(READY_PREFIX))
-                    {
-                        return line;
-                    }
-                }
-                throw new IllegalStateException("executor ended before its ready line: exit=" + process.waitFor());
-            }
-            catch (final IOException ex)
-            {
-                throw new IllegalStateException("cannot read the executor's output", ex);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", ex);
-            }
-        }).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    }
-
-    private static String javaCommand()
-    {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 }
