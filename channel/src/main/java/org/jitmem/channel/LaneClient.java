@@ -188,6 +188,12 @@ final class LaneClient
         memory.wakeAndClose(LaneLayout.REPLY_SEQUENCE_OFFSET);
     }
 
+    /** @return slots free to claim now; a slot whose reply came by socket is free once the collector saw it */
+    int freeSlots()
+    {
+        return free.size();
+    }
+
     /** @return the collector thread */
     Thread collector()
     {

@@ -287,6 +287,13 @@ public final class SocketExecutorChannel implements ExecutorChannel
         return null;
     }
 
+    /** @return lane slots free to claim now, 0 without a lane */
+    int freeLaneSlots()
+    {
+        final LaneClient mapped = lane;
+        return mapped == null ? 0 : mapped.freeSlots();
+    }
+
     /** @return true when short calls go through the shared-memory lane */
     public boolean hasLane()
     {
