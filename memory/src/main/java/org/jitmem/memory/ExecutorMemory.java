@@ -59,6 +59,8 @@ public final class ExecutorMemory
 
     private static final long UNKNOWN = MemoryMapperException.UNKNOWN;
     private static final System.Logger LOG = System.getLogger(ExecutorMemory.class.getName());
+    private static final Comparator<Allocation> LAST_IN_FIRST_OUT =
+        Comparator.comparingLong(Allocation::sequence).reversed();
 
     private final Policy policy;
     private final long pageSize = PageSize.get();
@@ -68,6 +70,7 @@ public final class ExecutorMemory
     private final TreeMap<Long, LiveSegment> segments = new TreeMap<>();
     private final Set<Long> releaseWhenIdle = new HashSet<>();
     private long reservedBytes;
+    private long initializations;
     private volatile boolean closed;
 
     /**
@@ -244,7 +247,8 @@ public final class ExecutorMemory
             checkActions(info, planned);
             applyProtections(planned);
             runFinalizeActions(info.actions(), planned);
-            final Allocation allocation = new Allocation(key, planned, info.actions(), new AtomicInteger());
+            final Allocation allocation = new Allocation(key, initializations++, planned, info.actions(),
+                new AtomicInteger());
             allocations.put(key, allocation);
             for (final LiveSegment segment : planned)
             {
@@ -262,8 +266,10 @@ public final class ExecutorMemory
     }
 
     /**
-     * Runs each allocation's dealloc actions in reverse order, resets its protections and forgets it. Every key
-     * is processed; failures are joined.
+     * Deinitializes the keys in the reverse of the order given, as LLVM does: each allocation's dealloc actions run
+     * in reverse order, its protections are reset and it is forgotten. Every key is processed; failures are joined,
+     * one per failed key, each with the key as its {@link MemoryMapperException#address() address} (the failed
+     * action or protection change is its cause).
      *
      * @param keys allocation keys returned by {@link #initialize}
      */
@@ -275,8 +281,9 @@ public final class ExecutorMemory
         try
         {
             checkOpen(MapperOperation.DEINITIALIZE);
-            for (final ExecutorAddress key : keys)
+            for (int i = keys.size() - 1; i >= 0; i--)
             {
+                final ExecutorAddress key = keys.get(i);
                 try
                 {
                     final Allocation allocation = allocations.get(key.value());
@@ -301,8 +308,9 @@ public final class ExecutorMemory
     }
 
     /**
-     * Deinitializes whatever is still initialized in each reservation (actions run while it is still mapped), then
-     * unmaps it or runs its release hook. Every reservation is processed; failures are joined.
+     * Deinitializes whatever is still initialized in each reservation, last-in first-out (the allocation initialized
+     * last goes first; actions run while the memory is still mapped), then unmaps it or runs its release hook. Every
+     * reservation is processed; failures are joined.
      *
      * @param starts start addresses of reservations
      */
@@ -858,9 +866,25 @@ public final class ExecutorMemory
         }
         final List<RuntimeException> failures = runDeallocActions(allocation.actions, operation);
         failures.addAll(resetProtections(allocation.segments, operation));
-        final ErrorJoiner errors = new ErrorJoiner();
-        failures.forEach(errors::add);
-        errors.throwIfAny();
+        if (!failures.isEmpty())
+        {
+            throw failedKey(allocation, operation, failures);
+        }
+    }
+
+    /**
+     * One failure per key, addressed by the key: an action's failure names its function and a protection change its
+     * page, neither of which tells the caller which allocation is unclean. The first failure is the cause, later ones
+     * are attached to it, so that a batch's joined failures stay one per key.
+     */
+    private static MemoryMapperException failedKey(final Allocation allocation, final MapperOperation operation,
+        final List<RuntimeException> failures)
+    {
+        final RuntimeException first = failures.get(0);
+        failures.subList(1, failures.size()).forEach(first::addSuppressed);
+        return new MemoryMapperException(operation, "allocation did not deinitialize cleanly: failures=" +
+            failures.size() + " first=[" + first.getMessage() + "]", allocation.key, UNKNOWN,
+            first instanceof MemoryMapperException mapper ? mapper.errno() : 0, first);
     }
 
     private void release(final long start)
@@ -872,6 +896,7 @@ public final class ExecutorMemory
                 UNKNOWN);
         }
         final List<Allocation> inside = new ArrayList<>(allocations.subMap(start, reservation.end()).values());
+        inside.sort(LAST_IN_FIRST_OUT);
         for (final Allocation allocation : inside)
         {
             allocation.checkIdle(MapperOperation.RELEASE);
@@ -934,7 +959,8 @@ public final class ExecutorMemory
         }
     }
 
-    private record Allocation(long key, List<LiveSegment> segments, List<ActionPair> actions,
+    /** {@code sequence}: order of initialization, which release tears allocations down in reverse of. */
+    private record Allocation(long key, long sequence, List<LiveSegment> segments, List<ActionPair> actions,
         AtomicInteger runningCalls)
     {
         void checkIdle(final MapperOperation operation)

@@ -2,6 +2,7 @@ package org.jitmem.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -387,28 +388,84 @@ class ExecutorMemoryTest
     }
 
     @Test
-    void deinitializeProcessesEveryKeyAndJoinsErrors()
+    void deinitializeProcessesEveryKeyAndJoinsOneFailurePerKeyAddressedByTheKey()
     {
         final ExecutorAddress code = installCode();
         final long log = memory.reserve(PAGE).start().value();
         final ExecutorAddress first = memory.reserve(PAGE).start();
         final ExecutorAddress second = memory.reserve(PAGE).start();
+        final ExecutorAddress unknown = ExecutorAddress.of(PAGE);
         memory.initialize(new AllocInfo(first, List.of(Segment.of(0, 8, MemoryProtection.READ)),
             List.of(new ActionPair(ActionCall.NONE, ActionCall.of(code.add(FAIL))),
                 new ActionPair(ActionCall.NONE, store(code, log, 0, 1)))));
         memory.initialize(new AllocInfo(second, List.of(Segment.of(0, 8, MemoryProtection.READ)),
             List.of(new ActionPair(ActionCall.NONE, store(code, log, 8, 1)))));
-        final ActionFailedException failure = assertThrows(ActionFailedException.class,
-            () -> memory.deinitialize(List.of(first, ExecutorAddress.of(PAGE), second)));
-        assertEquals(MapperOperation.DEINITIALIZE, failure.operation());
-        assertEquals(0, failure.actionIndex());
-        assertEquals(1, failure.getSuppressed().length);
-        assertTrue(failure.getSuppressed()[0] instanceof InvalidRequestException);
+        final MemoryMapperException failure = assertThrows(MemoryMapperException.class,
+            () -> memory.deinitialize(List.of(first, unknown, second)));
+        assertEquals(1, failure.getSuppressed().length, "one failure per failed key");
+        final MemoryMapperException unknownKey = failure;
+        final MemoryMapperException firstKey = (MemoryMapperException)failure.getSuppressed()[0];
+        assertTrue(unknownKey instanceof InvalidRequestException, "keys are processed in reverse: " + unknownKey);
+        assertEquals(unknown.value(), unknownKey.address());
+        assertEquals(first.value(), firstKey.address(), "the failed dealloc is reported at its allocation's key");
+        assertEquals(MapperOperation.DEINITIALIZE, firstKey.operation());
+        assertTrue(firstKey.getMessage().contains("dealloc action 0 failed"), firstKey.getMessage());
+        final ActionFailedException action = assertInstanceOf(ActionFailedException.class, firstKey.getCause());
+        assertEquals(0, action.actionIndex());
+        assertEquals(code.value() + FAIL, action.address());
         final Pointer view = new Pointer(log);
         assertEquals(1, view.getLong(0), "dealloc 1 of the first ran although dealloc 0 failed");
         assertEquals(1, view.getLong(8));
         assertEquals(1, memory.allocationCount(), "only the code is left");
         assertEquals(MemoryProtection.READ_WRITE, ProcMaps.self().protection(first.value(), PAGE));
+    }
+
+    @Test
+    void batchDeinitializeRunsInReverseOfTheListGiven()
+    {
+        final ExecutorAddress code = installCode();
+        final long log = memory.reserve(PAGE).start().value();
+        final ExecutorAddress first = memory.reserve(PAGE).start();
+        final ExecutorAddress second = memory.reserve(PAGE).start();
+        memory.initialize(new AllocInfo(second, List.of(Segment.of(0, 8, MemoryProtection.READ)),
+            List.of(new ActionPair(ActionCall.NONE, store(code, log, 0, 2)))));
+        memory.initialize(new AllocInfo(first, List.of(Segment.of(0, 8, MemoryProtection.READ)),
+            List.of(new ActionPair(ActionCall.NONE, store(code, log, 0, 1)))));
+        memory.deinitialize(List.of(first, second));
+        assertEquals(1, new Pointer(log).getLong(0), "the first key of the list is deinitialized last");
+    }
+
+    /**
+     * Three allocations in one reservation, initialized in the order middle, high, low: release tears them down
+     * low, high, middle (last-in first-out), not in address order. Each dealloc action stores its allocation's
+     * number into one slot per pair of allocations, so each slot ends up holding the later of its pair.
+     */
+    @Test
+    void releaseTearsAllocationsDownLastInFirstOut()
+    {
+        final ExecutorAddress code = installCode();
+        final long log = memory.reserve(PAGE).start().value();
+        final ExecutorAddress base = memory.reserve(3 * PAGE).start();
+        final long low = 0;
+        final long middle = 1;
+        final long high = 2;
+        final long[][] slotsOf = {{0, 8}, {0, 16}, {8, 16}};
+        for (final long allocation : new long[] {middle, high, low})
+        {
+            final List<ActionPair> deallocs = new ArrayList<>();
+            for (final long offset : slotsOf[(int)allocation])
+            {
+                deallocs.add(new ActionPair(ActionCall.NONE, store(code, log, offset, allocation + 1)));
+            }
+            memory.initialize(new AllocInfo(base.add(allocation * PAGE),
+                List.of(Segment.of(0, 8, MemoryProtection.READ)), deallocs));
+        }
+        memory.release(List.of(base));
+        final Pointer view = new Pointer(log);
+        assertEquals(middle + 1, view.getLong(0), "middle (initialized first) after low (initialized last)");
+        assertEquals(high + 1, view.getLong(8), "high after low");
+        assertEquals(middle + 1, view.getLong(16), "middle after high: not address order");
+        assertTrue(ProcMaps.self().isUnmapped(base.value(), 3 * PAGE));
     }
 
     @Test

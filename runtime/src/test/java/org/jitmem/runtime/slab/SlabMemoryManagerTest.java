@@ -1,6 +1,7 @@
 package org.jitmem.runtime.slab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,9 +18,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.jitmem.api.ActionCall;
+import org.jitmem.api.ActionPair;
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.backend.inprocess.InProcessMemoryMapper;
@@ -130,6 +133,43 @@ final class SlabMemoryManagerTest
         final FinalizedAllocation whole = finalized(manager, 4 * page);
         assertEquals(pages.get(0).range().start(), whole.range().start());
         assertEquals(1, manager.statistics().reservations());
+    }
+
+    /**
+     * Three allocations deallocated in one batch, the middle one with a dealloc action (JIT'd code) that returns
+     * non-zero: its range is withheld, the other two are reused by the next allocations.
+     */
+    @Test
+    void failedDeallocWithholdsOnlyThatAllocationsRange()
+    {
+        final SlabMemoryManager manager = manager(16 * page, Long.MAX_VALUE);
+        final InFlightAllocation code = manager.allocate(List.of(SegmentRequest.of(64, MemoryProtection.READ_EXEC)))
+            .toCompletableFuture().join();
+        try (WorkingMemoryLease memory = code.lease())
+        {
+            memory.put(0, 0, MachineCode.returnValue(7));
+        }
+        final FinalizedAllocation failing = MemoryMapper.await(code.finalizeAllocation(List.of()));
+        final FinalizedAllocation a = finalized(manager, page);
+        final InFlightAllocation inFlight = allocate(manager, page);
+        final FinalizedAllocation b = MemoryMapper.await(inFlight.finalizeAllocation(
+            List.of(new ActionPair(ActionCall.NONE, ActionCall.of(failing.segmentAddress(0))))));
+        final FinalizedAllocation c = finalized(manager, page);
+
+        final MemoryMapperException failure = assertThrows(MemoryMapperException.class,
+            () -> MemoryMapper.await(manager.deallocate(List.of(a, b, c))));
+        assertEquals(b.key().value(), failure.address(), failure.getMessage());
+        assertEquals(0, failure.getSuppressed().length, "only the failed key is reported");
+
+        assertEquals(page, manager.statistics().burnedBytes(), "the failed allocation's range is withheld");
+        for (final ExecutorAddressRange free : manager.freeRanges())
+        {
+            assertFalse(free.overlaps(b.range()), "withheld range is not free: " + free);
+        }
+        final List<ExecutorAddressRange> reused = List.of(finalized(manager, page).range(),
+            finalized(manager, page).range());
+        assertEquals(List.of(a.range(), c.range()), reused, "the other two ranges are reused");
+        MemoryMapper.await(failing.deallocate());
     }
 
     @Test
