@@ -28,7 +28,7 @@ public class MetaTypeIT extends FelixTestSupport
     public void runtimeSettingsAreDescribed()
     {
         assertAttributes("org.jitmem.runtime", "org.jitmem.runtime",
-            Set.of("pinnedType", "slabGranularity", "keepFreeBytes", "drainTimeoutMillis", "allowWriteExecute"));
+            Set.of("pinnedType", "slabGranularity", "keepFreeBytes", "drainTimeoutMillis"));
     }
 
     /** The launcher and the backends describe theirs. */

@@ -76,16 +76,14 @@ public final class ExecutorMemory
     /**
      * How memory is treated.
      *
-     * @param allowWriteExecute true to accept segments that are both writable and executable
-     * @param freeProtection    protection of reserved memory that is not initialized: what {@link #reserve} maps
-     *                          and what deinitialize resets a range to; READ_WRITE where working memory is this
-     *                          memory, NONE where the controller writes through a mapping of its own
+     * @param freeProtection protection of reserved memory that is not initialized: what {@link #reserve} maps and
+     *                       what deinitialize resets a range to; READ_WRITE where working memory is this memory, NONE
+     *                       where the controller writes through a mapping of its own
      */
-    public record Policy(boolean allowWriteExecute, MemoryProtection freeProtection)
+    public record Policy(MemoryProtection freeProtection)
     {
         /**
-         * @param allowWriteExecute accept writable and executable segments
-         * @param freeProtection    protection of memory that is not initialized
+         * @param freeProtection protection of memory that is not initialized
          */
         public Policy
         {
@@ -97,23 +95,11 @@ public final class ExecutorMemory
             }
         }
 
-        /**
-         * @param allowWriteExecute accept writable and executable segments
-         * @return the policy of an executor whose working memory is its own memory
-         */
-        public static Policy inProcess(final boolean allowWriteExecute)
-        {
-            return new Policy(allowWriteExecute, MemoryProtection.READ_WRITE);
-        }
+        /** The policy of an executor whose working memory is its own memory. */
+        public static final Policy IN_PROCESS = new Policy(MemoryProtection.READ_WRITE);
 
-        /**
-         * @param allowWriteExecute accept writable and executable segments
-         * @return the policy of an executor whose memory the controller writes through its own mapping
-         */
-        public static Policy sharedMemory(final boolean allowWriteExecute)
-        {
-            return new Policy(allowWriteExecute, MemoryProtection.NONE);
-        }
+        /** The policy of an executor whose memory the controller writes through its own mapping. */
+        public static final Policy SHARED_MEMORY = new Policy(MemoryProtection.NONE);
     }
 
     /** Gives an adopted reservation back to its owner: unmaps it and closes whatever backs it. */
@@ -226,23 +212,38 @@ public final class ExecutorMemory
     }
 
     /**
+     * {@link #initialize(AllocInfo, boolean)} with W^X enforced.
+     *
+     * @param info segments and actions
+     * @return the allocation key
+     */
+    public ExecutorAddress initialize(final AllocInfo info)
+    {
+        return initialize(info, false);
+    }
+
+    /**
      * Zero-fills each segment's tail, applies its protection, flushes the instruction cache for executable
      * segments and runs the finalize actions in order. When action k fails the dealloc actions of 0..k-1 run in
      * reverse, protections are reset and nothing is recorded. An action's function must lie in an initialized
      * executable segment (this allocation's included) when it lies inside a reservation at all; functions outside
      * every reservation, such as library functions, are taken as they are.
+     * <p>
+     * This is where the W^X policy is checked, for every backend: a segment that is both writable and executable is
+     * refused unless the controller's configuration allows it, which the controller states with each request.
      *
-     * @param info segments and actions; every segment inside the reservation that holds the mapping base
+     * @param info              segments and actions; every segment inside the reservation that holds the mapping base
+     * @param allowWriteExecute whether the controller is configured to accept writable and executable segments
      * @return the allocation key: the lowest segment address
      */
-    public ExecutorAddress initialize(final AllocInfo info)
+    public ExecutorAddress initialize(final AllocInfo info, final boolean allowWriteExecute)
     {
         final Lock write = lock.writeLock();
         write.lock();
         try
         {
             checkOpen(MapperOperation.INITIALIZE);
-            final List<LiveSegment> planned = plan(info);
+            final List<LiveSegment> planned = plan(info, allowWriteExecute);
             final long key = info.key().value();
             checkActions(info, planned);
             applyProtections(planned);
@@ -605,7 +606,7 @@ public final class ExecutorMemory
         return size;
     }
 
-    private List<LiveSegment> plan(final AllocInfo info)
+    private List<LiveSegment> plan(final AllocInfo info, final boolean allowWriteExecute)
     {
         final long base = info.mappingBase().value();
         if (info.segments().isEmpty())
@@ -636,7 +637,7 @@ public final class ExecutorMemory
                     " leaves its reservation: reservation=" + ExecutorAddressRange.of(reservation.start,
                     reservation.size), base + Math.min(segment.offset(), room), segment.totalSize());
             }
-            if (segment.protection().writableAndExecutable() && !policy.allowWriteExecute())
+            if (segment.protection().writableAndExecutable() && !allowWriteExecute)
             {
                 throw new InvalidRequestException(MapperOperation.INITIALIZE, "segment " + i +
                     " is writable and executable, which the W^X policy refuses", base + segment.offset(),

@@ -50,7 +50,7 @@ class ExecutorMemoryTest
     private static final int LENGTH = 192;
     private static final long FAILURE_CODE = 7;
 
-    private final ExecutorMemory memory = new ExecutorMemory(ExecutorMemory.Policy.inProcess(false));
+    private final ExecutorMemory memory = new ExecutorMemory(ExecutorMemory.Policy.IN_PROCESS);
     private final List<ExecutorMemory> others = new ArrayList<>();
 
     @AfterEach
@@ -290,14 +290,12 @@ class ExecutorMemoryTest
     @Test
     void writableAndExecutableIsAllowedByPolicy()
     {
-        final ExecutorMemory permissive = new ExecutorMemory(ExecutorMemory.Policy.inProcess(true));
-        others.add(permissive);
-        final ExecutorAddress base = permissive.reserve(PAGE).start();
+        final ExecutorAddress base = memory.reserve(PAGE).start();
         final byte[] code = MachineCode.returnConstant(9);
-        permissive.workingMemory(base, code.length).put(code);
-        permissive.initialize(AllocInfo.of(base, Segment.of(0, code.length, MemoryProtection.READ_WRITE_EXEC)));
+        memory.workingMemory(base, code.length).put(code);
+        memory.initialize(AllocInfo.of(base, Segment.of(0, code.length, MemoryProtection.READ_WRITE_EXEC)), true);
         assertEquals(MemoryProtection.READ_WRITE_EXEC, ProcMaps.self().protection(base.value(), PAGE));
-        assertEquals(9L, permissive.call(ActionCall.of(base)));
+        assertEquals(9L, memory.call(ActionCall.of(base)));
     }
 
     @Test
@@ -547,7 +545,7 @@ class ExecutorMemoryTest
 
     private ExecutorMemory sharedMemoryExecutor()
     {
-        final ExecutorMemory executor = new ExecutorMemory(ExecutorMemory.Policy.sharedMemory(false));
+        final ExecutorMemory executor = new ExecutorMemory(ExecutorMemory.Policy.SHARED_MEMORY);
         others.add(executor);
         return executor;
     }

@@ -52,8 +52,8 @@ public final class SharedMemoryMapperComponent
     public @interface Config
     {
         /** @return accept segments that are both writable and executable */
-        @AttributeDefinition(description = "Accept segments that are both writable and executable (W^X off); the " +
-            "executor must be started with -Djitmem.posixshm.allowWriteExecute=true as well")
+        @AttributeDefinition(description = "Accept segments that are both writable and executable (W^X off); " +
+            "sent to the executor with each initialize, where it is checked")
         boolean allowWriteExecute() default false;
     }
 

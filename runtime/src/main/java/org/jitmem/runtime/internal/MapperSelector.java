@@ -191,8 +191,7 @@ public final class MapperSelector implements BackendSelector
 
     private synchronized void applyConfiguration(final RuntimeConfiguration configuration)
     {
-        settings = new SlabSettings(configuration.slabGranularity(), configuration.keepFreeBytes(),
-            configuration.allowWriteExecute());
+        settings = new SlabSettings(configuration.slabGranularity(), configuration.keepFreeBytes());
         pinnedType = configuration.pinnedType() == null ? "" : configuration.pinnedType().trim();
         drainTimeout = Duration.ofMillis(Math.max(0, configuration.drainTimeoutMillis()));
     }

@@ -24,13 +24,12 @@ record SlabLayout(List<SegmentRequest> requests, long[] offsets, long totalSize)
         .thenComparing(SegmentRequest::lifetime);
 
     /**
-     * @param requests          segments wanted, at least one with a size
-     * @param pageSize          the mapper's page size
-     * @param allowWriteExecute whether a segment may be both writable and executable
+     * @param requests segments wanted, at least one with a size
+     * @param pageSize the mapper's page size
      * @return the layout
-     * @throws InvalidRequestException when a request cannot be laid out or the policy refuses it
+     * @throws InvalidRequestException when a request cannot be laid out
      */
-    static SlabLayout of(final List<SegmentRequest> requests, final long pageSize, final boolean allowWriteExecute)
+    static SlabLayout of(final List<SegmentRequest> requests, final long pageSize)
     {
         final List<SegmentRequest> copy = List.copyOf(requests);
         final List<Integer> order = new ArrayList<>(copy.size());
@@ -42,12 +41,6 @@ record SlabLayout(List<SegmentRequest> requests, long[] offsets, long totalSize)
                 throw new InvalidRequestException(MapperOperation.RESERVE,
                     "segment alignment greater than the page size: index=" + i + " alignment=" + request.alignment() +
                     " pageSize=" + pageSize, MemoryMapperException.UNKNOWN, request.totalSize());
-            }
-            if (!allowWriteExecute && request.protection().writableAndExecutable())
-            {
-                throw new InvalidRequestException(MapperOperation.RESERVE,
-                    "segment is writable and executable, which the W^X policy refuses: index=" + i,
-                    MemoryMapperException.UNKNOWN, request.totalSize());
             }
             order.add(i);
         }

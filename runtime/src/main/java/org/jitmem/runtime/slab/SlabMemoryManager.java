@@ -48,7 +48,7 @@ public final class SlabMemoryManager
 
     /**
      * @param mapper   the mapper that owns the memory
-     * @param settings granularity, free space kept and W^X policy
+     * @param settings granularity and free space kept
      */
     public SlabMemoryManager(final MemoryMapper mapper, final SlabSettings settings)
     {
@@ -89,7 +89,7 @@ public final class SlabMemoryManager
         final LeaseGate.Lease lease;
         try
         {
-            layout = SlabLayout.of(requests, pageSize, settings.allowWriteExecute());
+            layout = SlabLayout.of(requests, pageSize);
             lease = gate.acquire(MapperOperation.RESERVE, true);
         }
         catch (final RuntimeException ex)

@@ -21,7 +21,7 @@ final class SlabLayoutTest
             SegmentRequest.of(100, MemoryProtection.READ_EXEC),
             new SegmentRequest(10, 30, MemoryProtection.READ_WRITE, MemoryLifetime.STANDARD, 64),
             SegmentRequest.of(20, MemoryProtection.READ_EXEC),
-            SegmentRequest.of(0, MemoryProtection.READ)), page, false);
+            SegmentRequest.of(0, MemoryProtection.READ)), page);
 
         assertArrayEquals(new long[] {page, 0, page + 112, 0}, layout.offsets());
         assertEquals(2 * page, layout.totalSize());
@@ -32,12 +32,8 @@ final class SlabLayoutTest
     void refusesWhatCannotBeLaidOut()
     {
         assertThrows(InvalidRequestException.class, () -> SlabLayout.of(
-            List.of(new SegmentRequest(1, 0, MemoryProtection.READ, MemoryLifetime.STANDARD, 8192)), 4096, false));
+            List.of(new SegmentRequest(1, 0, MemoryProtection.READ, MemoryLifetime.STANDARD, 8192)), 4096));
         assertThrows(InvalidRequestException.class, () -> SlabLayout.of(
-            List.of(SegmentRequest.of(1, MemoryProtection.READ_WRITE_EXEC)), 4096, false));
-        assertEquals(4096, SlabLayout.of(
-            List.of(SegmentRequest.of(1, MemoryProtection.READ_WRITE_EXEC)), 4096, true).totalSize());
-        assertThrows(InvalidRequestException.class, () -> SlabLayout.of(
-            List.of(SegmentRequest.of(0, MemoryProtection.READ)), 4096, false));
+            List.of(SegmentRequest.of(0, MemoryProtection.READ)), 4096));
     }
 }

@@ -323,7 +323,7 @@ final class SlabMemoryManagerTest
 
     private SlabMemoryManager manager(final long granularity, final long keepFree)
     {
-        final SlabMemoryManager manager = new SlabMemoryManager(mapper, new SlabSettings(granularity, keepFree, false));
+        final SlabMemoryManager manager = new SlabMemoryManager(mapper, new SlabSettings(granularity, keepFree));
         managers.add(manager);
         return manager;
     }
