@@ -52,11 +52,7 @@ public final class InProcessMapperComponent
     public InProcessMapperComponent(final BundleContext context, final Config config)
     {
         mapper = new InProcessMemoryMapper(config.allowWriteExecute());
-        final Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put(MapperProperties.TYPE, mapper.type());
-        properties.put(MapperProperties.CROSS_PROCESS, Boolean.FALSE);
-        properties.put(MapperProperties.EXECUTOR_PID, mapper.executorPid());
-        properties.put(MapperProperties.PAGE_SIZE, mapper.pageSize());
+        final Hashtable<String, Object> properties = new Hashtable<>(MapperProperties.of(mapper));
         properties.put(Constants.SERVICE_RANKING, RANKING);
         registration = context.registerService(MemoryMapper.class, mapper, properties);
     }

@@ -92,11 +92,7 @@ public final class SharedMemoryMapperComponent
                 channel.executor().pid(), ex);
             return;
         }
-        final Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put(MapperProperties.TYPE, mapper.type());
-        properties.put(MapperProperties.CROSS_PROCESS, Boolean.TRUE);
-        properties.put(MapperProperties.EXECUTOR_PID, mapper.executorPid());
-        properties.put(MapperProperties.PAGE_SIZE, mapper.pageSize());
+        final Hashtable<String, Object> properties = new Hashtable<>(MapperProperties.of(mapper));
         properties.put(Constants.SERVICE_RANKING, RANKING);
         final Registered entry = new Registered(mapper, context.registerService(MemoryMapper.class, mapper,
             properties));
