@@ -28,6 +28,7 @@ import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
@@ -227,7 +228,9 @@ public final class ExecutorMemory
      * segments and runs the finalize actions in order. When action k fails the dealloc actions of 0..k-1 run in
      * reverse, protections are reset and nothing is recorded. An action's function must lie in an initialized
      * executable segment (this allocation's included) when it lies inside a reservation at all; functions outside
-     * every reservation, such as library functions, are taken as they are.
+     * every reservation, such as library functions, are taken as they are; a dealloc action's function must not lie in
+     * a {@link MemoryLifetime#FINALIZE} segment. Once the finalize actions have run, the finalize-lifetime segments
+     * are given back: their protection is reset to the free protection and they are not recorded as live.
      * <p>
      * This is where the W^X policy is checked, for every backend: a segment that is both writable and executable is
      * refused unless the controller's configuration allows it, which the controller states with each request.
@@ -248,10 +251,11 @@ public final class ExecutorMemory
             checkActions(info, planned);
             applyProtections(planned);
             runFinalizeActions(info.actions(), planned);
-            final Allocation allocation = new Allocation(key, initializations++, planned, info.actions(),
+            final List<LiveSegment> standard = giveBackFinalizeSegments(info.actions(), planned);
+            final Allocation allocation = new Allocation(key, initializations++, standard, info.actions(),
                 new AtomicInteger());
             allocations.put(key, allocation);
-            for (final LiveSegment segment : planned)
+            for (final LiveSegment segment : standard)
             {
                 if (segment.size > 0)
                 {
@@ -674,10 +678,11 @@ public final class ExecutorMemory
                         "segments overlap: other=" + ExecutorAddress.hex(previous.start), segment.start,
                         segment.size);
                 }
-                if (segment.pageStart < previous.pageEnd && !segment.protection.equals(previous.protection))
+                if (segment.pageStart < previous.pageEnd && (!segment.protection.equals(previous.protection) ||
+                    segment.lifetime != previous.lifetime))
                 {
                     throw new InvalidRequestException(MapperOperation.INITIALIZE,
-                        "segments with different protections share a page: other=" +
+                        "segments with different protections or lifetimes share a page: other=" +
                         ExecutorAddress.hex(previous.start) + " pageSize=" + pageSize, segment.start, segment.size);
                 }
             }
@@ -709,8 +714,54 @@ public final class ExecutorMemory
                     throw new InvalidRequestException(MapperOperation.INITIALIZE, "action " + i +
                         " function lies in a reservation but not in an executable segment", function, UNKNOWN);
                 }
+                if (call == pair.deallocCall() && isInFinalizeSegment(function, planned))
+                {
+                    throw new InvalidRequestException(MapperOperation.INITIALIZE, "dealloc action " + i +
+                        " function lies in a finalize-lifetime segment, which is gone by then", function, UNKNOWN);
+                }
             }
         }
+    }
+
+    private static boolean isInFinalizeSegment(final long address, final List<LiveSegment> planned)
+    {
+        for (final LiveSegment segment : planned)
+        {
+            if (segment.lifetime == MemoryLifetime.FINALIZE && segment.contains(address))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Resets the protection of the finalize-lifetime segments once the finalize actions have run; when that fails the
+     * allocation is undone as a failed finalize action would undo it.
+     *
+     * @return the segments that stay live
+     */
+    private List<LiveSegment> giveBackFinalizeSegments(final List<ActionPair> actions, final List<LiveSegment> planned)
+    {
+        final List<LiveSegment> standard = new ArrayList<>(planned.size());
+        final List<LiveSegment> finalizeOnly = new ArrayList<>(0);
+        for (final LiveSegment segment : planned)
+        {
+            (segment.lifetime == MemoryLifetime.FINALIZE ? finalizeOnly : standard).add(segment);
+        }
+        if (!finalizeOnly.isEmpty())
+        {
+            final List<RuntimeException> failures = resetProtections(finalizeOnly, MapperOperation.INITIALIZE);
+            if (!failures.isEmpty())
+            {
+                final RuntimeException failure = failures.get(0);
+                failures.subList(1, failures.size()).forEach(failure::addSuppressed);
+                runDeallocActions(actions, MapperOperation.INITIALIZE).forEach(failure::addSuppressed);
+                resetProtections(standard, MapperOperation.INITIALIZE).forEach(failure::addSuppressed);
+                throw failure;
+            }
+        }
+        return standard;
     }
 
     private boolean isExecutable(final long address, final List<LiveSegment> planned)
@@ -983,6 +1034,7 @@ public final class ExecutorMemory
         private final long contentSize;
         private final long zeroFillSize;
         private final MemoryProtection protection;
+        private final MemoryLifetime lifetime;
         private final long pageStart;
         private final long pageEnd;
         /** Set when initialize found the pages with this segment's protection already and left them alone. */
@@ -996,6 +1048,7 @@ public final class ExecutorMemory
             this.contentSize = segment.contentSize();
             this.zeroFillSize = segment.zeroFillSize();
             this.protection = segment.protection();
+            this.lifetime = segment.lifetime();
             this.pageStart = PageSize.roundDown(start);
             this.pageEnd = PageSize.roundUp(start + size);
         }

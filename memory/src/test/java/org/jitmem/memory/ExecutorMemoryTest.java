@@ -333,6 +333,48 @@ class ExecutorMemoryTest
         memory.deinitialize(List.of(key));
     }
 
+    /**
+     * Code in a finalize-lifetime segment runs as the finalize action, storing into a standard segment; once
+     * initialized, its pages are given back: free protection, no call, and a new allocation may use them.
+     */
+    @Test
+    void finalizeLifetimeSegmentsAreGivenBackOnceTheFinalizeActionsRan()
+    {
+        final ExecutorAddress base = memory.reserve(3 * PAGE).start();
+        final ExecutorAddress code = base.add(PAGE);
+        final ExecutorAddress table = base.add(2 * PAGE);
+        writeCode(code);
+        final ExecutorAddress key = memory.initialize(new AllocInfo(base, List.of(
+            Segment.of(0, 8, MemoryProtection.READ_WRITE),
+            new Segment(PAGE, PAGE, 0, MemoryProtection.READ_EXEC, MemoryLifetime.FINALIZE),
+            new Segment(2 * PAGE, 8, 0, MemoryProtection.READ, MemoryLifetime.FINALIZE)),
+            List.of(new ActionPair(store(code, base.value(), 0, 0x5EED), ActionCall.NONE))));
+        assertEquals(base, key);
+        assertEquals(0x5EED, new Pointer(base.value()).getLong(0), "the finalize-lifetime code ran");
+        final ProcMaps maps = ProcMaps.self();
+        assertEquals(MemoryProtection.READ_WRITE, maps.protection(code.value(), PAGE), "code page given back");
+        assertEquals(MemoryProtection.READ_WRITE, maps.protection(table.value(), PAGE), "read-only page given back");
+        assertThrows(InvalidRequestException.class, () -> memory.call(ActionCall.of(code.add(CONSTANT))));
+
+        final ExecutorAddress reused = memory.initialize(AllocInfo.of(code, Segment.of(0, 8, MemoryProtection.READ)));
+        assertEquals(MemoryProtection.READ, ProcMaps.self().protection(code.value(), PAGE));
+        memory.deinitialize(List.of(reused, key));
+        assertEquals(0, memory.allocationCount());
+    }
+
+    @Test
+    void finalizeLifetimeSegmentsCannotHoldDeallocActionsOrSharePagesWithStandardOnes()
+    {
+        final ExecutorAddress base = memory.reserve(2 * PAGE).start();
+        writeCode(base.add(PAGE));
+        assertInvalid(new AllocInfo(base, List.of(Segment.of(0, 8, MemoryProtection.READ_WRITE),
+            new Segment(PAGE, PAGE, 0, MemoryProtection.READ_EXEC, MemoryLifetime.FINALIZE)),
+            List.of(new ActionPair(ActionCall.NONE, ActionCall.of(base.add(PAGE + CONSTANT))))), "finalize-lifetime");
+        assertInvalid(AllocInfo.of(base, Segment.of(0, 8, MemoryProtection.READ),
+            new Segment(8, 8, 0, MemoryProtection.READ, MemoryLifetime.FINALIZE)), "share a page");
+        assertEquals(0, memory.allocationCount());
+    }
+
     @Test
     void finalizeActionsRunInOrderAndDeallocsInReverse()
     {

@@ -29,6 +29,24 @@ final class SlabLayoutTest
     }
 
     @Test
+    void finalizeLifetimeGroupsComeLastAsOneTail()
+    {
+        final long page = 4096;
+        final SlabLayout layout = SlabLayout.of(List.of(
+            new SegmentRequest(8, 0, MemoryProtection.READ, MemoryLifetime.FINALIZE, 8),
+            SegmentRequest.of(100, MemoryProtection.READ_EXEC),
+            new SegmentRequest(8, 0, MemoryProtection.READ_EXEC, MemoryLifetime.FINALIZE, 8),
+            SegmentRequest.of(10, MemoryProtection.READ_WRITE)), page);
+
+        assertArrayEquals(new long[] {2 * page, page, 3 * page, 0}, layout.offsets());
+        assertEquals(2 * page, layout.standardSize(), "the standard groups end where the finalize tail begins");
+        assertEquals(4 * page, layout.totalSize());
+        assertEquals(page, SlabLayout.of(List.of(SegmentRequest.of(1, MemoryProtection.READ)), page).standardSize());
+        assertEquals(0, SlabLayout.of(List.of(new SegmentRequest(1, 0, MemoryProtection.READ,
+            MemoryLifetime.FINALIZE, 8)), page).standardSize());
+    }
+
+    @Test
     void refusesWhatCannotBeLaidOut()
     {
         assertThrows(InvalidRequestException.class, () -> SlabLayout.of(

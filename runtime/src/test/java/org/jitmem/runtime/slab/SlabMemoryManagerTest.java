@@ -21,6 +21,7 @@ import org.jitmem.api.ActionCall;
 import org.jitmem.api.ActionPair;
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
@@ -170,6 +171,37 @@ final class SlabMemoryManagerTest
             finalized(manager, page).range());
         assertEquals(List.of(a.range(), c.range()), reused, "the other two ranges are reused");
         MemoryMapper.await(failing.deallocate());
+    }
+
+    /**
+     * A finalize-lifetime segment's pages go back to the free list once the allocation is finalized: the next
+     * allocation gets them, while the standard segment's code still runs.
+     */
+    @Test
+    void finalizeLifetimePagesAreReusedOnceFinalized()
+    {
+        final SlabMemoryManager manager = manager(16 * page, Long.MAX_VALUE);
+        final InFlightAllocation inFlight = MemoryMapper.await(manager.allocate(List.of(
+            SegmentRequest.of(64, MemoryProtection.READ_EXEC),
+            new SegmentRequest(page, 0, MemoryProtection.READ_WRITE, MemoryLifetime.FINALIZE, 16))));
+        assertEquals(2 * page, inFlight.range().size());
+        final long value = System.nanoTime();
+        try (WorkingMemoryLease memory = inFlight.lease())
+        {
+            memory.put(0, 0, MachineCode.returnConstant(value));
+            memory.put(1, 0, new byte[] {1});
+        }
+        final FinalizedAllocation finalized = MemoryMapper.await(inFlight.finalizeAllocation(List.of()));
+
+        assertEquals(ExecutorAddressRange.of(inFlight.range().start().value(), page), finalized.range());
+        assertEquals(page, manager.statistics().usedBytes(), "only the standard page stays in use");
+        assertEquals(MemoryProtection.READ_WRITE, ProcMaps.self().protection(inFlight.segmentAddress(1).value(), page),
+            "the finalize page's protection is reset");
+        final FinalizedAllocation next = finalized(manager, page);
+        assertEquals(inFlight.segmentAddress(1), next.range().start(), "the finalize page is reused at once");
+        assertEquals(value, (long)MemoryMapper.await(finalized.call(0, new byte[0])));
+        MemoryMapper.await(manager.deallocate(List.of(finalized, next)));
+        assertEquals(0, manager.statistics().usedBytes());
     }
 
     @Test
