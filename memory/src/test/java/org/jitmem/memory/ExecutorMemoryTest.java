@@ -464,9 +464,9 @@ class ExecutorMemoryTest
     void batchDeinitializeRunsInReverseOfTheListGiven()
     {
         final ExecutorAddress code = installCode();
-        final long log = memory.reserve(PAGE).start().value();
-        final ExecutorAddress first = memory.reserve(PAGE).start();
-        final ExecutorAddress second = memory.reserve(PAGE).start();
+        final ExecutorAddress first = memory.reserve(3 * PAGE).start();
+        final ExecutorAddress second = first.add(PAGE);
+        final long log = first.value() + 2 * PAGE;
         memory.initialize(new AllocInfo(second, List.of(Segment.of(0, 8, MemoryProtection.READ)),
             List.of(new ActionPair(ActionCall.NONE, store(code, log, 0, 2)))));
         memory.initialize(new AllocInfo(first, List.of(Segment.of(0, 8, MemoryProtection.READ)),
