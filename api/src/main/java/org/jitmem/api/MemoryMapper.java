@@ -55,7 +55,8 @@ public interface MemoryMapper
      * Zero-fills each segment's tail, applies its protection, flushes the instruction cache for executable
      * segments, then runs the finalize actions in order. When action k fails the dealloc actions of 0..k-1 run in
      * reverse and nothing is recorded. Once the actions have run, {@link MemoryLifetime#FINALIZE} segments are given
-     * back (protection reset, no longer initialized).
+     * back (protection reset, no longer initialized). A request refused with {@link InvalidRequestException} (such
+     * as a writable and executable segment under W^X) was refused before anything was applied.
      *
      * @param info segments and actions, every segment inside the reservation that holds the mapping base
      * @return the allocation key that {@link #deinitialize} takes: the lowest segment address

@@ -100,7 +100,8 @@ public final class InFlightAllocation
      * Initializes the allocation: zero fill, protections, then the finalize actions in order. Then the pages of its
      * {@link MemoryLifetime#FINALIZE} segments go back to the free list, as the mapper has given them back (unless
      * every segment is finalize-lifetime: the range then holds the allocation's key until it is deallocated). When
-     * initialize fails the range is withheld for good, since its protections are unknown.
+     * initialize refuses the request ({@link InvalidRequestException}: nothing was applied) the range goes back to the
+     * free list; when it fails otherwise the range is withheld for good, since its protections are unknown.
      *
      * @param actions finalize and dealloc call pairs, run in the executor
      * @return the finalized allocation
@@ -117,8 +118,16 @@ public final class InFlightAllocation
             if (error != null)
             {
                 state.set(State.FAILED);
-                owner.burn(range);
-                throw SlabMemoryManager.unwrap(error);
+                final RuntimeException failure = SlabMemoryManager.unwrap(error);
+                if (failure instanceof InvalidRequestException)
+                {
+                    owner.returnAbandoned(range);
+                }
+                else
+                {
+                    owner.burn(range);
+                }
+                throw failure;
             }
             state.set(State.FINALIZED);
             final long kept = layout.standardSize() > 0 ? layout.standardSize() : range.size();

@@ -204,6 +204,21 @@ final class SlabMemoryManagerTest
         assertEquals(0, manager.statistics().usedBytes());
     }
 
+    /** W^X is the mapper's to check: a refused finalize applied nothing, so the range is free again, not withheld. */
+    @Test
+    void writeExecuteRefusedAtFinalizeReturnsTheRange()
+    {
+        final SlabMemoryManager manager = manager(16 * page, Long.MAX_VALUE);
+        final InFlightAllocation inFlight = MemoryMapper.await(manager.allocate(
+            List.of(SegmentRequest.of(64, MemoryProtection.READ_WRITE_EXEC))));
+        final InvalidRequestException refused = assertThrows(InvalidRequestException.class,
+            () -> MemoryMapper.await(inFlight.finalizeAllocation(List.of())));
+        assertTrue(refused.reason().contains("W^X"), refused.getMessage());
+        assertEquals(0, manager.statistics().burnedBytes());
+        assertEquals(0, manager.statistics().usedBytes());
+        assertEquals(inFlight.range(), finalized(manager, page).range(), "the refused range is reused");
+    }
+
     @Test
     void emptyReservationsBeyondKeepFreeAreReleased()
     {
