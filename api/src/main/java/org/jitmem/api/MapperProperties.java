@@ -1,6 +1,11 @@
 package org.jitmem.api;
 
-/** Names and values of the service properties that {@link MemoryMapper} and {@link ExecutorChannel} services carry. */
+import java.util.Map;
+
+/**
+ * Names and values of the service properties that {@link MemoryMapper} and {@link ExecutorChannel} services carry.
+ * A mapper states its metadata once, through its methods; {@link #of} derives the service properties from them.
+ */
 public final class MapperProperties
 {
     /** Backend type, a String: one of the {@code TYPE_} values. */
@@ -21,5 +26,17 @@ public final class MapperProperties
 
     private MapperProperties()
     {
+    }
+
+    /**
+     * The service properties a backend registers its mapper with, read from the mapper itself.
+     *
+     * @param mapper a mapper that can state its page size
+     * @return {@link #TYPE}, {@link #CROSS_PROCESS}, {@link #EXECUTOR_PID} and {@link #PAGE_SIZE}
+     */
+    public static Map<String, Object> of(final MemoryMapper mapper)
+    {
+        return Map.of(TYPE, mapper.type(), CROSS_PROCESS, mapper.crossProcess(), EXECUTOR_PID, mapper.executorPid(),
+            PAGE_SIZE, mapper.pageSize());
     }
 }

@@ -54,7 +54,9 @@ public interface MemoryMapper
     /**
      * Zero-fills each segment's tail, applies its protection, flushes the instruction cache for executable
      * segments, then runs the finalize actions in order. When action k fails the dealloc actions of 0..k-1 run in
-     * reverse and nothing is recorded.
+     * reverse and nothing is recorded. Once the actions have run, {@link MemoryLifetime#FINALIZE} segments are given
+     * back (protection reset, no longer initialized). A request refused with {@link InvalidRequestException} (such
+     * as a writable and executable segment under W^X) was refused before anything was applied.
      *
      * @param info segments and actions, every segment inside the reservation that holds the mapping base
      * @return the allocation key that {@link #deinitialize} takes: the lowest segment address
@@ -62,8 +64,12 @@ public interface MemoryMapper
     CompletionStage<ExecutorAddress> initialize(AllocInfo info);
 
     /**
-     * Runs each allocation's dealloc actions in reverse order and resets its protections so the range can be
-     * reused. Every key is processed; failures are joined.
+     * Deinitializes the allocations in the reverse of the order given (as LLVM does): each one's dealloc actions run
+     * in reverse order and its protections are reset so the range can be reused. Every key is processed; failures
+     * are joined ({@link ErrorJoiner}), one per failed key, whose {@link MemoryMapperException#address() address}
+     * is that key (the failed action or protection change is its cause where the failure did not cross a process
+     * boundary, and named in its reason). A failure whose address is not one of the keys, such as an executor that
+     * went away, leaves every key of the batch in doubt.
      *
      * @param allocations keys returned by {@link #initialize}
      * @return completes when every key has been processed
@@ -71,8 +77,9 @@ public interface MemoryMapper
     CompletionStage<Void> deinitialize(List<ExecutorAddress> allocations);
 
     /**
-     * Deinitializes whatever is still initialized in each reservation, then unmaps it. Every reservation is
-     * processed; failures are joined.
+     * Deinitializes whatever is still initialized in each reservation, last-in first-out (the allocation initialized
+     * last is deinitialized first, while the memory is still mapped), then unmaps it: a bare mapper keeps nothing
+     * for reuse. Every reservation is processed; failures are joined.
      *
      * @param reservations start addresses returned by {@link #reserve}
      * @return completes when every reservation has been processed

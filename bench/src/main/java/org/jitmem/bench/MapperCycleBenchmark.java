@@ -25,9 +25,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * One full mapper cycle with a single read-write segment: reserve, prepare and copy the content in, initialize,
  * deinitialize, release. The trial setup {@linkplain WarmUp warms} the cycle up on one-page content first. Sampled,
- * so that medians compare with the LLVM anchor's medians. {@code retainedBytes} 16777216 is the backends' default
- * (released reservations are retained and reused, see {@link org.jitmem.posix.RetainingMemoryMapper}), 0 the bare
- * mapper, which maps and unmaps every cycle. Not final: JMH subclasses state classes.
+ * so that medians compare with the LLVM anchor's medians. The bare mapper maps and unmaps every cycle, as the
+ * anchor does. Not final: JMH subclasses state classes.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
@@ -44,10 +43,6 @@ public class MapperCycleBenchmark
     @Param({"4KiB", "64KiB", "1MiB", "16MiB"})
     public String size;
 
-    /** Bytes of released reservations retained for reuse; 0 for the bare mapper. */
-    @Param({"16777216", "0"})
-    public long retainedBytes;
-
     private BenchBackend opened;
     private MemoryMapper mapper;
     private byte[] content;
@@ -58,7 +53,7 @@ public class MapperCycleBenchmark
     public void open()
     {
         final int bytes = ContentSize.parse(size);
-        opened = BenchBackend.open(backend, retainedBytes);
+        opened = BenchBackend.open(backend);
         mapper = opened.mapper();
         final int page = (int)mapper.pageSize();
         content = new byte[page];

@@ -18,14 +18,12 @@ import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.Segment;
 import org.jitmem.machine.MachineCode;
 import org.jitmem.machine.ProcMaps;
-import org.jitmem.posix.RetainingMemoryMapper;
 
 /**
  * One reserve, prepare, initialize, call, deinitialize, release cycle through any mapper, checked in the executor's
  * {@code /proc/<pid>/maps}: JIT'd code returns a constant when called, and JIT'd store code runs as the finalize and
- * dealloc actions, writing markers that the controller reads back through working memory. A mapper that retains
- * released reservations (the backends' default) keeps the range, zeroed and without code, hands it back to the next
- * reserve of its size and unmaps it when the pool is dropped.
+ * dealloc actions, writing markers that the controller reads back through working memory. The registered mapper is
+ * the bare one: its release unmaps the range in the executor at once.
  */
 final class FullCycle
 {
@@ -82,10 +80,6 @@ final class FullCycle
         {
             MemoryMapper.await(mapper.release(List.of(base)));
         }
-        if (mapper instanceof RetainingMemoryMapper retaining)
-        {
-            assertRetained(retaining, range);
-        }
         assertReleased(mapper, range);
     }
 
@@ -96,23 +90,6 @@ final class FullCycle
         final long start = range.start().value();
         assertTrue("released range unmapped in the executor: " + maps.mappingsIn(start, range.size()),
             mapper.crossProcess() ? maps.hasNoSharedMapping(start, range.size()) : maps.isUnmapped(start, range.size()));
-    }
-
-    private static void assertRetained(final RetainingMemoryMapper mapper, final ExecutorAddressRange range)
-    {
-        final ExecutorAddress base = range.start();
-        final long pageSize = mapper.pageSize();
-        assertTrue("retained: " + mapper, mapper.retainedBytes() >= range.size());
-        assertTrue("retained range still mapped in the executor",
-            executorMaps(mapper).isMapped(base.value(), range.size()));
-        assertFalse("retained range holds no code", executorMaps(mapper).protection(base.value(), range.size())
-            .executable());
-        final ExecutorAddressRange again = MemoryMapper.await(mapper.reserve(range.size()));
-        assertEquals("the next reserve of the size gets the retained range", range, again);
-        assertEquals("retained range zeroed", 0L, mapper.prepare(base.add(pageSize), Long.BYTES).getLong(0));
-        MemoryMapper.await(mapper.release(List.of(base)));
-        MemoryMapper.await(mapper.dropRetained());
-        assertEquals(0, mapper.retainedCount());
     }
 
     private static ProcMaps executorMaps(final MemoryMapper mapper)

@@ -4,14 +4,10 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
-import java.io.IOException;
-import java.util.Hashtable;
 import java.util.List;
-import java.util.Map;
 
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
-import org.jitmem.posix.RetainingMemoryMapper;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -19,10 +15,7 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.Constants;
-import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
-import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
 
 /** The in-process backend in Felix: its bundles start, its service carries its properties, and JIT'd code runs. */
 @RunWith(PaxExam.class)
@@ -30,7 +23,6 @@ import org.osgi.service.cm.ConfigurationAdmin;
 public class InProcessMapperIT extends FelixTestSupport
 {
     private static final String INPROCESS = mapperType(MapperProperties.TYPE_INPROCESS);
-    private static final String PID = "org.jitmem.backend.inprocess";
 
     /** The API, the libc binding and the backend resolve and start. */
     @Test
@@ -67,71 +59,14 @@ public class InProcessMapperIT extends FelixTestSupport
     /**
      * Reserve two pages, write a function and data, initialize with a finalize action that stores into the data,
      * call the function, deinitialize (the dealloc action stores again) and release; the protections and the
-     * unmapping are checked in /proc/self/maps.
+     * unmapping by the registered mapper's release are checked in /proc/self/maps.
      */
     @Test
     public void fullCycleRunsJitCode()
     {
         try (TrackedService<MemoryMapper> tracker = awaitService(MemoryMapper.class, INPROCESS))
         {
-            final MemoryMapper mapper = tracker.service();
-            assertTrue("the registered object retains released reservations: " + mapper,
-                mapper instanceof RetainingMemoryMapper retaining &&
-                retaining.retainedLimit() == RetainingMemoryMapper.DEFAULT_RETAINED_BYTES);
-            FullCycle.run(mapper, 0x1234_5678_9ABCL);
-        }
-    }
-
-    /** With {@code retainedBytes=0} the bare mapper is registered, with the same properties, and release unmaps. */
-    @Test
-    public void retainedBytesZeroRegistersTheBareMapper() throws IOException
-    {
-        try (TrackedService<ConfigurationAdmin> configAdmin = awaitService(ConfigurationAdmin.class, null))
-        {
-            final Configuration configuration = configAdmin.service().getConfiguration(PID, "?");
-            try
-            {
-                configuration.update(new Hashtable<>(Map.of("retainedBytes", 0L)));
-                awaitTrue("the bare mapper registered", () -> registeredRetains() == Boolean.FALSE);
-                try (TrackedService<MemoryMapper> tracker = awaitService(MemoryMapper.class, INPROCESS))
-                {
-                    assertFalse(tracker.service() instanceof RetainingMemoryMapper);
-                    assertEquals(Boolean.FALSE, tracker.reference().getProperty(MapperProperties.CROSS_PROCESS));
-                    FullCycle.run(tracker.service(), 0x0BAD_CAFEL);
-                }
-            }
-            finally
-            {
-                configuration.delete();
-            }
-            awaitTrue("the retaining mapper registered again", () -> registeredRetains() == Boolean.TRUE);
-        }
-    }
-
-    /** @return whether the one registered in-process mapper retains, or null when there is not exactly one */
-    private Boolean registeredRetains()
-    {
-        try
-        {
-            final var references = context().getServiceReferences(MemoryMapper.class, INPROCESS);
-            if (references.size() != 1)
-            {
-                return null;
-            }
-            final ServiceReference<MemoryMapper> reference = references.iterator().next();
-            final MemoryMapper mapper = context().getService(reference);
-            try
-            {
-                return mapper == null ? null : mapper instanceof RetainingMemoryMapper;
-            }
-            finally
-            {
-                context().ungetService(reference);
-            }
-        }
-        catch (final InvalidSyntaxException ex)
-        {
-            throw new AssertionError("bad filter: " + INPROCESS, ex);
+            FullCycle.run(tracker.service(), 0x1234_5678_9ABCL);
         }
     }
 }

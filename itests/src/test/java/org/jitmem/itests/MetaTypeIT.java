@@ -28,7 +28,7 @@ public class MetaTypeIT extends FelixTestSupport
     public void runtimeSettingsAreDescribed()
     {
         assertAttributes("org.jitmem.runtime", "org.jitmem.runtime",
-            Set.of("pinnedType", "slabGranularity", "keepFreeBytes", "drainTimeoutMillis", "allowWriteExecute"));
+            Set.of("pinnedType", "slabGranularity", "keepFreeBytes", "drainTimeoutMillis"));
     }
 
     /** The launcher and the backends describe theirs. */
@@ -39,9 +39,9 @@ public class MetaTypeIT extends FelixTestSupport
             "jvmOptions", "directory", "startTimeoutSeconds", "stopTimeoutSeconds", "restartOnFailure", "maxRestarts",
             "restartDelayMillis", "restartWindowSeconds"));
         assertAttributes("org.jitmem.backend.inprocess", "org.jitmem.backend.inprocess",
-            Set.of("allowWriteExecute", "retainedBytes"));
+            Set.of("allowWriteExecute"));
         assertAttributes("org.jitmem.backend.posixshm", "org.jitmem.backend.posixshm",
-            Set.of("allowWriteExecute", "retainedBytes"));
+            Set.of("allowWriteExecute"));
     }
 
     private void assertAttributes(final String symbolicName, final String pid, final Set<String> expected)

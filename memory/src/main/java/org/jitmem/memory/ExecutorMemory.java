@@ -28,6 +28,7 @@ import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
@@ -59,6 +60,8 @@ public final class ExecutorMemory
 
     private static final long UNKNOWN = MemoryMapperException.UNKNOWN;
     private static final System.Logger LOG = System.getLogger(ExecutorMemory.class.getName());
+    private static final Comparator<Allocation> LAST_IN_FIRST_OUT =
+        Comparator.comparingLong(Allocation::sequence).reversed();
 
     private final Policy policy;
     private final long pageSize = PageSize.get();
@@ -68,21 +71,20 @@ public final class ExecutorMemory
     private final TreeMap<Long, LiveSegment> segments = new TreeMap<>();
     private final Set<Long> releaseWhenIdle = new HashSet<>();
     private long reservedBytes;
+    private long initializations;
     private volatile boolean closed;
 
     /**
      * How memory is treated.
      *
-     * @param allowWriteExecute true to accept segments that are both writable and executable
-     * @param freeProtection    protection of reserved memory that is not initialized: what {@link #reserve} maps
-     *                          and what deinitialize resets a range to; READ_WRITE where working memory is this
-     *                          memory, NONE where the controller writes through a mapping of its own
+     * @param freeProtection protection of reserved memory that is not initialized: what {@link #reserve} maps and
+     *                       what deinitialize resets a range to; READ_WRITE where working memory is this memory, NONE
+     *                       where the controller writes through a mapping of its own
      */
-    public record Policy(boolean allowWriteExecute, MemoryProtection freeProtection)
+    public record Policy(MemoryProtection freeProtection)
     {
         /**
-         * @param allowWriteExecute accept writable and executable segments
-         * @param freeProtection    protection of memory that is not initialized
+         * @param freeProtection protection of memory that is not initialized
          */
         public Policy
         {
@@ -94,23 +96,11 @@ public final class ExecutorMemory
             }
         }
 
-        /**
-         * @param allowWriteExecute accept writable and executable segments
-         * @return the policy of an executor whose working memory is its own memory
-         */
-        public static Policy inProcess(final boolean allowWriteExecute)
-        {
-            return new Policy(allowWriteExecute, MemoryProtection.READ_WRITE);
-        }
+        /** The policy of an executor whose working memory is its own memory. */
+        public static final Policy IN_PROCESS = new Policy(MemoryProtection.READ_WRITE);
 
-        /**
-         * @param allowWriteExecute accept writable and executable segments
-         * @return the policy of an executor whose memory the controller writes through its own mapping
-         */
-        public static Policy sharedMemory(final boolean allowWriteExecute)
-        {
-            return new Policy(allowWriteExecute, MemoryProtection.NONE);
-        }
+        /** The policy of an executor whose memory the controller writes through its own mapping. */
+        public static final Policy SHARED_MEMORY = new Policy(MemoryProtection.NONE);
     }
 
     /** Gives an adopted reservation back to its owner: unmaps it and closes whatever backs it. */
@@ -223,30 +213,49 @@ public final class ExecutorMemory
     }
 
     /**
+     * {@link #initialize(AllocInfo, boolean)} with W^X enforced.
+     *
+     * @param info segments and actions
+     * @return the allocation key
+     */
+    public ExecutorAddress initialize(final AllocInfo info)
+    {
+        return initialize(info, false);
+    }
+
+    /**
      * Zero-fills each segment's tail, applies its protection, flushes the instruction cache for executable
      * segments and runs the finalize actions in order. When action k fails the dealloc actions of 0..k-1 run in
      * reverse, protections are reset and nothing is recorded. An action's function must lie in an initialized
      * executable segment (this allocation's included) when it lies inside a reservation at all; functions outside
-     * every reservation, such as library functions, are taken as they are.
+     * every reservation, such as library functions, are taken as they are; a dealloc action's function must not lie in
+     * a {@link MemoryLifetime#FINALIZE} segment. Once the finalize actions have run, the finalize-lifetime segments
+     * are given back: their protection is reset to the free protection and they are not recorded as live.
+     * <p>
+     * This is where the W^X policy is checked, for every backend: a segment that is both writable and executable is
+     * refused unless the controller's configuration allows it, which the controller states with each request.
      *
-     * @param info segments and actions; every segment inside the reservation that holds the mapping base
+     * @param info              segments and actions; every segment inside the reservation that holds the mapping base
+     * @param allowWriteExecute whether the controller is configured to accept writable and executable segments
      * @return the allocation key: the lowest segment address
      */
-    public ExecutorAddress initialize(final AllocInfo info)
+    public ExecutorAddress initialize(final AllocInfo info, final boolean allowWriteExecute)
     {
         final Lock write = lock.writeLock();
         write.lock();
         try
         {
             checkOpen(MapperOperation.INITIALIZE);
-            final List<LiveSegment> planned = plan(info);
+            final List<LiveSegment> planned = plan(info, allowWriteExecute);
             final long key = info.key().value();
             checkActions(info, planned);
             applyProtections(planned);
             runFinalizeActions(info.actions(), planned);
-            final Allocation allocation = new Allocation(key, planned, info.actions(), new AtomicInteger());
+            final List<LiveSegment> standard = giveBackFinalizeSegments(info.actions(), planned);
+            final Allocation allocation = new Allocation(key, initializations++, standard, info.actions(),
+                new AtomicInteger());
             allocations.put(key, allocation);
-            for (final LiveSegment segment : planned)
+            for (final LiveSegment segment : standard)
             {
                 if (segment.size > 0)
                 {
@@ -262,8 +271,10 @@ public final class ExecutorMemory
     }
 
     /**
-     * Runs each allocation's dealloc actions in reverse order, resets its protections and forgets it. Every key
-     * is processed; failures are joined.
+     * Deinitializes the keys in the reverse of the order given, as LLVM does: each allocation's dealloc actions run
+     * in reverse order, its protections are reset and it is forgotten. Every key is processed; failures are joined,
+     * one per failed key, each with the key as its {@link MemoryMapperException#address() address} (the failed
+     * action or protection change is its cause).
      *
      * @param keys allocation keys returned by {@link #initialize}
      */
@@ -275,8 +286,9 @@ public final class ExecutorMemory
         try
         {
             checkOpen(MapperOperation.DEINITIALIZE);
-            for (final ExecutorAddress key : keys)
+            for (int i = keys.size() - 1; i >= 0; i--)
             {
+                final ExecutorAddress key = keys.get(i);
                 try
                 {
                     final Allocation allocation = allocations.get(key.value());
@@ -301,8 +313,9 @@ public final class ExecutorMemory
     }
 
     /**
-     * Deinitializes whatever is still initialized in each reservation (actions run while it is still mapped), then
-     * unmaps it or runs its release hook. Every reservation is processed; failures are joined.
+     * Deinitializes whatever is still initialized in each reservation, last-in first-out (the allocation initialized
+     * last goes first; actions run while the memory is still mapped), then unmaps it or runs its release hook. Every
+     * reservation is processed; failures are joined.
      *
      * @param starts start addresses of reservations
      */
@@ -597,7 +610,7 @@ public final class ExecutorMemory
         return size;
     }
 
-    private List<LiveSegment> plan(final AllocInfo info)
+    private List<LiveSegment> plan(final AllocInfo info, final boolean allowWriteExecute)
     {
         final long base = info.mappingBase().value();
         if (info.segments().isEmpty())
@@ -628,7 +641,7 @@ public final class ExecutorMemory
                     " leaves its reservation: reservation=" + ExecutorAddressRange.of(reservation.start,
                     reservation.size), base + Math.min(segment.offset(), room), segment.totalSize());
             }
-            if (segment.protection().writableAndExecutable() && !policy.allowWriteExecute())
+            if (segment.protection().writableAndExecutable() && !allowWriteExecute)
             {
                 throw new InvalidRequestException(MapperOperation.INITIALIZE, "segment " + i +
                     " is writable and executable, which the W^X policy refuses", base + segment.offset(),
@@ -665,10 +678,11 @@ public final class ExecutorMemory
                         "segments overlap: other=" + ExecutorAddress.hex(previous.start), segment.start,
                         segment.size);
                 }
-                if (segment.pageStart < previous.pageEnd && !segment.protection.equals(previous.protection))
+                if (segment.pageStart < previous.pageEnd && (!segment.protection.equals(previous.protection) ||
+                    segment.lifetime != previous.lifetime))
                 {
                     throw new InvalidRequestException(MapperOperation.INITIALIZE,
-                        "segments with different protections share a page: other=" +
+                        "segments with different protections or lifetimes share a page: other=" +
                         ExecutorAddress.hex(previous.start) + " pageSize=" + pageSize, segment.start, segment.size);
                 }
             }
@@ -700,8 +714,54 @@ public final class ExecutorMemory
                     throw new InvalidRequestException(MapperOperation.INITIALIZE, "action " + i +
                         " function lies in a reservation but not in an executable segment", function, UNKNOWN);
                 }
+                if (call == pair.deallocCall() && isInFinalizeSegment(function, planned))
+                {
+                    throw new InvalidRequestException(MapperOperation.INITIALIZE, "dealloc action " + i +
+                        " function lies in a finalize-lifetime segment, which is gone by then", function, UNKNOWN);
+                }
             }
         }
+    }
+
+    private static boolean isInFinalizeSegment(final long address, final List<LiveSegment> planned)
+    {
+        for (final LiveSegment segment : planned)
+        {
+            if (segment.lifetime == MemoryLifetime.FINALIZE && segment.contains(address))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Resets the protection of the finalize-lifetime segments once the finalize actions have run; when that fails the
+     * allocation is undone as a failed finalize action would undo it.
+     *
+     * @return the segments that stay live
+     */
+    private List<LiveSegment> giveBackFinalizeSegments(final List<ActionPair> actions, final List<LiveSegment> planned)
+    {
+        final List<LiveSegment> standard = new ArrayList<>(planned.size());
+        final List<LiveSegment> finalizeOnly = new ArrayList<>(0);
+        for (final LiveSegment segment : planned)
+        {
+            (segment.lifetime == MemoryLifetime.FINALIZE ? finalizeOnly : standard).add(segment);
+        }
+        if (!finalizeOnly.isEmpty())
+        {
+            final List<RuntimeException> failures = resetProtections(finalizeOnly, MapperOperation.INITIALIZE);
+            if (!failures.isEmpty())
+            {
+                final RuntimeException failure = failures.get(0);
+                failures.subList(1, failures.size()).forEach(failure::addSuppressed);
+                runDeallocActions(actions, MapperOperation.INITIALIZE).forEach(failure::addSuppressed);
+                resetProtections(standard, MapperOperation.INITIALIZE).forEach(failure::addSuppressed);
+                throw failure;
+            }
+        }
+        return standard;
     }
 
     private boolean isExecutable(final long address, final List<LiveSegment> planned)
@@ -858,9 +918,25 @@ public final class ExecutorMemory
         }
         final List<RuntimeException> failures = runDeallocActions(allocation.actions, operation);
         failures.addAll(resetProtections(allocation.segments, operation));
-        final ErrorJoiner errors = new ErrorJoiner();
-        failures.forEach(errors::add);
-        errors.throwIfAny();
+        if (!failures.isEmpty())
+        {
+            throw failedKey(allocation, operation, failures);
+        }
+    }
+
+    /**
+     * One failure per key, addressed by the key: an action's failure names its function and a protection change its
+     * page, neither of which tells the caller which allocation is unclean. The first failure is the cause, later ones
+     * are attached to it, so that a batch's joined failures stay one per key.
+     */
+    private static MemoryMapperException failedKey(final Allocation allocation, final MapperOperation operation,
+        final List<RuntimeException> failures)
+    {
+        final RuntimeException first = failures.get(0);
+        failures.subList(1, failures.size()).forEach(first::addSuppressed);
+        return new MemoryMapperException(operation, "allocation did not deinitialize cleanly: failures=" +
+            failures.size() + " first=[" + first.getMessage() + "]", allocation.key, UNKNOWN,
+            first instanceof MemoryMapperException mapper ? mapper.errno() : 0, first);
     }
 
     private void release(final long start)
@@ -872,6 +948,7 @@ public final class ExecutorMemory
                 UNKNOWN);
         }
         final List<Allocation> inside = new ArrayList<>(allocations.subMap(start, reservation.end()).values());
+        inside.sort(LAST_IN_FIRST_OUT);
         for (final Allocation allocation : inside)
         {
             allocation.checkIdle(MapperOperation.RELEASE);
@@ -934,7 +1011,8 @@ public final class ExecutorMemory
         }
     }
 
-    private record Allocation(long key, List<LiveSegment> segments, List<ActionPair> actions,
+    /** {@code sequence}: order of initialization, which release tears allocations down in reverse of. */
+    private record Allocation(long key, long sequence, List<LiveSegment> segments, List<ActionPair> actions,
         AtomicInteger runningCalls)
     {
         void checkIdle(final MapperOperation operation)
@@ -956,6 +1034,7 @@ public final class ExecutorMemory
         private final long contentSize;
         private final long zeroFillSize;
         private final MemoryProtection protection;
+        private final MemoryLifetime lifetime;
         private final long pageStart;
         private final long pageEnd;
         /** Set when initialize found the pages with this segment's protection already and left them alone. */
@@ -969,6 +1048,7 @@ public final class ExecutorMemory
             this.contentSize = segment.contentSize();
             this.zeroFillSize = segment.zeroFillSize();
             this.protection = segment.protection();
+            this.lifetime = segment.lifetime();
             this.pageStart = PageSize.roundDown(start);
             this.pageEnd = PageSize.roundUp(start + size);
         }

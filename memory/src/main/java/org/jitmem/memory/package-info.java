@@ -3,7 +3,7 @@
  * protections and actions ({@link org.jitmem.memory.ExecutorMemory}), and the record of which pages of a range have
  * been populated ({@link org.jitmem.memory.PopulatedPages}).
  */
-@Version("1.0.0")
+@Version("2.0.0")
 @Export
 package org.jitmem.memory;
 

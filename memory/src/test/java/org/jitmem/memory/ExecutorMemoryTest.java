@@ -2,6 +2,7 @@ package org.jitmem.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -49,7 +50,7 @@ class ExecutorMemoryTest
     private static final int LENGTH = 192;
     private static final long FAILURE_CODE = 7;
 
-    private final ExecutorMemory memory = new ExecutorMemory(ExecutorMemory.Policy.inProcess(false));
+    private final ExecutorMemory memory = new ExecutorMemory(ExecutorMemory.Policy.IN_PROCESS);
     private final List<ExecutorMemory> others = new ArrayList<>();
 
     @AfterEach
@@ -289,14 +290,12 @@ class ExecutorMemoryTest
     @Test
     void writableAndExecutableIsAllowedByPolicy()
     {
-        final ExecutorMemory permissive = new ExecutorMemory(ExecutorMemory.Policy.inProcess(true));
-        others.add(permissive);
-        final ExecutorAddress base = permissive.reserve(PAGE).start();
+        final ExecutorAddress base = memory.reserve(PAGE).start();
         final byte[] code = MachineCode.returnConstant(9);
-        permissive.workingMemory(base, code.length).put(code);
-        permissive.initialize(AllocInfo.of(base, Segment.of(0, code.length, MemoryProtection.READ_WRITE_EXEC)));
+        memory.workingMemory(base, code.length).put(code);
+        memory.initialize(AllocInfo.of(base, Segment.of(0, code.length, MemoryProtection.READ_WRITE_EXEC)), true);
         assertEquals(MemoryProtection.READ_WRITE_EXEC, ProcMaps.self().protection(base.value(), PAGE));
-        assertEquals(9L, permissive.call(ActionCall.of(base)));
+        assertEquals(9L, memory.call(ActionCall.of(base)));
     }
 
     @Test
@@ -332,6 +331,48 @@ class ExecutorMemoryTest
         assertInvalid(AllocInfo.of(base, Segment.of(128, 64, MemoryProtection.READ)), "initialized allocation");
         assertInvalid(AllocInfo.of(base, Segment.of(0, 8, MemoryProtection.READ)), "already initialized");
         memory.deinitialize(List.of(key));
+    }
+
+    /**
+     * Code in a finalize-lifetime segment runs as the finalize action, storing into a standard segment; once
+     * initialized, its pages are given back: free protection, no call, and a new allocation may use them.
+     */
+    @Test
+    void finalizeLifetimeSegmentsAreGivenBackOnceTheFinalizeActionsRan()
+    {
+        final ExecutorAddress base = memory.reserve(3 * PAGE).start();
+        final ExecutorAddress code = base.add(PAGE);
+        final ExecutorAddress table = base.add(2 * PAGE);
+        writeCode(code);
+        final ExecutorAddress key = memory.initialize(new AllocInfo(base, List.of(
+            Segment.of(0, 8, MemoryProtection.READ_WRITE),
+            new Segment(PAGE, PAGE, 0, MemoryProtection.READ_EXEC, MemoryLifetime.FINALIZE),
+            new Segment(2 * PAGE, 8, 0, MemoryProtection.READ, MemoryLifetime.FINALIZE)),
+            List.of(new ActionPair(store(code, base.value(), 0, 0x5EED), ActionCall.NONE))));
+        assertEquals(base, key);
+        assertEquals(0x5EED, new Pointer(base.value()).getLong(0), "the finalize-lifetime code ran");
+        final ProcMaps maps = ProcMaps.self();
+        assertEquals(MemoryProtection.READ_WRITE, maps.protection(code.value(), PAGE), "code page given back");
+        assertEquals(MemoryProtection.READ_WRITE, maps.protection(table.value(), PAGE), "read-only page given back");
+        assertThrows(InvalidRequestException.class, () -> memory.call(ActionCall.of(code.add(CONSTANT))));
+
+        final ExecutorAddress reused = memory.initialize(AllocInfo.of(code, Segment.of(0, 8, MemoryProtection.READ)));
+        assertEquals(MemoryProtection.READ, ProcMaps.self().protection(code.value(), PAGE));
+        memory.deinitialize(List.of(reused, key));
+        assertEquals(0, memory.allocationCount());
+    }
+
+    @Test
+    void finalizeLifetimeSegmentsCannotHoldDeallocActionsOrSharePagesWithStandardOnes()
+    {
+        final ExecutorAddress base = memory.reserve(2 * PAGE).start();
+        writeCode(base.add(PAGE));
+        assertInvalid(new AllocInfo(base, List.of(Segment.of(0, 8, MemoryProtection.READ_WRITE),
+            new Segment(PAGE, PAGE, 0, MemoryProtection.READ_EXEC, MemoryLifetime.FINALIZE)),
+            List.of(new ActionPair(ActionCall.NONE, ActionCall.of(base.add(PAGE + CONSTANT))))), "finalize-lifetime");
+        assertInvalid(AllocInfo.of(base, Segment.of(0, 8, MemoryProtection.READ),
+            new Segment(8, 8, 0, MemoryProtection.READ, MemoryLifetime.FINALIZE)), "share a page");
+        assertEquals(0, memory.allocationCount());
     }
 
     @Test
@@ -387,28 +428,84 @@ class ExecutorMemoryTest
     }
 
     @Test
-    void deinitializeProcessesEveryKeyAndJoinsErrors()
+    void deinitializeProcessesEveryKeyAndJoinsOneFailurePerKeyAddressedByTheKey()
     {
         final ExecutorAddress code = installCode();
         final long log = memory.reserve(PAGE).start().value();
         final ExecutorAddress first = memory.reserve(PAGE).start();
         final ExecutorAddress second = memory.reserve(PAGE).start();
+        final ExecutorAddress unknown = ExecutorAddress.of(PAGE);
         memory.initialize(new AllocInfo(first, List.of(Segment.of(0, 8, MemoryProtection.READ)),
             List.of(new ActionPair(ActionCall.NONE, ActionCall.of(code.add(FAIL))),
                 new ActionPair(ActionCall.NONE, store(code, log, 0, 1)))));
         memory.initialize(new AllocInfo(second, List.of(Segment.of(0, 8, MemoryProtection.READ)),
             List.of(new ActionPair(ActionCall.NONE, store(code, log, 8, 1)))));
-        final ActionFailedException failure = assertThrows(ActionFailedException.class,
-            () -> memory.deinitialize(List.of(first, ExecutorAddress.of(PAGE), second)));
-        assertEquals(MapperOperation.DEINITIALIZE, failure.operation());
-        assertEquals(0, failure.actionIndex());
-        assertEquals(1, failure.getSuppressed().length);
-        assertTrue(failure.getSuppressed()[0] instanceof InvalidRequestException);
+        final MemoryMapperException failure = assertThrows(MemoryMapperException.class,
+            () -> memory.deinitialize(List.of(first, unknown, second)));
+        assertEquals(1, failure.getSuppressed().length, "one failure per failed key");
+        final MemoryMapperException unknownKey = failure;
+        final MemoryMapperException firstKey = (MemoryMapperException)failure.getSuppressed()[0];
+        assertTrue(unknownKey instanceof InvalidRequestException, "keys are processed in reverse: " + unknownKey);
+        assertEquals(unknown.value(), unknownKey.address());
+        assertEquals(first.value(), firstKey.address(), "the failed dealloc is reported at its allocation's key");
+        assertEquals(MapperOperation.DEINITIALIZE, firstKey.operation());
+        assertTrue(firstKey.getMessage().contains("dealloc action 0 failed"), firstKey.getMessage());
+        final ActionFailedException action = assertInstanceOf(ActionFailedException.class, firstKey.getCause());
+        assertEquals(0, action.actionIndex());
+        assertEquals(code.value() + FAIL, action.address());
         final Pointer view = new Pointer(log);
         assertEquals(1, view.getLong(0), "dealloc 1 of the first ran although dealloc 0 failed");
         assertEquals(1, view.getLong(8));
         assertEquals(1, memory.allocationCount(), "only the code is left");
         assertEquals(MemoryProtection.READ_WRITE, ProcMaps.self().protection(first.value(), PAGE));
+    }
+
+    @Test
+    void batchDeinitializeRunsInReverseOfTheListGiven()
+    {
+        final ExecutorAddress code = installCode();
+        final ExecutorAddress first = memory.reserve(3 * PAGE).start();
+        final ExecutorAddress second = first.add(PAGE);
+        final long log = first.value() + 2 * PAGE;
+        memory.initialize(new AllocInfo(second, List.of(Segment.of(0, 8, MemoryProtection.READ)),
+            List.of(new ActionPair(ActionCall.NONE, store(code, log, 0, 2)))));
+        memory.initialize(new AllocInfo(first, List.of(Segment.of(0, 8, MemoryProtection.READ)),
+            List.of(new ActionPair(ActionCall.NONE, store(code, log, 0, 1)))));
+        memory.deinitialize(List.of(first, second));
+        assertEquals(1, new Pointer(log).getLong(0), "the first key of the list is deinitialized last");
+    }
+
+    /**
+     * Three allocations in one reservation, initialized in the order middle, high, low: release tears them down
+     * low, high, middle (last-in first-out), not in address order. Each dealloc action stores its allocation's
+     * number into one slot per pair of allocations, so each slot ends up holding the later of its pair.
+     */
+    @Test
+    void releaseTearsAllocationsDownLastInFirstOut()
+    {
+        final ExecutorAddress code = installCode();
+        final long log = memory.reserve(PAGE).start().value();
+        final ExecutorAddress base = memory.reserve(3 * PAGE).start();
+        final long low = 0;
+        final long middle = 1;
+        final long high = 2;
+        final long[][] slotsOf = {{0, 8}, {0, 16}, {8, 16}};
+        for (final long allocation : new long[] {middle, high, low})
+        {
+            final List<ActionPair> deallocs = new ArrayList<>();
+            for (final long offset : slotsOf[(int)allocation])
+            {
+                deallocs.add(new ActionPair(ActionCall.NONE, store(code, log, offset, allocation + 1)));
+            }
+            memory.initialize(new AllocInfo(base.add(allocation * PAGE),
+                List.of(Segment.of(0, 8, MemoryProtection.READ)), deallocs));
+        }
+        memory.release(List.of(base));
+        final Pointer view = new Pointer(log);
+        assertEquals(middle + 1, view.getLong(0), "middle (initialized first) after low (initialized last)");
+        assertEquals(high + 1, view.getLong(8), "high after low");
+        assertEquals(middle + 1, view.getLong(16), "middle after high: not address order");
+        assertTrue(ProcMaps.self().isUnmapped(base.value(), 3 * PAGE));
     }
 
     @Test
@@ -490,7 +587,7 @@ class ExecutorMemoryTest
 
     private ExecutorMemory sharedMemoryExecutor()
     {
-        final ExecutorMemory executor = new ExecutorMemory(ExecutorMemory.Policy.sharedMemory(false));
+        final ExecutorMemory executor = new ExecutorMemory(ExecutorMemory.Policy.SHARED_MEMORY);
         others.add(executor);
         return executor;
     }

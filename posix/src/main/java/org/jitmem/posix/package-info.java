@@ -1,9 +1,8 @@
 /**
  * The one libc binding of jitmem (direct-mapped JNA), the OS constants in one place, the page size and the
- * instruction-cache flush; and {@link org.jitmem.posix.RetainingMemoryMapper}, which keeps released reservations
- * for reuse.
+ * instruction-cache flush.
  */
-@Version("2.0.0")
+@Version("3.0.0")
 @Export
 package org.jitmem.posix;
 

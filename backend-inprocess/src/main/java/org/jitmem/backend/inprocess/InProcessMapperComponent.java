@@ -1,11 +1,9 @@
 package org.jitmem.backend.inprocess;
 
-import java.time.Duration;
 import java.util.Hashtable;
 
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
-import org.jitmem.posix.RetainingMemoryMapper;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
@@ -18,10 +16,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * Registers an {@link InProcessMemoryMapper} as a {@link MemoryMapper} service. The service carries the executor's
- * pid and page size, which are known only at run time, so the component registers it itself. With a positive
- * {@code retainedBytes} the registered object is a {@link RetainingMemoryMapper} around the mapper, which keeps that
- * many bytes of released reservations for reuse. Deactivation unregisters the service, gives the retained
- * reservations back and releases everything the mapper reserved.
+ pid and page size, which are known only at run time, so the component registers it itself. The registered object
+ * is the bare mapper: its release unmaps (pooling belongs to the runtime's slab manager). Deactivation unregisters
+ * the service and releases everything the mapper reserved.
  */
 @Component(immediate = true, configurationPid = InProcessMapperComponent.PID, service = {})
 @Designate(ocd = InProcessMapperComponent.Config.class)
@@ -35,11 +32,7 @@ public final class InProcessMapperComponent
 
     private static final System.Logger LOG = System.getLogger(InProcessMapperComponent.class.getName());
 
-    /** How long deactivation waits for the retained reservations to be released. */
-    private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(10);
-
     private final InProcessMemoryMapper mapper;
-    private final RetainingMemoryMapper retaining;
     private final ServiceRegistration<MemoryMapper> registration;
 
     /** Configuration of the in-process backend. */
@@ -49,11 +42,6 @@ public final class InProcessMapperComponent
         /** @return accept segments that are both writable and executable */
         @AttributeDefinition(description = "Accept segments that are both writable and executable (W^X off)")
         boolean allowWriteExecute() default false;
-
-        /** @return bytes of released reservations kept for reuse; 0 disables retention */
-        @AttributeDefinition(description = "Bytes of released reservations kept, zeroed, for the next reserve of " +
-            "the same page-rounded size instead of being unmapped; 0 disables retention", min = "0")
-        long retainedBytes() default RetainingMemoryMapper.DEFAULT_RETAINED_BYTES;
     }
 
     /**
@@ -63,22 +51,14 @@ public final class InProcessMapperComponent
     @Activate
     public InProcessMapperComponent(final BundleContext context, final Config config)
     {
-        final long retainedBytes = RetainingMemoryMapper.checkRetainedBytes(config.retainedBytes());
         mapper = new InProcessMemoryMapper(config.allowWriteExecute());
-        retaining = retainedBytes > 0 ? new RetainingMemoryMapper(mapper, retainedBytes) : null;
-        final Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put(MapperProperties.TYPE, mapper.type());
-        properties.put(MapperProperties.CROSS_PROCESS, Boolean.FALSE);
-        properties.put(MapperProperties.EXECUTOR_PID, mapper.executorPid());
-        properties.put(MapperProperties.PAGE_SIZE, mapper.pageSize());
+        final Hashtable<String, Object> properties = new Hashtable<>(MapperProperties.of(mapper));
         properties.put(Constants.SERVICE_RANKING, RANKING);
-        registration = context.registerService(MemoryMapper.class,
-            retaining != null ? retaining : mapper, properties);
+        registration = context.registerService(MemoryMapper.class, mapper, properties);
     }
 
     /**
-     * Unregisters the service, gives the retained reservations back and releases everything; failures are logged,
-     * never thrown.
+     * Unregisters the service and releases everything; failures are logged, never thrown.
      */
     @Deactivate
     void deactivate()
@@ -90,18 +70,6 @@ public final class InProcessMapperComponent
         catch (final IllegalStateException alreadyGone)
         {
             LOG.log(System.Logger.Level.DEBUG, "in-process mapper service was already unregistered");
-        }
-        if (retaining != null)
-        {
-            try
-            {
-                retaining.close(RELEASE_TIMEOUT);
-            }
-            catch (final RuntimeException ex)
-            {
-                LOG.log(System.Logger.Level.ERROR, "in-process mapper released its retained reservations with errors",
-                    ex);
-            }
         }
         try
         {

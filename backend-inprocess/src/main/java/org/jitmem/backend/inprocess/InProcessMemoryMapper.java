@@ -24,7 +24,8 @@ import org.jitmem.posix.Posix;
  */
 public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
 {
-    private final ExecutorMemory memory;
+    private final ExecutorMemory memory = new ExecutorMemory(ExecutorMemory.Policy.IN_PROCESS);
+    private final boolean allowWriteExecute;
     private final long pid = Posix.pid();
 
     /**
@@ -32,7 +33,7 @@ public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
      */
     public InProcessMemoryMapper(final boolean allowWriteExecute)
     {
-        memory = new ExecutorMemory(ExecutorMemory.Policy.inProcess(allowWriteExecute));
+        this.allowWriteExecute = allowWriteExecute;
     }
 
     @Override
@@ -74,7 +75,7 @@ public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
     @Override
     public CompletionStage<ExecutorAddress> initialize(final AllocInfo info)
     {
-        return completed(() -> memory.initialize(info));
+        return completed(() -> memory.initialize(info, allowWriteExecute));
     }
 
     @Override

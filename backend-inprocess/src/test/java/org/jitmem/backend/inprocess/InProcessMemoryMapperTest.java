@@ -53,6 +53,10 @@ class InProcessMemoryMapperTest
         assertFalse(mapper.crossProcess());
         assertEquals(ProcessHandle.current().pid(), mapper.executorPid());
         assertEquals(PageSize.get(), mapper.pageSize());
+        assertEquals(java.util.Map.of(MapperProperties.TYPE, MapperProperties.TYPE_INPROCESS,
+            MapperProperties.CROSS_PROCESS, false, MapperProperties.EXECUTOR_PID, ProcessHandle.current().pid(),
+            MapperProperties.PAGE_SIZE, PageSize.get()), MapperProperties.of(mapper),
+            "the service properties are read from the mapper");
     }
 
     @Test

@@ -30,7 +30,6 @@ import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryRevokedException;
-import org.jitmem.api.Segment;
 import org.jitmem.api.UnsupportedPlatformException;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
@@ -57,7 +56,8 @@ public final class SharedMemoryMapper implements MemoryMapper
 
     /**
      * @param channel           an open channel to an executor that hosts the {@code posixshm.} functions
-     * @param allowWriteExecute accept segments that are both writable and executable (the executor must as well)
+     * @param allowWriteExecute accept segments that are both writable and executable; sent with every initialize,
+     *                          the executor checks it
      * @throws UnsupportedPlatformException when the executor's page size differs from this process's
      */
     public SharedMemoryMapper(final ExecutorChannel channel, final boolean allowWriteExecute)
@@ -142,20 +142,8 @@ public final class SharedMemoryMapper implements MemoryMapper
     @Override
     public CompletionStage<ExecutorAddress> initialize(final AllocInfo info)
     {
-        if (!allowWriteExecute)
-        {
-            for (int i = 0; i < info.segments().size(); i++)
-            {
-                final Segment segment = info.segments().get(i);
-                if (segment.protection().writableAndExecutable())
-                {
-                    return CompletableFuture.failedFuture(new InvalidRequestException(MapperOperation.INITIALIZE,
-                        "segment " + i + " is writable and executable, which the W^X policy refuses",
-                        info.mappingBase().value() + segment.offset(), segment.totalSize()));
-                }
-            }
-        }
-        return send(MapperOperation.INITIALIZE, SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeAllocInfo(info),
+        return send(MapperOperation.INITIALIZE, SharedMemoryCodec.INITIALIZE,
+            SharedMemoryCodec.encodeInitialize(allowWriteExecute, info),
             reply -> ExecutorAddress.of(SharedMemoryCodec.decodeLong(MapperOperation.INITIALIZE, reply)));
     }
 

@@ -8,7 +8,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jitmem.api.ExecutorChannel;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
-import org.jitmem.posix.RetainingMemoryMapper;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
@@ -24,10 +23,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * Registers one {@link SharedMemoryMapper} as a {@link MemoryMapper} service per open {@link ExecutorChannel}, with
- * the executor's pid and page size as properties. With a positive {@code retainedBytes} the registered object is a
- * {@link RetainingMemoryMapper} around the mapper, which keeps that many bytes of released reservations, mapped in
- * both processes, for reuse without a round trip. When a channel service goes away or the channel closes, the
- * mapper's service is unregistered, the retained reservations are given back and its memory released and unmapped.
+ * the executor's pid and page size as properties. The registered object is the bare mapper: its release unmaps in
+ * both processes (pooling belongs to the runtime's slab manager). When a channel service goes away or the channel
+ * closes, the mapper's service is unregistered and its memory released and unmapped.
  */
 @Component(immediate = true, configurationPid = SharedMemoryMapperComponent.PID, service = {})
 @Designate(ocd = SharedMemoryMapperComponent.Config.class)
@@ -46,7 +44,6 @@ public final class SharedMemoryMapperComponent
 
     private final BundleContext context;
     private final boolean allowWriteExecute;
-    private final long retainedBytes;
     private final ConcurrentHashMap<ExecutorChannel, Registered> registered = new ConcurrentHashMap<>();
     private volatile boolean active = true;
 
@@ -55,15 +52,9 @@ public final class SharedMemoryMapperComponent
     public @interface Config
     {
         /** @return accept segments that are both writable and executable */
-        @AttributeDefinition(description = "Accept segments that are both writable and executable (W^X off); the " +
-            "executor must be started with -Djitmem.posixshm.allowWriteExecute=true as well")
+        @AttributeDefinition(description = "Accept segments that are both writable and executable (W^X off); " +
+            "sent to the executor with each initialize, where it is checked")
         boolean allowWriteExecute() default false;
-
-        /** @return bytes of released reservations kept for reuse, per executor; 0 disables retention */
-        @AttributeDefinition(description = "Bytes of released reservations kept per executor, zeroed and mapped in " +
-            "both processes (no access in the executor), for the next reserve of the same page-rounded size " +
-            "without a round trip; 0 disables retention", min = "0")
-        long retainedBytes() default RetainingMemoryMapper.DEFAULT_RETAINED_BYTES;
     }
 
     /**
@@ -75,7 +66,6 @@ public final class SharedMemoryMapperComponent
     {
         this.context = context;
         this.allowWriteExecute = config.allowWriteExecute();
-        this.retainedBytes = RetainingMemoryMapper.checkRetainedBytes(config.retainedBytes());
     }
 
     /**
@@ -102,16 +92,10 @@ public final class SharedMemoryMapperComponent
                 channel.executor().pid(), ex);
             return;
         }
-        final Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put(MapperProperties.TYPE, mapper.type());
-        properties.put(MapperProperties.CROSS_PROCESS, Boolean.TRUE);
-        properties.put(MapperProperties.EXECUTOR_PID, mapper.executorPid());
-        properties.put(MapperProperties.PAGE_SIZE, mapper.pageSize());
+        final Hashtable<String, Object> properties = new Hashtable<>(MapperProperties.of(mapper));
         properties.put(Constants.SERVICE_RANKING, RANKING);
-        final RetainingMemoryMapper retaining = retainedBytes > 0 ? new RetainingMemoryMapper(mapper, retainedBytes) :
-            null;
-        final Registered entry = new Registered(mapper, retaining, context.registerService(MemoryMapper.class,
-            retaining != null ? retaining : mapper, properties));
+        final Registered entry = new Registered(mapper, context.registerService(MemoryMapper.class, mapper,
+            properties));
         if (registered.putIfAbsent(channel, entry) != null || !active)
         {
             registered.remove(channel, entry);
@@ -156,18 +140,6 @@ public final class SharedMemoryMapperComponent
         {
             LOG.log(System.Logger.Level.DEBUG, "shared-memory mapper service was already unregistered");
         }
-        if (entry.retaining != null)
-        {
-            try
-            {
-                entry.retaining.close(RELEASE_TIMEOUT);
-            }
-            catch (final RuntimeException ex)
-            {
-                LOG.log(System.Logger.Level.ERROR, "shared-memory mapper released its retained reservations with " +
-                    "errors: pid=" + entry.mapper.executorPid(), ex);
-            }
-        }
         try
         {
             entry.mapper.close(RELEASE_TIMEOUT);
@@ -179,8 +151,7 @@ public final class SharedMemoryMapperComponent
         }
     }
 
-    private record Registered(SharedMemoryMapper mapper, RetainingMemoryMapper retaining,
-        ServiceRegistration<MemoryMapper> registration)
+    private record Registered(SharedMemoryMapper mapper, ServiceRegistration<MemoryMapper> registration)
     {
     }
 }

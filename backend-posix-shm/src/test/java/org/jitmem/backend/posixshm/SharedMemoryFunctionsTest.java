@@ -29,6 +29,7 @@ import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
 import org.jitmem.backend.posixshm.executor.SharedMemoryFunctions;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
+import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.InitializeRequest;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.machine.MachineCode;
@@ -45,7 +46,7 @@ class SharedMemoryFunctionsTest
 {
     private static final long PAGE = PageSize.get();
 
-    private SharedMemoryFunctions functions = new SharedMemoryFunctions(Backing.MEMFD, false);
+    private SharedMemoryFunctions functions = new SharedMemoryFunctions(Backing.MEMFD);
 
     @AfterEach
     void closeEverything()
@@ -97,7 +98,7 @@ class SharedMemoryFunctionsTest
             working.view(data.value(), 8).putLong(0, 17);
             working.view(readOnly.value(), 8).putLong(0, 0xC0FFEE);
 
-            final byte[] message = SharedMemoryCodec.encodeAllocInfo(new AllocInfo(code, List.of(
+            final byte[] message = SharedMemoryCodec.encodeInitialize(false, new AllocInfo(code, List.of(
                 Segment.of(0, 64 + constant.length, MemoryProtection.READ_EXEC),
                 new Segment(PAGE, 8, 16, MemoryProtection.READ_WRITE, MemoryLifetime.STANDARD),
                 Segment.of(2 * PAGE, 8, MemoryProtection.READ)),
@@ -123,16 +124,17 @@ class SharedMemoryFunctionsTest
     void writableAndExecutableSegmentsAreRefusedUnlessAllowed()
     {
         final SharedReservation reservation = reserve(PAGE);
-        final byte[] message = SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(reservation.range().start(),
+        final byte[] message = SharedMemoryCodec.encodeInitialize(false, AllocInfo.of(reservation.range().start(),
             Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC)));
-        assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.INITIALIZE, message));
+        final InvalidRequestException refused = assertThrows(InvalidRequestException.class,
+            () -> invoke(SharedMemoryCodec.INITIALIZE, message));
+        assertTrue(refused.reason().contains("W^X"), refused.getMessage());
+        assertEquals(MemoryProtection.NONE, ProcMaps.self().protection(reservation.range().start().value()));
 
-        functions.close();
-        functions = new SharedMemoryFunctions(Backing.MEMFD, true);
-        final SharedReservation allowed = reserve(PAGE);
-        invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(allowed.range().start(),
-            Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC))));
-        assertEquals(MemoryProtection.READ_WRITE_EXEC, ProcMaps.self().protection(allowed.range().start().value()));
+        invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeInitialize(true,
+            AllocInfo.of(reservation.range().start(), Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC))));
+        assertEquals(MemoryProtection.READ_WRITE_EXEC,
+            ProcMaps.self().protection(reservation.range().start().value()));
     }
 
     @Test
@@ -147,7 +149,7 @@ class SharedMemoryFunctionsTest
             final ByteBuffer text = working.view(code.value(), 64 + failing.length);
             text.put(MachineCode.storeFromArgument()).position(64);
             text.put(failing);
-            final byte[] message = SharedMemoryCodec.encodeAllocInfo(new AllocInfo(code, List.of(
+            final byte[] message = SharedMemoryCodec.encodeInitialize(false, new AllocInfo(code, List.of(
                 Segment.of(0, 64 + failing.length, MemoryProtection.READ_EXEC),
                 Segment.of(PAGE, 16, MemoryProtection.READ_WRITE)),
                 List.of(
@@ -176,7 +178,7 @@ class SharedMemoryFunctionsTest
             final ExecutorAddress code = reservation.range().start();
             final ExecutorAddress data = code.add(PAGE);
             working.view(code.value(), 64).put(MachineCode.storeFromArgument());
-            invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeAllocInfo(new AllocInfo(code, List.of(
+            invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeInitialize(false, new AllocInfo(code, List.of(
                 Segment.of(0, 64, MemoryProtection.READ_EXEC), Segment.of(PAGE, 8, MemoryProtection.READ_WRITE)),
                 List.of(new ActionPair(ActionCall.NONE,
                     ActionCall.of(code, MachineCode.storeArgument(data.value(), 0xDEAD)))))));
@@ -202,7 +204,7 @@ class SharedMemoryFunctionsTest
             final ExecutorAddress data = code.add(PAGE);
             working.view(code.value(), 64).put(MachineCode.storeFromArgument());
             final ExecutorAddress key = ExecutorAddress.of(SharedMemoryCodec.decodeLong(MapperOperation.INITIALIZE,
-                invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeAllocInfo(new AllocInfo(code, List.of(
+                invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeInitialize(false, new AllocInfo(code, List.of(
                     Segment.of(0, 64, MemoryProtection.READ_EXEC), Segment.of(PAGE, 8, MemoryProtection.READ_WRITE)),
                     List.of(
                         new ActionPair(ActionCall.NONE, ActionCall.of(code, MachineCode.storeArgument(data.value(), 1))),
@@ -216,10 +218,10 @@ class SharedMemoryFunctionsTest
             assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.DEINITIALIZE,
                 SharedMemoryCodec.encodeAddresses(List.of(key))));
             assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.INITIALIZE,
-                SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(code, Segment.of(PAGE, 2 * PAGE,
+                SharedMemoryCodec.encodeInitialize(false, AllocInfo.of(code, Segment.of(PAGE, 2 * PAGE,
                     MemoryProtection.READ)))), "segment leaves its reservation");
             assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.INITIALIZE,
-                SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(code.add(-PAGE), Segment.of(0, 8,
+                SharedMemoryCodec.encodeInitialize(false, AllocInfo.of(code.add(-PAGE), Segment.of(0, 8,
                     MemoryProtection.READ)))), "mapping base outside any reservation");
         });
     }
@@ -228,7 +230,7 @@ class SharedMemoryFunctionsTest
     void namedObjectIsUnlinkedOnceTheControllerHasMappedIt()
     {
         functions.close();
-        functions = new SharedMemoryFunctions(Backing.NAMED, false);
+        functions = new SharedMemoryFunctions(Backing.NAMED);
         final SharedReservation reservation = reserve(PAGE);
         assertEquals(Backing.NAMED, reservation.backing());
         assertEquals(-1, reservation.fd());
@@ -240,7 +242,7 @@ class SharedMemoryFunctionsTest
         {
             assertFalse(Files.exists(object), "unlinked once both sides mapped it");
             working.view(reservation.range().start().value(), 8).putLong(0, 0xABCD);
-            invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(
+            invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeInitialize(false, AllocInfo.of(
                 reservation.range().start(), Segment.of(0, 8, MemoryProtection.READ))));
             assertEquals(0xABCD, new Pointer(reservation.range().start().value()).getLong(0));
             invoke(SharedMemoryCodec.RELEASE, SharedMemoryCodec.encodeAddresses(List.of(reservation.range().start())));
@@ -266,7 +268,7 @@ class SharedMemoryFunctionsTest
     void closeUnlinksANameTheControllerNeverMapped()
     {
         functions.close();
-        functions = new SharedMemoryFunctions(Backing.NAMED, false);
+        functions = new SharedMemoryFunctions(Backing.NAMED);
         final SharedReservation reservation = reserve(PAGE);
         final Path object = Path.of("/dev/shm", reservation.name().substring(1));
         assertTrue(Files.exists(object));
@@ -284,7 +286,10 @@ class SharedMemoryFunctionsTest
             new Segment(0, 10, 20, MemoryProtection.READ_EXEC, MemoryLifetime.STANDARD),
             new Segment(4096, 0, 8, MemoryProtection.NONE, MemoryLifetime.FINALIZE)),
             List.of(new ActionPair(ActionCall.of(ExecutorAddress.of(0x1234), new byte[] {1, 2, 3}), ActionCall.NONE)));
-        assertEquals(info, SharedMemoryCodec.decodeAllocInfo(SharedMemoryCodec.encodeAllocInfo(info)));
+        assertEquals(new InitializeRequest(true, info),
+            SharedMemoryCodec.decodeInitialize(SharedMemoryCodec.encodeInitialize(true, info)));
+        assertEquals(new InitializeRequest(false, info),
+            SharedMemoryCodec.decodeInitialize(SharedMemoryCodec.encodeInitialize(false, info)));
         final SharedReservation reservation = new SharedReservation(ExecutorAddressRange.of(0x10000, 0x2000),
             Backing.NAMED, 42, -1, "/jitmem-x");
         assertEquals(reservation, SharedMemoryCodec.decodeReservation(SharedMemoryCodec.encodeReservation(reservation)));
@@ -292,11 +297,14 @@ class SharedMemoryFunctionsTest
         assertEquals(keys, SharedMemoryCodec.decodeAddresses(MapperOperation.RELEASE,
             SharedMemoryCodec.encodeAddresses(keys)));
 
-        final byte[] encoded = SharedMemoryCodec.encodeAllocInfo(info);
+        final byte[] encoded = SharedMemoryCodec.encodeInitialize(false, info);
         final byte[] truncated = java.util.Arrays.copyOf(encoded, encoded.length - 1);
         final byte[] trailing = java.util.Arrays.copyOf(encoded, encoded.length + 1);
-        assertThrows(InvalidRequestException.class, () -> SharedMemoryCodec.decodeAllocInfo(truncated));
-        assertThrows(InvalidRequestException.class, () -> SharedMemoryCodec.decodeAllocInfo(trailing));
+        assertThrows(InvalidRequestException.class, () -> SharedMemoryCodec.decodeInitialize(truncated));
+        assertThrows(InvalidRequestException.class, () -> SharedMemoryCodec.decodeInitialize(trailing));
+        final byte[] unknownFlag = encoded.clone();
+        unknownFlag[0] = 2;
+        assertThrows(InvalidRequestException.class, () -> SharedMemoryCodec.decodeInitialize(unknownFlag));
         assertThrows(InvalidRequestException.class, () -> SharedMemoryCodec.decodeAddresses(MapperOperation.RELEASE,
             ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE).array()), "no allocation before the count is checked");
         assertArrayEquals(new byte[0], invoke(SharedMemoryCodec.DEINITIALIZE, SharedMemoryCodec.encodeAddresses(

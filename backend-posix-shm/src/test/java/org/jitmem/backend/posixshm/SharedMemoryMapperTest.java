@@ -33,6 +33,7 @@ import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
@@ -155,20 +156,47 @@ class SharedMemoryMapperTest
         assertEquals(MemoryProtection.NONE, ProcMaps.of(mapper.executorPid()).protection(start.value(), PAGE));
     }
 
+    /** W^X is the controller's one setting, checked in the executor: refused by default, accepted when allowed. */
     @Test
-    void writeExecuteNeedsBothControllerAndExecutorToAllowIt() throws Exception
+    void writeExecuteIsRefusedByDefaultAndAcceptedWhereTheControllerAllowsIt() throws Exception
     {
-        start(true, List.of());
+        start(false, List.of());
         final ExecutorAddressRange refused = await(mapper.reserve(PAGE));
-        assertFailsWith(InvalidRequestException.class, mapper.initialize(AllocInfo.of(refused.start(),
-            Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC))));
+        final InvalidRequestException failure = assertFailsWith(InvalidRequestException.class,
+            mapper.initialize(AllocInfo.of(refused.start(), Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC))));
+        assertTrue(failure.reason().contains("W^X"), failure.getMessage());
+        assertEquals(MemoryProtection.NONE, ProcMaps.of(mapper.executorPid()).protection(refused.start().value()));
         stop();
 
-        start(true, List.of("-D" + SharedMemoryFunctions.ALLOW_WRITE_EXECUTE_PROPERTY + "=true"));
+        start(true, List.of());
         final ExecutorAddressRange allowed = await(mapper.reserve(PAGE));
         await(mapper.initialize(AllocInfo.of(allowed.start(), Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC))));
         assertEquals(MemoryProtection.READ_WRITE_EXEC,
             ProcMaps.of(mapper.executorPid()).protection(allowed.start().value()));
+    }
+
+    /** A batch deinitialize over the channel reports the failed key, not the failed action's function. */
+    @Test
+    void failedDeallocIsReportedAtItsKeyAcrossTheChannel() throws Exception
+    {
+        start(false, List.of());
+        final ExecutorAddressRange range = await(mapper.reserve(3 * PAGE));
+        final ExecutorAddress code = range.start();
+        final byte[] failing = MachineCode.returnValue(7);
+        mapper.prepare(code, failing.length).put(failing);
+        await(mapper.initialize(AllocInfo.of(code, Segment.of(0, failing.length, MemoryProtection.READ_EXEC))));
+        final ExecutorAddress clean = await(mapper.initialize(AllocInfo.of(code.add(PAGE),
+            Segment.of(0, 8, MemoryProtection.READ))));
+        final ExecutorAddress unclean = await(mapper.initialize(new AllocInfo(code.add(2 * PAGE),
+            List.of(Segment.of(0, 8, MemoryProtection.READ)),
+            List.of(new ActionPair(ActionCall.NONE, ActionCall.of(code))))));
+        final MemoryMapperException failure = assertFailsWith(MemoryMapperException.class,
+            mapper.deinitialize(List.of(clean, unclean)));
+        assertEquals(unclean.value(), failure.address(), failure.getMessage());
+        assertEquals(0, failure.getSuppressed().length);
+        assertTrue(failure.getMessage().contains("dealloc action 0 failed with result 7"), failure.getMessage());
+        assertFailsWith(InvalidRequestException.class, mapper.deinitialize(List.of(clean)));
+        await(mapper.release(List.of(range.start())));
     }
 
     @Test

@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.jitmem.api.ExecutorUnavailableException;
-import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.runtime.BackendDescription;
@@ -191,8 +190,7 @@ public final class MapperSelector implements BackendSelector
 
     private synchronized void applyConfiguration(final RuntimeConfiguration configuration)
     {
-        settings = new SlabSettings(configuration.slabGranularity(), configuration.keepFreeBytes(),
-            configuration.allowWriteExecute());
+        settings = new SlabSettings(configuration.slabGranularity(), configuration.keepFreeBytes());
         pinnedType = configuration.pinnedType() == null ? "" : configuration.pinnedType().trim();
         drainTimeout = Duration.ofMillis(Math.max(0, configuration.drainTimeoutMillis()));
     }
@@ -286,7 +284,7 @@ public final class MapperSelector implements BackendSelector
             this.properties = Map.copyOf(properties);
             this.manager = created;
             this.unusable = failure;
-            this.type = properties.get(MapperProperties.TYPE) instanceof String name ? name : mapper.type();
+            this.type = mapper.type();
             this.serviceId = serviceId(properties);
             this.ranking = properties.get(Constants.SERVICE_RANKING) instanceof Integer value ? value : 0;
             this.crossProcess = mapper.crossProcess();

@@ -29,9 +29,4 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(name = "Drain timeout", description = "Milliseconds a departing backend waits for " +
         "operations on its memory to end before the memory is revoked")
     long drainTimeoutMillis() default 5_000;
-
-    /** @return whether writable and executable segments are allowed */
-    @AttributeDefinition(name = "Allow write+execute", description = "Allow segments that are both writable and " +
-        "executable (W^X is enforced by default)")
-    boolean allowWriteExecute() default false;
 }

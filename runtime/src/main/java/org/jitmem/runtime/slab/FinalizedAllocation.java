@@ -34,7 +34,7 @@ public final class FinalizedAllocation
         return key;
     }
 
-    /** @return the executor range the allocation covers */
+    /** @return the executor range the allocation still covers: its finalize-lifetime pages are gone */
     public ExecutorAddressRange range()
     {
         return range;
@@ -42,7 +42,7 @@ public final class FinalizedAllocation
 
     /**
      * @param index a segment, in request order
-     * @return the executor address of the segment
+     * @return the executor address of the segment; a finalize-lifetime segment's is no longer the allocation's
      */
     public ExecutorAddress segmentAddress(final int index)
     {

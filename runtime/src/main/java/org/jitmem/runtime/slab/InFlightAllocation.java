@@ -13,6 +13,7 @@ import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryRevokedException;
 
 /**
@@ -96,8 +97,11 @@ public final class InFlightAllocation
     }
 
     /**
-     * Initializes the allocation: zero fill, protections, then the finalize actions in order. When initialize fails
-     * the range is withheld for good, since its protections are unknown.
+     * Initializes the allocation: zero fill, protections, then the finalize actions in order. Then the pages of its
+     * {@link MemoryLifetime#FINALIZE} segments go back to the free list, as the mapper has given them back (unless
+     * every segment is finalize-lifetime: the range then holds the allocation's key until it is deallocated). When
+     * initialize refuses the request ({@link InvalidRequestException}: nothing was applied) the range goes back to the
+     * free list; when it fails otherwise the range is withheld for good, since its protections are unknown.
      *
      * @param actions finalize and dealloc call pairs, run in the executor
      * @return the finalized allocation
@@ -114,11 +118,25 @@ public final class InFlightAllocation
             if (error != null)
             {
                 state.set(State.FAILED);
-                owner.burn(range);
-                throw SlabMemoryManager.unwrap(error);
+                final RuntimeException failure = SlabMemoryManager.unwrap(error);
+                if (failure instanceof InvalidRequestException)
+                {
+                    owner.returnAbandoned(range);
+                }
+                else
+                {
+                    owner.burn(range);
+                }
+                throw failure;
             }
             state.set(State.FINALIZED);
-            return new FinalizedAllocation(owner, key, range, layout.offsets());
+            final long kept = layout.standardSize() > 0 ? layout.standardSize() : range.size();
+            if (kept < range.size())
+            {
+                owner.returnAbandoned(ExecutorAddressRange.of(range.start().value() + kept, range.size() - kept));
+            }
+            return new FinalizedAllocation(owner, key, ExecutorAddressRange.of(range.start().value(), kept),
+                layout.offsets());
         });
     }
 

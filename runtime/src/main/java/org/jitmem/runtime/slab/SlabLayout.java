@@ -6,31 +6,33 @@ import java.util.List;
 
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.Segment;
 
 /**
- * Where each requested segment lies in an allocation: segments of one protection and lifetime share a group, groups
- * start on page boundaries in (protection, lifetime) order, and the total is whole pages.
+ * Where each requested segment lies in an allocation: segments of one lifetime and protection share a group, groups
+ * start on page boundaries in (lifetime, protection) order, and the total is whole pages. The finalize-lifetime groups
+ * come last, so that once finalized they are one tail of pages that goes back to the free list.
  *
- * @param requests  the requests, in the caller's order
- * @param offsets   offset of each request from the allocation start
- * @param totalSize the allocation size, a multiple of the page size
+ * @param requests     the requests, in the caller's order
+ * @param offsets      offset of each request from the allocation start
+ * @param standardSize bytes of the standard-lifetime groups at the start, a multiple of the page size
+ * @param totalSize    the allocation size, a multiple of the page size
  */
-record SlabLayout(List<SegmentRequest> requests, long[] offsets, long totalSize)
+record SlabLayout(List<SegmentRequest> requests, long[] offsets, long standardSize, long totalSize)
 {
     private static final Comparator<SegmentRequest> GROUP_ORDER = Comparator
-        .comparingInt((SegmentRequest request) -> request.protection().bits())
-        .thenComparing(SegmentRequest::lifetime);
+        .comparing(SegmentRequest::lifetime)
+        .thenComparingInt((SegmentRequest request) -> request.protection().bits());
 
     /**
-     * @param requests          segments wanted, at least one with a size
-     * @param pageSize          the mapper's page size
-     * @param allowWriteExecute whether a segment may be both writable and executable
+     * @param requests segments wanted, at least one with a size
+     * @param pageSize the mapper's page size
      * @return the layout
-     * @throws InvalidRequestException when a request cannot be laid out or the policy refuses it
+     * @throws InvalidRequestException when a request cannot be laid out
      */
-    static SlabLayout of(final List<SegmentRequest> requests, final long pageSize, final boolean allowWriteExecute)
+    static SlabLayout of(final List<SegmentRequest> requests, final long pageSize)
     {
         final List<SegmentRequest> copy = List.copyOf(requests);
         final List<Integer> order = new ArrayList<>(copy.size());
@@ -43,12 +45,6 @@ record SlabLayout(List<SegmentRequest> requests, long[] offsets, long totalSize)
                     "segment alignment greater than the page size: index=" + i + " alignment=" + request.alignment() +
                     " pageSize=" + pageSize, MemoryMapperException.UNKNOWN, request.totalSize());
             }
-            if (!allowWriteExecute && request.protection().writableAndExecutable())
-            {
-                throw new InvalidRequestException(MapperOperation.RESERVE,
-                    "segment is writable and executable, which the W^X policy refuses: index=" + i,
-                    MemoryMapperException.UNKNOWN, request.totalSize());
-            }
             order.add(i);
         }
         order.sort(Comparator.comparing(copy::get, GROUP_ORDER));
@@ -56,6 +52,7 @@ record SlabLayout(List<SegmentRequest> requests, long[] offsets, long totalSize)
         final long[] offsets = new long[copy.size()];
         long end = 0;
         long nonEmpty = 0;
+        long standardSize = -1;
         SegmentRequest groupOf = null;
         for (final int index : order)
         {
@@ -64,6 +61,10 @@ record SlabLayout(List<SegmentRequest> requests, long[] offsets, long totalSize)
             {
                 end = alignUp(end, pageSize);
                 groupOf = request;
+            }
+            if (standardSize < 0 && request.lifetime() == MemoryLifetime.FINALIZE && request.totalSize() > 0)
+            {
+                standardSize = end;
             }
             offsets[index] = alignUp(end, request.alignment());
             end = Math.addExact(offsets[index], request.totalSize());
@@ -74,7 +75,8 @@ record SlabLayout(List<SegmentRequest> requests, long[] offsets, long totalSize)
             throw new InvalidRequestException(MapperOperation.RESERVE, "allocation has no segment with a size: segments=" +
                 copy.size(), MemoryMapperException.UNKNOWN, 0);
         }
-        return new SlabLayout(copy, offsets, alignUp(end, pageSize));
+        final long totalSize = alignUp(end, pageSize);
+        return new SlabLayout(copy, offsets, standardSize < 0 ? totalSize : standardSize, totalSize);
     }
 
     /**

@@ -48,7 +48,7 @@ public final class SlabMemoryManager
 
     /**
      * @param mapper   the mapper that owns the memory
-     * @param settings granularity, free space kept and W^X policy
+     * @param settings granularity and free space kept
      */
     public SlabMemoryManager(final MemoryMapper mapper, final SlabSettings settings)
     {
@@ -89,7 +89,7 @@ public final class SlabMemoryManager
         final LeaseGate.Lease lease;
         try
         {
-            layout = SlabLayout.of(requests, pageSize, settings.allowWriteExecute());
+            layout = SlabLayout.of(requests, pageSize);
             lease = gate.acquire(MapperOperation.RESERVE, true);
         }
         catch (final RuntimeException ex)
@@ -102,7 +102,9 @@ public final class SlabMemoryManager
 
     /**
      * Deallocates finalized allocations: one deinitialize for all of them, then their ranges go back to the free
-     * list. A range the mapper failed to deinitialize is withheld for good.
+     * list. A range whose key the mapper reports as failed (the joined failures carry one per failed key, addressed
+     * by the key) is withheld for good, since something may still be registered there; when a failure names no key
+     * of the batch (the executor went away, the channel failed) every range of the batch is withheld.
      *
      * @param allocations allocations finalized by this manager and not yet deallocated
      * @return completes when every range is back, failing with the joined errors
@@ -442,8 +444,7 @@ public final class SlabMemoryManager
     private CompletionStage<Void> returnDeallocated(final List<FinalizedAllocation> allocations,
         final RuntimeException failure)
     {
-        final Set<Long> failedAddresses = failure == null ? Set.of() : failedAddresses(failure);
-        final boolean allFailed = failedAddresses.contains(MemoryMapperException.UNKNOWN);
+        final Set<Long> failedKeys = failure == null ? Set.of() : failedKeys(failure, allocations);
         final List<ExecutorAddressRange> empty;
         lock.lock();
         try
@@ -456,7 +457,7 @@ public final class SlabMemoryManager
             for (final FinalizedAllocation allocation : allocations)
             {
                 final ExecutorAddressRange range = allocation.range();
-                if (allFailed || failedAddresses.contains(allocation.key().value()))
+                if (failedKeys.contains(allocation.key().value()))
                 {
                     allocator.burn(range.start().value(), range.size());
                 }
@@ -482,17 +483,25 @@ public final class SlabMemoryManager
         });
     }
 
-    private static Set<Long> failedAddresses(final RuntimeException failure)
+    /** @return the keys the joined failure names, or every key of the batch when any failure names none of them */
+    private static Set<Long> failedKeys(final RuntimeException failure, final List<FinalizedAllocation> allocations)
     {
-        final Set<Long> addresses = new HashSet<>();
-        addresses.add(failure instanceof MemoryMapperException mapperFailure ?
-            mapperFailure.address() : MemoryMapperException.UNKNOWN);
-        for (final Throwable suppressed : failure.getSuppressed())
+        final Set<Long> batch = new HashSet<>();
+        allocations.forEach(allocation -> batch.add(allocation.key().value()));
+        final Set<Long> failed = new HashSet<>();
+        final List<Throwable> joined = new ArrayList<>(List.of(failure.getSuppressed()));
+        joined.add(failure);
+        for (final Throwable error : joined)
         {
-            addresses.add(suppressed instanceof MemoryMapperException mapperFailure ?
-                mapperFailure.address() : MemoryMapperException.UNKNOWN);
+            final long key = error instanceof MemoryMapperException mapperFailure ? mapperFailure.address() :
+                MemoryMapperException.UNKNOWN;
+            if (!batch.contains(key))
+            {
+                return batch;
+            }
+            failed.add(key);
         }
-        return addresses;
+        return failed;
     }
 
     private CompletionStage<Void> release(final List<ExecutorAddressRange> reservations)

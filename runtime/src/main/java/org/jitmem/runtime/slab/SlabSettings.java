@@ -1,21 +1,20 @@
 package org.jitmem.runtime.slab;
 
 /**
- * How a {@link SlabMemoryManager} carves and keeps memory.
+ * How a {@link SlabMemoryManager} carves and keeps memory. W^X is not the manager's to decide: the mapper's
+ * initialize checks it.
  *
- * @param granularity       reservations are multiples of this many bytes (rounded up to whole pages)
- * @param keepFreeBytes     free bytes kept in empty reservations for reuse; empty reservations beyond it are released
- * @param allowWriteExecute whether segments may be both writable and executable
+ * @param granularity   reservations are multiples of this many bytes (rounded up to whole pages)
+ * @param keepFreeBytes free bytes kept in empty reservations for reuse; empty reservations beyond it are released
  */
-public record SlabSettings(long granularity, long keepFreeBytes, boolean allowWriteExecute)
+public record SlabSettings(long granularity, long keepFreeBytes)
 {
-    /** 64 MiB reservations, one of them kept when empty, W^X enforced. */
-    public static final SlabSettings DEFAULT = new SlabSettings(64L << 20, 64L << 20, false);
+    /** 64 MiB reservations, one of them kept when empty. */
+    public static final SlabSettings DEFAULT = new SlabSettings(64L << 20, 64L << 20);
 
     /**
-     * @param granularity       reservation granularity in bytes
-     * @param keepFreeBytes     free bytes kept for reuse
-     * @param allowWriteExecute W^X policy
+     * @param granularity   reservation granularity in bytes
+     * @param keepFreeBytes free bytes kept for reuse
      */
     public SlabSettings
     {

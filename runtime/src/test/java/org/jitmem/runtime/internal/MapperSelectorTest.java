@@ -188,12 +188,6 @@ final class MapperSelectorTest
             {
                 return DRAIN_TIMEOUT_MILLIS;
             }
-
-            @Override
-            public boolean allowWriteExecute()
-            {
-                return false;
-            }
         };
     }
 }

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
 final class LeaseDrainTest
 {
     private static final Duration LONG_WAIT = Duration.ofSeconds(30);
-    private static final SlabSettings SETTINGS = new SlabSettings(1L << 20, 0, false);
+    private static final SlabSettings SETTINGS = new SlabSettings(1L << 20, 0);
 
     private final InProcessMemoryMapper departingMapper = new InProcessMemoryMapper(false);
     private final InProcessMemoryMapper stayingMapper = new InProcessMemoryMapper(false);

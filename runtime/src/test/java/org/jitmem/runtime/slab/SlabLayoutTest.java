@@ -21,7 +21,7 @@ final class SlabLayoutTest
             SegmentRequest.of(100, MemoryProtection.READ_EXEC),
             new SegmentRequest(10, 30, MemoryProtection.READ_WRITE, MemoryLifetime.STANDARD, 64),
             SegmentRequest.of(20, MemoryProtection.READ_EXEC),
-            SegmentRequest.of(0, MemoryProtection.READ)), page, false);
+            SegmentRequest.of(0, MemoryProtection.READ)), page);
 
         assertArrayEquals(new long[] {page, 0, page + 112, 0}, layout.offsets());
         assertEquals(2 * page, layout.totalSize());
@@ -29,15 +29,29 @@ final class SlabLayoutTest
     }
 
     @Test
+    void finalizeLifetimeGroupsComeLastAsOneTail()
+    {
+        final long page = 4096;
+        final SlabLayout layout = SlabLayout.of(List.of(
+            new SegmentRequest(8, 0, MemoryProtection.READ, MemoryLifetime.FINALIZE, 8),
+            SegmentRequest.of(100, MemoryProtection.READ_EXEC),
+            new SegmentRequest(8, 0, MemoryProtection.READ_EXEC, MemoryLifetime.FINALIZE, 8),
+            SegmentRequest.of(10, MemoryProtection.READ_WRITE)), page);
+
+        assertArrayEquals(new long[] {2 * page, page, 3 * page, 0}, layout.offsets());
+        assertEquals(2 * page, layout.standardSize(), "the standard groups end where the finalize tail begins");
+        assertEquals(4 * page, layout.totalSize());
+        assertEquals(page, SlabLayout.of(List.of(SegmentRequest.of(1, MemoryProtection.READ)), page).standardSize());
+        assertEquals(0, SlabLayout.of(List.of(new SegmentRequest(1, 0, MemoryProtection.READ,
+            MemoryLifetime.FINALIZE, 8)), page).standardSize());
+    }
+
+    @Test
     void refusesWhatCannotBeLaidOut()
     {
         assertThrows(InvalidRequestException.class, () -> SlabLayout.of(
-            List.of(new SegmentRequest(1, 0, MemoryProtection.READ, MemoryLifetime.STANDARD, 8192)), 4096, false));
+            List.of(new SegmentRequest(1, 0, MemoryProtection.READ, MemoryLifetime.STANDARD, 8192)), 4096));
         assertThrows(InvalidRequestException.class, () -> SlabLayout.of(
-            List.of(SegmentRequest.of(1, MemoryProtection.READ_WRITE_EXEC)), 4096, false));
-        assertEquals(4096, SlabLayout.of(
-            List.of(SegmentRequest.of(1, MemoryProtection.READ_WRITE_EXEC)), 4096, true).totalSize());
-        assertThrows(InvalidRequestException.class, () -> SlabLayout.of(
-            List.of(SegmentRequest.of(0, MemoryProtection.READ)), 4096, false));
+            List.of(SegmentRequest.of(0, MemoryProtection.READ)), 4096));
     }
 }

@@ -1,6 +1,7 @@
 package org.jitmem.runtime.slab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,9 +18,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.jitmem.api.ActionCall;
+import org.jitmem.api.ActionPair;
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.backend.inprocess.InProcessMemoryMapper;
@@ -130,6 +134,89 @@ final class SlabMemoryManagerTest
         final FinalizedAllocation whole = finalized(manager, 4 * page);
         assertEquals(pages.get(0).range().start(), whole.range().start());
         assertEquals(1, manager.statistics().reservations());
+    }
+
+    /**
+     * Three allocations deallocated in one batch, the middle one with a dealloc action (JIT'd code) that returns
+     * non-zero: its range is withheld, the other two are reused by the next allocations.
+     */
+    @Test
+    void failedDeallocWithholdsOnlyThatAllocationsRange()
+    {
+        final SlabMemoryManager manager = manager(16 * page, Long.MAX_VALUE);
+        final InFlightAllocation code = manager.allocate(List.of(SegmentRequest.of(64, MemoryProtection.READ_EXEC)))
+            .toCompletableFuture().join();
+        try (WorkingMemoryLease memory = code.lease())
+        {
+            memory.put(0, 0, MachineCode.returnValue(7));
+        }
+        final FinalizedAllocation failing = MemoryMapper.await(code.finalizeAllocation(List.of()));
+        final FinalizedAllocation a = finalized(manager, page);
+        final InFlightAllocation inFlight = allocate(manager, page);
+        final FinalizedAllocation b = MemoryMapper.await(inFlight.finalizeAllocation(
+            List.of(new ActionPair(ActionCall.NONE, ActionCall.of(failing.segmentAddress(0))))));
+        final FinalizedAllocation c = finalized(manager, page);
+
+        final MemoryMapperException failure = assertThrows(MemoryMapperException.class,
+            () -> MemoryMapper.await(manager.deallocate(List.of(a, b, c))));
+        assertEquals(b.key().value(), failure.address(), failure.getMessage());
+        assertEquals(0, failure.getSuppressed().length, "only the failed key is reported");
+
+        assertEquals(page, manager.statistics().burnedBytes(), "the failed allocation's range is withheld");
+        for (final ExecutorAddressRange free : manager.freeRanges())
+        {
+            assertFalse(free.overlaps(b.range()), "withheld range is not free: " + free);
+        }
+        final List<ExecutorAddressRange> reused = List.of(finalized(manager, page).range(),
+            finalized(manager, page).range());
+        assertEquals(List.of(a.range(), c.range()), reused, "the other two ranges are reused");
+        MemoryMapper.await(failing.deallocate());
+    }
+
+    /**
+     * A finalize-lifetime segment's pages go back to the free list once the allocation is finalized: the next
+     * allocation gets them, while the standard segment's code still runs.
+     */
+    @Test
+    void finalizeLifetimePagesAreReusedOnceFinalized()
+    {
+        final SlabMemoryManager manager = manager(16 * page, Long.MAX_VALUE);
+        final InFlightAllocation inFlight = MemoryMapper.await(manager.allocate(List.of(
+            SegmentRequest.of(64, MemoryProtection.READ_EXEC),
+            new SegmentRequest(page, 0, MemoryProtection.READ_WRITE, MemoryLifetime.FINALIZE, 16))));
+        assertEquals(2 * page, inFlight.range().size());
+        final long value = System.nanoTime();
+        try (WorkingMemoryLease memory = inFlight.lease())
+        {
+            memory.put(0, 0, MachineCode.returnConstant(value));
+            memory.put(1, 0, new byte[] {1});
+        }
+        final FinalizedAllocation finalized = MemoryMapper.await(inFlight.finalizeAllocation(List.of()));
+
+        assertEquals(ExecutorAddressRange.of(inFlight.range().start().value(), page), finalized.range());
+        assertEquals(page, manager.statistics().usedBytes(), "only the standard page stays in use");
+        assertEquals(MemoryProtection.READ_WRITE, ProcMaps.self().protection(inFlight.segmentAddress(1).value(), page),
+            "the finalize page's protection is reset");
+        final FinalizedAllocation next = finalized(manager, page);
+        assertEquals(inFlight.segmentAddress(1), next.range().start(), "the finalize page is reused at once");
+        assertEquals(value, (long)MemoryMapper.await(finalized.call(0, new byte[0])));
+        MemoryMapper.await(manager.deallocate(List.of(finalized, next)));
+        assertEquals(0, manager.statistics().usedBytes());
+    }
+
+    /** W^X is the mapper's to check: a refused finalize applied nothing, so the range is free again, not withheld. */
+    @Test
+    void writeExecuteRefusedAtFinalizeReturnsTheRange()
+    {
+        final SlabMemoryManager manager = manager(16 * page, Long.MAX_VALUE);
+        final InFlightAllocation inFlight = MemoryMapper.await(manager.allocate(
+            List.of(SegmentRequest.of(64, MemoryProtection.READ_WRITE_EXEC))));
+        final InvalidRequestException refused = assertThrows(InvalidRequestException.class,
+            () -> MemoryMapper.await(inFlight.finalizeAllocation(List.of())));
+        assertTrue(refused.reason().contains("W^X"), refused.getMessage());
+        assertEquals(0, manager.statistics().burnedBytes());
+        assertEquals(0, manager.statistics().usedBytes());
+        assertEquals(inFlight.range(), finalized(manager, page).range(), "the refused range is reused");
     }
 
     @Test
@@ -283,7 +370,7 @@ final class SlabMemoryManagerTest
 
     private SlabMemoryManager manager(final long granularity, final long keepFree)
     {
-        final SlabMemoryManager manager = new SlabMemoryManager(mapper, new SlabSettings(granularity, keepFree, false));
+        final SlabMemoryManager manager = new SlabMemoryManager(mapper, new SlabSettings(granularity, keepFree));
         managers.add(manager);
         return manager;
     }

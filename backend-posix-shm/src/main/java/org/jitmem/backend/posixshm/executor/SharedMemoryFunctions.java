@@ -18,16 +18,14 @@ import org.jitmem.memory.ExecutorMemory;
  * release. Messages are those of {@link SharedMemoryCodec}. Closing it releases every reservation, so no mapping,
  * descriptor or name outlives the connection.
  * <p>
- * System properties of the executor process: {@value #BACKING_PROPERTY} ({@code memfd}, the default, or
- * {@code named} for {@code shm_open}); {@value #ALLOW_WRITE_EXECUTE_PROPERTY} ({@code true} to accept segments that
- * are both writable and executable, which the controller must allow as well).
+ * System property of the executor process: {@value #BACKING_PROPERTY} ({@code memfd}, the default, or
+ * {@code named} for {@code shm_open}). Segments that are both writable and executable are refused unless the
+ * controller's initialize request says its configuration allows them; {@link ExecutorMemory} checks that.
  */
 public final class SharedMemoryFunctions implements ExecutorFunctionProvider
 {
     /** System property choosing the preferred backing: {@code memfd} or {@code named}. */
     public static final String BACKING_PROPERTY = "jitmem.posixshm.backing";
-    /** System property turning the executor's W^X check off when {@code true}. */
-    public static final String ALLOW_WRITE_EXECUTE_PROPERTY = "jitmem.posixshm.allowWriteExecute";
 
     private final Backing preferred;
     private final ExecutorMemory memory;
@@ -36,22 +34,24 @@ public final class SharedMemoryFunctions implements ExecutorFunctionProvider
     /** Creates the functions as the system properties say; the executor finds this with the ServiceLoader. */
     public SharedMemoryFunctions()
     {
-        this(Backing.valueOf(System.getProperty(BACKING_PROPERTY, "memfd").toUpperCase(Locale.ROOT)),
-            Boolean.getBoolean(ALLOW_WRITE_EXECUTE_PROPERTY));
+        this(Backing.valueOf(System.getProperty(BACKING_PROPERTY, "memfd").toUpperCase(Locale.ROOT)));
     }
 
     /**
-     * @param preferred         the backing tried first
-     * @param allowWriteExecute accept segments that are both writable and executable
+     * @param preferred the backing tried first
      */
-    public SharedMemoryFunctions(final Backing preferred, final boolean allowWriteExecute)
+    public SharedMemoryFunctions(final Backing preferred)
     {
         this.preferred = preferred;
-        this.memory = new ExecutorMemory(ExecutorMemory.Policy.sharedMemory(allowWriteExecute));
+        this.memory = new ExecutorMemory(ExecutorMemory.Policy.SHARED_MEMORY);
         this.functions = Map.of(
             SharedMemoryCodec.RESERVE, this::reserve,
             SharedMemoryCodec.INITIALIZE, argument ->
-                SharedMemoryCodec.encodeLong(memory.initialize(SharedMemoryCodec.decodeAllocInfo(argument)).value()),
+            {
+                final SharedMemoryCodec.InitializeRequest request = SharedMemoryCodec.decodeInitialize(argument);
+                return SharedMemoryCodec.encodeLong(memory.initialize(request.info(), request.allowWriteExecute())
+                    .value());
+            },
             SharedMemoryCodec.DEINITIALIZE, argument ->
             {
                 memory.deinitialize(SharedMemoryCodec.decodeAddresses(MapperOperation.DEINITIALIZE, argument));

@@ -29,7 +29,8 @@ import org.jitmem.api.Segment;
  *                       result:   int64 start, int64 size, uint8 backing (1 memfd, 2 named), int64 executorPid,
  *                                 int32 fd (the executor's descriptor of a memfd, -1 for named),
  *                                 string name (the shm_open name of a named object, empty for a memfd)
- * posixshm.initialize   argument: allocInfo          result: int64 key
+ * posixshm.initialize   argument: uint8 allowWriteExecute (the controller's W^X setting: 0 refuse, 1 accept),
+ *                                 allocInfo          result: int64 key
  * posixshm.deinitialize argument: addresses          result: empty
  * posixshm.release      argument: addresses          result: empty
  * posixshm.call         argument: call               result: int64 value returned by the function
@@ -82,6 +83,16 @@ public final class SharedMemoryCodec
      */
     public record SharedReservation(ExecutorAddressRange range, Backing backing, long executorPid, int fd,
         String name)
+    {
+    }
+
+    /**
+     * What initialize asks of the executor.
+     *
+     * @param allowWriteExecute whether the controller is configured to accept writable and executable segments
+     * @param info              the allocation
+     */
+    public record InitializeRequest(boolean allowWriteExecute, AllocInfo info)
     {
     }
 
@@ -165,17 +176,19 @@ public final class SharedMemoryCodec
     }
 
     /**
-     * @param info the allocation
-     * @return its encoding, without segment content
+     * @param allowWriteExecute whether the controller is configured to accept writable and executable segments
+     * @param info              the allocation
+     * @return the initialize request, without segment content
      */
-    public static byte[] encodeAllocInfo(final AllocInfo info)
+    public static byte[] encodeInitialize(final boolean allowWriteExecute, final AllocInfo info)
     {
-        int size = 8 + 4 + info.segments().size() * SEGMENT_BYTES + 4;
+        int size = 1 + 8 + 4 + info.segments().size() * SEGMENT_BYTES + 4;
         for (final ActionPair pair : info.actions())
         {
             size += 2 * CALL_MIN_BYTES + pair.finalizeCall().argumentLength() + pair.deallocCall().argumentLength();
         }
         final ByteBuffer out = ByteBuffer.allocate(size);
+        out.put((byte)(allowWriteExecute ? 1 : 0));
         out.putLong(info.mappingBase().value()).putInt(info.segments().size());
         for (final Segment segment : info.segments())
         {
@@ -195,15 +208,20 @@ public final class SharedMemoryCodec
     }
 
     /**
-     * @param message an encoded allocation
-     * @return the allocation
+     * @param message an encoded initialize request
+     * @return the request
      */
-    public static AllocInfo decodeAllocInfo(final byte[] message)
+    public static InitializeRequest decodeInitialize(final byte[] message)
     {
         final MapperOperation operation = MapperOperation.INITIALIZE;
         final ByteBuffer in = ByteBuffer.wrap(message);
         return finish(operation, in, () ->
         {
+            final byte allowWriteExecute = in.get();
+            if (allowWriteExecute != 0 && allowWriteExecute != 1)
+            {
+                throw malformed(operation, "unknown write-execute flag " + allowWriteExecute);
+            }
             final ExecutorAddress base = ExecutorAddress.of(in.getLong());
             final int segmentCount = getCount(operation, in, SEGMENT_BYTES);
             final List<Segment> segments = new ArrayList<>(segmentCount);
@@ -234,7 +252,7 @@ public final class SharedMemoryCodec
             {
                 actions.add(new ActionPair(getCall(operation, in), getCall(operation, in)));
             }
-            return new AllocInfo(base, segments, actions);
+            return new InitializeRequest(allowWriteExecute == 1, new AllocInfo(base, segments, actions));
         });
     }
 
