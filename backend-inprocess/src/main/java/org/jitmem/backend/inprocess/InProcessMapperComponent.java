@@ -5,6 +5,7 @@ import java.util.Hashtable;
 
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.memory.MemoryLimits;
 import org.jitmem.posix.RetainingMemoryMapper;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -54,6 +55,17 @@ public final class InProcessMapperComponent
         @AttributeDefinition(description = "Bytes of released reservations kept, zeroed, for the next reserve of " +
             "the same page-rounded size instead of being unmapped; 0 disables retention", min = "0")
         long retainedBytes() default RetainingMemoryMapper.DEFAULT_RETAINED_BYTES;
+
+        /** @return most bytes of address space the reservations may hold */
+        @AttributeDefinition(description = "Most bytes of address space the reservations may hold, checked before " +
+            "anything is mapped (default 1 TiB)", min = "1")
+        long reservedLimit() default MemoryLimits.DEFAULT_RESERVED_LIMIT;
+
+        /** @return most bytes the reservations may commit; 0 for a quarter of physical memory */
+        @AttributeDefinition(description = "Most bytes the reservations may commit (prepared working memory, " +
+            "zero-filled tails), checked before anything is committed; 0 for a quarter of the machine's physical " +
+            "memory", min = "0")
+        long committedLimit() default 0;
     }
 
     /**
@@ -64,7 +76,8 @@ public final class InProcessMapperComponent
     public InProcessMapperComponent(final BundleContext context, final Config config)
     {
         final long retainedBytes = RetainingMemoryMapper.checkRetainedBytes(config.retainedBytes());
-        mapper = new InProcessMemoryMapper(config.allowWriteExecute());
+        mapper = new InProcessMemoryMapper(config.allowWriteExecute(),
+            MemoryLimits.configured(config.reservedLimit(), config.committedLimit()));
         retaining = retainedBytes > 0 ? new RetainingMemoryMapper(mapper, retainedBytes) : null;
         final Hashtable<String, Object> properties = new Hashtable<>();
         properties.put(MapperProperties.TYPE, mapper.type());

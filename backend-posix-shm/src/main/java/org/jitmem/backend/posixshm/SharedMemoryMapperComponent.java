@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jitmem.api.ExecutorChannel;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.memory.MemoryLimits;
 import org.jitmem.posix.RetainingMemoryMapper;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -47,6 +48,8 @@ public final class SharedMemoryMapperComponent
     private final BundleContext context;
     private final boolean allowWriteExecute;
     private final long retainedBytes;
+    private final long reservedLimit;
+    private final long committedLimit;
     private final ConcurrentHashMap<ExecutorChannel, Registered> registered = new ConcurrentHashMap<>();
     private volatile boolean active = true;
 
@@ -64,6 +67,17 @@ public final class SharedMemoryMapperComponent
             "both processes (no access in the executor), for the next reserve of the same page-rounded size " +
             "without a round trip; 0 disables retention", min = "0")
         long retainedBytes() default RetainingMemoryMapper.DEFAULT_RETAINED_BYTES;
+
+        /** @return most bytes of address space this executor's reservations may hold */
+        @AttributeDefinition(description = "Most bytes of address space the reservations in one executor may hold, " +
+            "checked before anything is mapped (default 1 TiB)", min = "1")
+        long reservedLimit() default MemoryLimits.DEFAULT_RESERVED_LIMIT;
+
+        /** @return most bytes this executor's reservations may commit; 0 for a quarter of physical memory */
+        @AttributeDefinition(description = "Most bytes the reservations in one executor may commit (prepared " +
+            "working memory, zero-filled tails), checked before anything is committed; 0 for a quarter of the " +
+            "machine's physical memory", min = "0")
+        long committedLimit() default 0;
     }
 
     /**
@@ -76,6 +90,9 @@ public final class SharedMemoryMapperComponent
         this.context = context;
         this.allowWriteExecute = config.allowWriteExecute();
         this.retainedBytes = RetainingMemoryMapper.checkRetainedBytes(config.retainedBytes());
+        final MemoryLimits limits = MemoryLimits.configured(config.reservedLimit(), config.committedLimit());
+        this.reservedLimit = limits.usage().reservedLimit();
+        this.committedLimit = limits.usage().committedLimit();
     }
 
     /**
@@ -94,7 +111,7 @@ public final class SharedMemoryMapperComponent
         final SharedMemoryMapper mapper;
         try
         {
-            mapper = new SharedMemoryMapper(channel, allowWriteExecute);
+            mapper = new SharedMemoryMapper(channel, allowWriteExecute, new MemoryLimits(reservedLimit, committedLimit));
         }
         catch (final RuntimeException ex)
         {

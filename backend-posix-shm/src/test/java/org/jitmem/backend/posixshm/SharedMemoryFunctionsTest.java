@@ -33,6 +33,7 @@ import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.machine.MachineCode;
 import org.jitmem.machine.ProcMaps;
+import org.jitmem.memory.MemoryLimits;
 import org.jitmem.posix.PageSize;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,8 +45,16 @@ import org.junit.jupiter.api.Test;
 class SharedMemoryFunctionsTest
 {
     private static final long PAGE = PageSize.get();
+    /** What a test may commit at most. */
+    static final long TEST_COMMITTED_LIMIT = 256L << 20;
 
-    private SharedMemoryFunctions functions = new SharedMemoryFunctions(Backing.MEMFD, false);
+    private SharedMemoryFunctions functions = new SharedMemoryFunctions(Backing.MEMFD, false, limits());
+
+    /** @return limits that no test can pass without being refused */
+    static MemoryLimits limits()
+    {
+        return new MemoryLimits(MemoryLimits.DEFAULT_RESERVED_LIMIT, TEST_COMMITTED_LIMIT);
+    }
 
     @AfterEach
     void closeEverything()
@@ -128,7 +137,7 @@ class SharedMemoryFunctionsTest
         assertThrows(InvalidRequestException.class, () -> invoke(SharedMemoryCodec.INITIALIZE, message));
 
         functions.close();
-        functions = new SharedMemoryFunctions(Backing.MEMFD, true);
+        functions = new SharedMemoryFunctions(Backing.MEMFD, true, limits());
         final SharedReservation allowed = reserve(PAGE);
         invoke(SharedMemoryCodec.INITIALIZE, SharedMemoryCodec.encodeAllocInfo(AllocInfo.of(allowed.range().start(),
             Segment.of(0, 8, MemoryProtection.READ_WRITE_EXEC))));
@@ -228,7 +237,7 @@ class SharedMemoryFunctionsTest
     void namedObjectIsUnlinkedOnceTheControllerHasMappedIt()
     {
         functions.close();
-        functions = new SharedMemoryFunctions(Backing.NAMED, false);
+        functions = new SharedMemoryFunctions(Backing.NAMED, false, limits());
         final SharedReservation reservation = reserve(PAGE);
         assertEquals(Backing.NAMED, reservation.backing());
         assertEquals(-1, reservation.fd());
@@ -266,7 +275,7 @@ class SharedMemoryFunctionsTest
     void closeUnlinksANameTheControllerNeverMapped()
     {
         functions.close();
-        functions = new SharedMemoryFunctions(Backing.NAMED, false);
+        functions = new SharedMemoryFunctions(Backing.NAMED, false, limits());
         final SharedReservation reservation = reserve(PAGE);
         final Path object = Path.of("/dev/shm", reservation.name().substring(1));
         assertTrue(Files.exists(object));
@@ -312,7 +321,9 @@ class SharedMemoryFunctionsTest
     /** Runs a check with the controller's mapping of a reservation and unmaps it afterwards. */
     private static void withWorkingMapping(final SharedReservation reservation, final Consumer<WorkingMapping> check)
     {
-        final WorkingMapping working = WorkingMapping.map(reservation);
+        final MemoryLimits limits = limits();
+        limits.reserve(MapperOperation.RESERVE, reservation.range().size());
+        final WorkingMapping working = WorkingMapping.map(reservation, limits);
         try
         {
             check.accept(working);

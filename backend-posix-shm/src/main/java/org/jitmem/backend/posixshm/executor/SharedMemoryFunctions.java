@@ -8,9 +8,11 @@ import org.jitmem.api.ExecutorFunctionProvider;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.api.MemoryUsage;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.memory.ExecutorMemory;
+import org.jitmem.memory.MemoryLimits;
 
 /**
  * The executor side of the shared-memory backend, one instance per controller connection: reserves shared memory
@@ -20,7 +22,9 @@ import org.jitmem.memory.ExecutorMemory;
  * <p>
  * System properties of the executor process: {@value #BACKING_PROPERTY} ({@code memfd}, the default, or
  * {@code named} for {@code shm_open}); {@value #ALLOW_WRITE_EXECUTE_PROPERTY} ({@code true} to accept segments that
- * are both writable and executable, which the controller must allow as well).
+ * are both writable and executable, which the controller must allow as well); {@value MemoryLimits#RESERVED_LIMIT_PROPERTY}
+ * and {@value MemoryLimits#COMMITTED_LIMIT_PROPERTY} (the executor's own limits on reserved and committed bytes,
+ * which protect it from any controller; by default 1 TiB and a quarter of physical memory).
  */
 public final class SharedMemoryFunctions implements ExecutorFunctionProvider
 {
@@ -37,17 +41,18 @@ public final class SharedMemoryFunctions implements ExecutorFunctionProvider
     public SharedMemoryFunctions()
     {
         this(Backing.valueOf(System.getProperty(BACKING_PROPERTY, "memfd").toUpperCase(Locale.ROOT)),
-            Boolean.getBoolean(ALLOW_WRITE_EXECUTE_PROPERTY));
+            Boolean.getBoolean(ALLOW_WRITE_EXECUTE_PROPERTY), MemoryLimits.fromSystemProperties());
     }
 
     /**
      * @param preferred         the backing tried first
      * @param allowWriteExecute accept segments that are both writable and executable
+     * @param limits            the executor's limits on reserved and committed bytes
      */
-    public SharedMemoryFunctions(final Backing preferred, final boolean allowWriteExecute)
+    public SharedMemoryFunctions(final Backing preferred, final boolean allowWriteExecute, final MemoryLimits limits)
     {
         this.preferred = preferred;
-        this.memory = new ExecutorMemory(ExecutorMemory.Policy.sharedMemory(allowWriteExecute));
+        this.memory = new ExecutorMemory(ExecutorMemory.Policy.sharedMemory(allowWriteExecute), limits);
         this.functions = Map.of(
             SharedMemoryCodec.RESERVE, this::reserve,
             SharedMemoryCodec.INITIALIZE, argument ->
@@ -90,27 +95,20 @@ public final class SharedMemoryFunctions implements ExecutorFunctionProvider
         memory.close();
     }
 
+    /** @return the reserved and committed bytes of this connection, and the executor's limits on them */
+    MemoryUsage usage()
+    {
+        return memory.usage();
+    }
+
     private byte[] reserve(final byte[] argument)
     {
-        final long size = ExecutorMemory.checkReservationSize(
-            SharedMemoryCodec.decodeLong(MapperOperation.RESERVE, argument));
-        final SharedMemoryFile file = SharedMemoryFile.create(size, preferred);
-        try
+        final SharedMemoryFile[] created = new SharedMemoryFile[1];
+        memory.reserve(SharedMemoryCodec.decodeLong(MapperOperation.RESERVE, argument), size ->
         {
-            memory.adopt(file.range(), file::release);
-        }
-        catch (final RuntimeException ex)
-        {
-            try
-            {
-                file.release(file.range());
-            }
-            catch (final RuntimeException releaseFailure)
-            {
-                ex.addSuppressed(releaseFailure);
-            }
-            throw ex;
-        }
-        return SharedMemoryCodec.encodeReservation(file.describe());
+            created[0] = SharedMemoryFile.create(size, preferred);
+            return new ExecutorMemory.Mapped(created[0].range(), created[0]::release);
+        });
+        return SharedMemoryCodec.encodeReservation(created[0].describe());
     }
 }
