@@ -1,10 +1,10 @@
 package org.jitmem.backend.posixshm;
 
 import static org.jitmem.backend.posixshm.SharedMemoryTesting.address;
+import static org.jitmem.backend.posixshm.SharedMemoryTesting.assertFailsWith;
 import static org.jitmem.backend.posixshm.SharedMemoryTesting.await;
 import static org.jitmem.backend.posixshm.SharedMemoryTesting.memfdDescriptors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -282,6 +281,7 @@ class SharedMemoryMapperTest
 
         assertFailsWith(ExecutorUnavailableException.class, endless);
         assertTrue(ExecutorProcess.awaitGone(executor.process().pid()));
+        assertFailsWith(ExecutorUnavailableException.class, mapper.release(List.of(range.start())));
     }
 
     @Test
@@ -331,14 +331,6 @@ class SharedMemoryMapperTest
         final long value)
     {
         return ActionCall.of(code, MachineCode.storeArgument(data.value() + offset, value));
-    }
-
-    private static <E extends Throwable> E assertFailsWith(final Class<E> type,
-        final java.util.concurrent.CompletionStage<?> stage)
-    {
-        final ExecutionException failure = assertThrows(ExecutionException.class,
-            () -> stage.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS));
-        return assertInstanceOf(type, failure.getCause());
     }
 
     private static Set<String> shmObjects() throws IOException
