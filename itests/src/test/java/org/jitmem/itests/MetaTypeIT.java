@@ -36,8 +36,10 @@ public class MetaTypeIT extends FelixTestSupport
     public void launcherAndBackendSettingsAreDescribed()
     {
         assertAttributes("org.jitmem.runtime", "org.jitmem.runtime.executor", Set.of("enabled"));
-        assertAttributes("org.jitmem.backend.inprocess", "org.jitmem.backend.inprocess", Set.of("allowWriteExecute"));
-        assertAttributes("org.jitmem.backend.posixshm", "org.jitmem.backend.posixshm", Set.of("allowWriteExecute"));
+        assertAttributes("org.jitmem.backend.inprocess", "org.jitmem.backend.inprocess",
+            Set.of("allowWriteExecute", "reservedLimit", "committedLimit"));
+        assertAttributes("org.jitmem.backend.posixshm", "org.jitmem.backend.posixshm",
+            Set.of("allowWriteExecute", "reservedLimit", "committedLimit"));
     }
 
     private void assertAttributes(final String symbolicName, final String pid, final Set<String> expected)
