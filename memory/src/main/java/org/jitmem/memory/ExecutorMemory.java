@@ -188,8 +188,8 @@ public final class ExecutorMemory
     /**
      * Maps anonymous memory with the policy's free protection: address space only (MAP_NORESERVE), committed as
      * {@link #workingMemory} prepares it and {@link #initialize} fills it. Where free memory is writable (Linux), a
-     * reservation of at most {@link #POPULATE_ON_RESERVE_LIMIT} is committed by the same mmap instead. Both limits
-     * are checked before the mmap. A failed reserve leaves nothing behind.
+     * reservation of at most {@link #POPULATE_ON_RESERVE_LIMIT} is committed by the same mmap instead, when the
+     * committed limit has room for it. The limits are checked before the mmap. A failed reserve leaves nothing behind.
      *
      * @param numBytes bytes wanted, rounded up to whole pages
      * @return the reservation
@@ -197,13 +197,12 @@ public final class ExecutorMemory
     public ExecutorAddressRange reserve(final long numBytes)
     {
         final long size = checkReservationSize(numBytes);
-        final boolean populateNow = OsConstants.LINUX && policy.freeProtection().writable() &&
-            size <= POPULATE_ON_RESERVE_LIMIT;
-        if (!populateNow)
+        // Populating is only a head start: where the committed limit has no room for it, prepare commits later.
+        if (!OsConstants.LINUX || !policy.freeProtection().writable() || size > POPULATE_ON_RESERVE_LIMIT ||
+            !limits.tryCommit(size))
         {
             return reserve(size, anonymous(false), false);
         }
-        limits.commit(MapperOperation.RESERVE, UNKNOWN, size);
         try
         {
             return reserve(size, anonymous(true), true);

@@ -149,6 +149,17 @@ public final class MemoryLimits
         acquire(committed, committedLimit, Limit.COMMITTED, operation, address, bytes);
     }
 
+    /**
+     * Counts memory about to be committed if the committed limit has room for it.
+     *
+     * @param bytes bytes about to be committed
+     * @return true when counted, false when they would pass the limit
+     */
+    public boolean tryCommit(final long bytes)
+    {
+        return tryAcquire(committed, committedLimit, bytes) < 0;
+    }
+
     /** @param bytes committed bytes given back */
     public void uncommit(final long bytes)
     {
@@ -164,16 +175,26 @@ public final class MemoryLimits
     private static void acquire(final AtomicLong held, final long limit, final Limit which,
         final MapperOperation operation, final long address, final long bytes)
     {
+        final long used = tryAcquire(held, limit, bytes);
+        if (used >= 0)
+        {
+            throw new MemoryLimitException(operation, which, address, bytes, used, limit);
+        }
+    }
+
+    /** @return -1 when {@code bytes} were counted, else the use that left no room for them */
+    private static long tryAcquire(final AtomicLong held, final long limit, final long bytes)
+    {
         while (true)
         {
             final long used = held.get();
             if (bytes > limit - used)
             {
-                throw new MemoryLimitException(operation, which, address, bytes, used, limit);
+                return used;
             }
             if (held.compareAndSet(used, used + bytes))
             {
-                return;
+                return -1;
             }
         }
     }

@@ -111,7 +111,8 @@ public final class SharedMemoryMapperComponent
         final SharedMemoryMapper mapper;
         try
         {
-            mapper = new SharedMemoryMapper(channel, allowWriteExecute, new MemoryLimits(reservedLimit, committedLimit));
+            mapper = new SharedMemoryMapper(channel, allowWriteExecute,
+                new MemoryLimits(reservedLimit, committedLimit));
         }
         catch (final RuntimeException ex)
         {

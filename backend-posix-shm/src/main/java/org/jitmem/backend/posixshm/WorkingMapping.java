@@ -7,6 +7,7 @@ import com.sun.jna.Pointer;
 
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
@@ -52,6 +53,7 @@ record WorkingMapping(ExecutorAddressRange range, long address, CommittedPages c
         final long address;
         try
         {
+            checkSealed(reservation, fd);
             address = Posix.mmap(RESERVE, 0, size, MemoryProtection.READ_WRITE, OsConstants.MAP_SHARED, fd, 0);
         }
         catch (final RuntimeException ex)
@@ -74,6 +76,21 @@ record WorkingMapping(ExecutorAddressRange range, long address, CommittedPages c
         }
         return new WorkingMapping(reservation.range(), address, new CommittedPages(address,
             reservation.range().start().value(), size, Math.max(COMMIT_CHUNK, PageSize.get()), limits), limits);
+    }
+
+    /**
+     * Refuses a memfd that could shrink: a page cut off under working memory would raise SIGBUS in this process on
+     * the next write, whatever the executor does.
+     */
+    private static void checkSealed(final SharedReservation reservation, final int fd)
+    {
+        if (reservation.backing() == Backing.MEMFD &&
+            (Posix.seals(RESERVE, fd) & OsConstants.F_SEAL_SHRINK) == 0)
+        {
+            throw new MemoryMapperException(RESERVE, "the executor's memory file is not sealed against shrinking: " +
+                "pid=" + reservation.executorPid() + " fd=" + reservation.fd(), reservation.range().start().value(),
+                reservation.range().size(), 0);
+        }
     }
 
     /**

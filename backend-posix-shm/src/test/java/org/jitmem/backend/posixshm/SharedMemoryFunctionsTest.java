@@ -24,6 +24,7 @@ import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryLifetime;
+import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
@@ -34,7 +35,9 @@ import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.machine.MachineCode;
 import org.jitmem.machine.ProcMaps;
 import org.jitmem.memory.MemoryLimits;
+import org.jitmem.posix.OsConstants;
 import org.jitmem.posix.PageSize;
+import org.jitmem.posix.Posix;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +57,45 @@ class SharedMemoryFunctionsTest
     static MemoryLimits limits()
     {
         return new MemoryLimits(MemoryLimits.DEFAULT_RESERVED_LIMIT, TEST_COMMITTED_LIMIT);
+    }
+
+    @Test
+    void aMemfdIsSealedAtItsSizeAndTheControllerRefusesOneThatIsNot() throws IOException
+    {
+        final SharedReservation reservation = reserve(PAGE);
+        final int fd = Posix.open(MapperOperation.RESERVE, "/proc/self/fd/" + reservation.fd(),
+            OsConstants.O_RDWR | OsConstants.O_CLOEXEC, 0);
+        try
+        {
+            for (final long size : new long[] {0, 2 * PAGE})
+            {
+                final MemoryMapperException resize = assertThrows(MemoryMapperException.class,
+                    () -> Posix.ftruncate(MapperOperation.RESERVE, fd, size));
+                assertEquals(1, resize.errno(), "EPERM: sealed");
+            }
+        }
+        finally
+        {
+            Posix.close(MapperOperation.RELEASE, fd);
+        }
+
+        final long pid = ProcessHandle.current().pid();
+        final int unsealed = Posix.memfdCreate(MapperOperation.RESERVE, "jitmem-shm");
+        try
+        {
+            Posix.ftruncate(MapperOperation.RESERVE, unsealed, PAGE);
+            final List<String> descriptors = SharedMemoryTesting.socketsAndMemoryFiles(pid);
+            final SharedReservation forged = new SharedReservation(reservation.range(), Backing.MEMFD, pid, unsealed,
+                "");
+            final MemoryMapperException refused = assertThrows(MemoryMapperException.class,
+                () -> WorkingMapping.map(forged, limits()));
+            assertTrue(refused.getMessage().contains("not sealed against shrinking"), refused.getMessage());
+            assertEquals(descriptors, SharedMemoryTesting.socketsAndMemoryFiles(pid), "nothing left open");
+        }
+        finally
+        {
+            Posix.close(MapperOperation.RELEASE, unsealed);
+        }
     }
 
     @AfterEach

@@ -124,10 +124,12 @@ final class SharedMemoryFile
 
     private static SharedMemoryFile createMemfd(final long size)
     {
-        final int fd = Posix.memfdCreate(RESERVE, "jitmem-shm");
+        final int fd = Posix.memfdCreate(RESERVE, "jitmem-shm", true);
         try
         {
             Posix.ftruncate(RESERVE, fd, size);
+            // Sealed at its size: no controller can shrink it under this process (SIGBUS) or grow it past its limits.
+            Posix.addSeals(RESERVE, fd, OsConstants.F_SEAL_SHRINK | OsConstants.F_SEAL_GROW | OsConstants.F_SEAL_SEAL);
             final long address = mapExecutable(Backing.MEMFD, fd, size, "memfd (is vm.memfd_noexec set?)");
             return new SharedMemoryFile(ExecutorAddressRange.of(address, size), Backing.MEMFD, fd, null);
         }

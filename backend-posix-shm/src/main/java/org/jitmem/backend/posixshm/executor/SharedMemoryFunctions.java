@@ -22,9 +22,10 @@ import org.jitmem.memory.MemoryLimits;
  * <p>
  * System properties of the executor process: {@value #BACKING_PROPERTY} ({@code memfd}, the default, or
  * {@code named} for {@code shm_open}); {@value #ALLOW_WRITE_EXECUTE_PROPERTY} ({@code true} to accept segments that
- * are both writable and executable, which the controller must allow as well); {@value MemoryLimits#RESERVED_LIMIT_PROPERTY}
- * and {@value MemoryLimits#COMMITTED_LIMIT_PROPERTY} (the executor's own limits on reserved and committed bytes,
- * which protect it from any controller; by default 1 TiB and a quarter of physical memory).
+ * are both writable and executable, which the controller must allow as well);
+ * {@value MemoryLimits#RESERVED_LIMIT_PROPERTY} and {@value MemoryLimits#COMMITTED_LIMIT_PROPERTY} (the executor's own
+ * limits on reserved and committed bytes, which protect it from any controller; by default 1 TiB and a quarter of
+ * physical memory).
  */
 public final class SharedMemoryFunctions implements ExecutorFunctionProvider
 {
