@@ -32,6 +32,7 @@ import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.api.MemoryUsage;
 import org.jitmem.api.Segment;
 import org.jitmem.posix.InstructionCache;
 import org.jitmem.posix.OsConstants;
@@ -53,8 +54,9 @@ public final class ExecutorMemory
     public static final long ADDRESS_SPACE_LIMIT = 1L << 48;
 
     /**
-     * Writable reservations of their own up to this size are faulted in by the mmap that reserves them rather than by
-     * the first prepare: one system call fewer per cycle for memory that is reserved to be written.
+     * Writable reservations of their own up to this size are faulted in (and counted as committed) by the mmap that
+     * reserves them rather than by the first prepare: one system call fewer per cycle for memory that is reserved to
+     * be written.
      */
     public static final long POPULATE_ON_RESERVE_LIMIT = 64 * 1024;
 
@@ -64,6 +66,7 @@ public final class ExecutorMemory
         Comparator.comparingLong(Allocation::sequence).reversed();
 
     private final Policy policy;
+    private final MemoryLimits limits;
     private final long pageSize = PageSize.get();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final TreeMap<Long, Reservation> reservations = new TreeMap<>();
@@ -114,12 +117,44 @@ public final class ExecutorMemory
         void release(ExecutorAddressRange range);
     }
 
+    /** Maps the memory of a reservation for {@link #reserve(long, MemorySource)}. */
+    @FunctionalInterface
+    public interface MemorySource
+    {
+        /**
+         * @param size page-aligned bytes, already counted against the reserved limit
+         * @return the mapped range, page-aligned and overlapping no reservation, and how to give it back
+         * @throws MemoryMapperException when it cannot be mapped; nothing is left behind then
+         */
+        Mapped map(long size);
+    }
+
     /**
-     * @param policy how memory is treated
+     * A range mapped by a {@link MemorySource}.
+     *
+     * @param range the mapped range
+     * @param hook  how it is given back
+     */
+    public record Mapped(ExecutorAddressRange range, ReleaseHook hook)
+    {
+    }
+
+    /**
+     * @param policy how memory is treated; the limits are {@link MemoryLimits#machineDefaults()}
      */
     public ExecutorMemory(final Policy policy)
     {
+        this(policy, MemoryLimits.machineDefaults());
+    }
+
+    /**
+     * @param policy how memory is treated
+     * @param limits the limits on reserved and committed bytes, checked before any system call
+     */
+    public ExecutorMemory(final Policy policy, final MemoryLimits limits)
+    {
         this.policy = Objects.requireNonNull(policy, "policy");
+        this.limits = Objects.requireNonNull(limits, "limits");
     }
 
     /** @return the policy */
@@ -134,10 +169,17 @@ public final class ExecutorMemory
         return pageSize;
     }
 
+    /** @return the limits on reserved and committed bytes, and what is held under them */
+    public MemoryLimits limits()
+    {
+        return limits;
+    }
+
     /**
-     * Maps anonymous memory with the policy's free protection. Where free memory is writable (Linux), a reservation
-     * of at most {@link #POPULATE_ON_RESERVE_LIMIT} is faulted in by the same mmap and a larger one page by page as
-     * {@link #workingMemory} prepares it. A failed reserve leaves nothing behind.
+     * Maps anonymous memory with the policy's free protection: address space only (MAP_NORESERVE), committed as
+     * {@link #workingMemory} prepares it and {@link #initialize} fills it. Where free memory is writable (Linux), a
+     * reservation of at most {@link #POPULATE_ON_RESERVE_LIMIT} is committed by the same mmap instead, when the
+     * committed limit has room for it. The limits are checked before the mmap. A failed reserve leaves nothing behind.
      *
      * @param numBytes bytes wanted, rounded up to whole pages
      * @return the reservation
@@ -145,30 +187,82 @@ public final class ExecutorMemory
     public ExecutorAddressRange reserve(final long numBytes)
     {
         final long size = checkReservationSize(numBytes);
-        final boolean populate = OsConstants.LINUX && policy.freeProtection().writable() &&
-            size / pageSize <= Integer.MAX_VALUE;
-        final boolean populateNow = populate && size <= POPULATE_ON_RESERVE_LIMIT;
-        final long start = Posix.mmapAnonymous(MapperOperation.RESERVE, size, policy.freeProtection(), populateNow);
-        final ExecutorAddressRange range = ExecutorAddressRange.of(start, size);
-        final PopulatedPages populated = populate ? new PopulatedPages(start, size, pageSize) : null;
-        if (populateNow)
+        // Populating is only a head start: where the committed limit has no room for it, prepare commits later.
+        if (!OsConstants.LINUX || !policy.freeProtection().writable() || size > POPULATE_ON_RESERVE_LIMIT ||
+            !limits.tryCommit(size))
         {
-            populated.markAll();
+            return reserve(size, anonymous(false), false);
         }
         try
         {
-            adopt(range, released -> Posix.munmap(MapperOperation.RELEASE, start, size), populated);
+            return reserve(size, anonymous(true), true);
         }
         catch (final RuntimeException ex)
         {
-            Posix.munmap(MapperOperation.RESERVE, start, size);
+            limits.uncommit(size);
             throw ex;
         }
-        return range;
     }
 
     /**
-     * Takes over a page-aligned range that the caller has mapped, for example a shared memory file. When the
+     * Reserves memory that {@code source} maps, once the size has passed the reserved limit; the memory is committed
+     * as {@link #initialize} fills it. A failed reserve leaves nothing behind.
+     *
+     * @param numBytes bytes wanted, rounded up to whole pages
+     * @param source   maps the rounded size
+     * @return the reservation
+     */
+    public ExecutorAddressRange reserve(final long numBytes, final MemorySource source)
+    {
+        return reserve(numBytes, source, false);
+    }
+
+    /** {@code populated}: the source commits the whole range, which the caller has counted as committed. */
+    private ExecutorAddressRange reserve(final long numBytes, final MemorySource source, final boolean populated)
+    {
+        final long size = checkReservationSize(numBytes);
+        limits.reserve(MapperOperation.RESERVE, size);
+        final Mapped mapped;
+        try
+        {
+            mapped = source.map(size);
+        }
+        catch (final RuntimeException ex)
+        {
+            limits.unreserve(size);
+            throw ex;
+        }
+        try
+        {
+            return adopt(mapped.range(), mapped.hook(), false, populated);
+        }
+        catch (final RuntimeException ex)
+        {
+            limits.unreserve(size);
+            try
+            {
+                mapped.hook().release(mapped.range());
+            }
+            catch (final RuntimeException releaseFailure)
+            {
+                ex.addSuppressed(releaseFailure);
+            }
+            throw ex;
+        }
+    }
+
+    private MemorySource anonymous(final boolean populate)
+    {
+        return size ->
+        {
+            final long start = Posix.mmapAnonymous(MapperOperation.RESERVE, size, policy.freeProtection(), populate);
+            return new Mapped(ExecutorAddressRange.of(start, size),
+                released -> Posix.munmap(MapperOperation.RELEASE, start, size));
+        };
+    }
+
+    /**
+     * Takes over a page-aligned range that the caller has mapped, counting it against the reserved limit. When the
      * range is refused the caller still owns it.
      *
      * @param range the mapped range, page-aligned, overlapping no reservation
@@ -177,11 +271,11 @@ public final class ExecutorMemory
      */
     public ExecutorAddressRange adopt(final ExecutorAddressRange range, final ReleaseHook hook)
     {
-        return adopt(range, hook, null);
+        return adopt(range, hook, true, false);
     }
 
-    private ExecutorAddressRange adopt(final ExecutorAddressRange range, final ReleaseHook hook,
-        final PopulatedPages populated)
+    private ExecutorAddressRange adopt(final ExecutorAddressRange range, final ReleaseHook hook, final boolean count,
+        final boolean populated)
     {
         Objects.requireNonNull(hook, "hook");
         final long start = range.start().value();
@@ -202,7 +296,16 @@ public final class ExecutorMemory
                 throw new InvalidRequestException(MapperOperation.RESERVE,
                     "range overlaps the reservation at " + ExecutorAddress.hex(below.getKey()), start, size);
             }
-            reservations.put(start, new Reservation(start, size, hook, populated));
+            if (count)
+            {
+                limits.reserve(MapperOperation.RESERVE, size);
+            }
+            final CommittedPages committed = new CommittedPages(start, size, pageSize, limits);
+            if (populated)
+            {
+                committed.markAll();
+            }
+            reservations.put(start, new Reservation(start, size, hook, committed));
             reservedBytes += size;
             return range;
         }
@@ -249,7 +352,7 @@ public final class ExecutorMemory
             final List<LiveSegment> planned = plan(info, allowWriteExecute);
             final long key = info.key().value();
             checkActions(info, planned);
-            applyProtections(planned);
+            applyProtections(planned, reservationAt(info.mappingBase().value()));
             runFinalizeActions(info.actions(), planned);
             final List<LiveSegment> standard = giveBackFinalizeSegments(info.actions(), planned);
             final Allocation allocation = new Allocation(key, initializations++, standard, info.actions(),
@@ -500,25 +603,15 @@ public final class ExecutorMemory
                 throw new InvalidRequestException(MapperOperation.PREPARE,
                     "range is not inside one reservation", start, size);
             }
-            populate(reservation, start, size);
+            if (policy.freeProtection().writable())
+            {
+                reservation.committed.commit(MapperOperation.PREPARE, start, size);
+            }
             return new Pointer(start).getByteBuffer(0, size).order(ByteOrder.nativeOrder());
         }
         finally
         {
             read.unlock();
-        }
-    }
-
-    /**
-     * Faults the pages of working memory in with one madvise the first time they are prepared: the caller is about
-     * to write them, and a trap a page costs far more than one call for them all. Only a hint: a page it leaves out
-     * faults in on first write as it would anyway.
-     */
-    private static void populate(final Reservation reservation, final long start, final long size)
-    {
-        if (reservation.populated != null)
-        {
-            reservation.populated.populate(start, size);
         }
     }
 
@@ -567,6 +660,12 @@ public final class ExecutorMemory
     public int allocationCount()
     {
         return underReadLock(allocations::size);
+    }
+
+    /** @return the reserved and committed bytes and their limits */
+    public MemoryUsage usage()
+    {
+        return limits.usage();
     }
 
     /** @return bytes of address space held by reservations */
@@ -777,17 +876,27 @@ public final class ExecutorMemory
         return live != null && live.protection.executable();
     }
 
-    private void applyProtections(final List<LiveSegment> planned)
+    /**
+     * Commits each segment where free memory is writable (its content was committed by prepare, its tail is not),
+     * and only the zero-filled tail where the controller commits the content through a mapping of its own.
+     */
+    private void applyProtections(final List<LiveSegment> planned, final Reservation reservation)
     {
         try
         {
             for (final LiveSegment segment : planned)
             {
+                if (policy.freeProtection().writable())
+                {
+                    reservation.committed.commit(MapperOperation.INITIALIZE, segment.start, segment.size);
+                }
                 if (segment.zeroFillSize > 0)
                 {
                     if (!policy.freeProtection().writable())
                     {
                         segment.protect(MemoryProtection.READ_WRITE);
+                        reservation.committed.commit(MapperOperation.INITIALIZE, segment.start + segment.contentSize,
+                            segment.zeroFillSize);
                     }
                     new Pointer(segment.start + segment.contentSize).setMemory(0, segment.zeroFillSize, (byte)0);
                 }
@@ -975,6 +1084,8 @@ public final class ExecutorMemory
         {
             errors.add(ex);
         }
+        reservation.committed.release();
+        limits.unreserve(reservation.size);
         errors.throwIfAny();
     }
 
@@ -999,11 +1110,8 @@ public final class ExecutorMemory
         }
     }
 
-    /**
-     * {@code populated}: pages of a writable reservation of its own already faulted in, by reserve or by prepare;
-     * null when adopted or not writable.
-     */
-    private record Reservation(long start, long size, ReleaseHook hook, PopulatedPages populated)
+    /** {@code committed}: the pages committed by reserve, prepare or initialize. */
+    private record Reservation(long start, long size, ReleaseHook hook, CommittedPages committed)
     {
         long end()
         {
