@@ -3,7 +3,7 @@
  * instruction-cache flush; and {@link org.jitmem.posix.RetainingMemoryMapper}, which keeps released reservations
  * for reuse.
  */
-@Version("2.0.0")
+@Version("2.1.0")
 @Export
 package org.jitmem.posix;
 
