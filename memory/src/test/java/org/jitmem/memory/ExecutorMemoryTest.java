@@ -119,7 +119,7 @@ class ExecutorMemoryTest
     @Test
     void failedMmapNamesErrnoAndLeavesNothing()
     {
-        final ExecutorMemory unlimited = new ExecutorMemory(ExecutorMemory.Policy.inProcess(false),
+        final ExecutorMemory unlimited = new ExecutorMemory(ExecutorMemory.Policy.IN_PROCESS,
             new MemoryLimits(ExecutorMemory.ADDRESS_SPACE_LIMIT, PAGE));
         final MemoryMapperException failure = assertThrows(MemoryMapperException.class,
             () -> unlimited.reserve(ExecutorMemory.ADDRESS_SPACE_LIMIT));
@@ -133,7 +133,7 @@ class ExecutorMemoryTest
     @Test
     void reserveBeyondTheReservedLimitIsRefusedBeforeAnythingIsMapped()
     {
-        final ExecutorMemory limited = new ExecutorMemory(ExecutorMemory.Policy.inProcess(false),
+        final ExecutorMemory limited = new ExecutorMemory(ExecutorMemory.Policy.IN_PROCESS,
             new MemoryLimits(64 * PAGE, 64 * PAGE));
         final ExecutorAddressRange held = limited.reserve(40 * PAGE);
         final int mappings = ProcMaps.self().mappings().size();
@@ -157,7 +157,7 @@ class ExecutorMemoryTest
     void reserveCommitsNothingAndPrepareAndInitializeCommitWithinTheCommittedLimit()
     {
         final long big = 2 * ExecutorMemory.POPULATE_ON_RESERVE_LIMIT + 64 * PAGE;
-        final ExecutorMemory limited = new ExecutorMemory(ExecutorMemory.Policy.inProcess(false),
+        final ExecutorMemory limited = new ExecutorMemory(ExecutorMemory.Policy.IN_PROCESS,
             new MemoryLimits(4 * big, 8 * PAGE));
         final ExecutorAddressRange range = limited.reserve(big);
         assertEquals(0, limited.usage().committedBytes(), "a reservation above the populate bound commits nothing");
