@@ -33,7 +33,6 @@ import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.MemoryUsage;
-import org.jitmem.api.Segment;
 import org.jitmem.posix.InstructionCache;
 import org.jitmem.posix.OsConstants;
 import org.jitmem.posix.PageSize;
@@ -46,7 +45,9 @@ import org.jitmem.posix.Posix;
  * change the bookkeeping take a write lock and lookups a read lock; {@link #call} runs the code without the lock
  * and counts itself on its allocation, which cannot be deinitialized or released while code runs in it. Finalize and
  * dealloc actions run under the write lock. Lookups are O(log n): reservations, allocations and initialized segments
- * live in sorted maps (user-space addresses are positive as signed longs on every supported platform). Every method throws the API exceptions.
+ * live in sorted maps (user-space addresses are positive as signed longs on every supported platform). An allocation
+ * is validated by {@link AllocationCheck}, which makes no system call, before anything of it is applied here. Every
+ * method throws the API exceptions.
  */
 public final class ExecutorMemory
 {
@@ -71,8 +72,9 @@ public final class ExecutorMemory
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final TreeMap<Long, Reservation> reservations = new TreeMap<>();
     private final TreeMap<Long, Allocation> allocations = new TreeMap<>();
-    private final TreeMap<Long, LiveSegment> segments = new TreeMap<>();
+    private final TreeMap<Long, PlannedSegment> segments = new TreeMap<>();
     private final Set<Long> releaseWhenIdle = new HashSet<>();
+    private final AllocationCheck.Bookkeeping bookkeeping = new Bookkeeping();
     private long reservedBytes;
     private long initializations;
     private volatile boolean closed;
@@ -349,16 +351,15 @@ public final class ExecutorMemory
         try
         {
             checkOpen(MapperOperation.INITIALIZE);
-            final List<LiveSegment> planned = plan(info, allowWriteExecute);
+            final List<PlannedSegment> planned = AllocationCheck.plan(info, allowWriteExecute, pageSize, bookkeeping);
             final long key = info.key().value();
-            checkActions(info, planned);
             applyProtections(planned, reservationAt(info.mappingBase().value()));
             runFinalizeActions(info.actions(), planned);
-            final List<LiveSegment> standard = giveBackFinalizeSegments(info.actions(), planned);
+            final List<PlannedSegment> standard = giveBackFinalizeSegments(info.actions(), planned);
             final Allocation allocation = new Allocation(key, initializations++, standard, info.actions(),
                 new AtomicInteger());
             allocations.put(key, allocation);
-            for (final LiveSegment segment : standard)
+            for (final PlannedSegment segment : standard)
             {
                 if (segment.size > 0)
                 {
@@ -468,7 +469,7 @@ public final class ExecutorMemory
         try
         {
             checkOpen(MapperOperation.CALL);
-            final LiveSegment segment = liveSegmentAt(function);
+            final PlannedSegment segment = liveSegmentAt(function);
             if (segment == null || !segment.protection.executable())
             {
                 throw new InvalidRequestException(MapperOperation.CALL,
@@ -709,142 +710,17 @@ public final class ExecutorMemory
         return size;
     }
 
-    private List<LiveSegment> plan(final AllocInfo info, final boolean allowWriteExecute)
-    {
-        final long base = info.mappingBase().value();
-        if (info.segments().isEmpty())
-        {
-            throw new InvalidRequestException(MapperOperation.INITIALIZE, "an allocation needs a segment", base,
-                UNKNOWN);
-        }
-        final Reservation reservation = reservationAt(base);
-        if (reservation == null)
-        {
-            throw new InvalidRequestException(MapperOperation.INITIALIZE, "mapping base is outside any reservation",
-                base, UNKNOWN);
-        }
-        final long key = info.key().value();
-        if (allocations.containsKey(key))
-        {
-            throw new InvalidRequestException(MapperOperation.INITIALIZE,
-                "an allocation is already initialized at this key", key, UNKNOWN);
-        }
-        final List<LiveSegment> planned = new ArrayList<>(info.segments().size());
-        for (int i = 0; i < info.segments().size(); i++)
-        {
-            final Segment segment = info.segments().get(i);
-            final long room = reservation.end() - base;
-            if (segment.offset() > room || segment.totalSize() > room - segment.offset())
-            {
-                throw new InvalidRequestException(MapperOperation.INITIALIZE, "segment " + i +
-                    " leaves its reservation: reservation=" + ExecutorAddressRange.of(reservation.start,
-                    reservation.size), base + Math.min(segment.offset(), room), segment.totalSize());
-            }
-            if (segment.protection().writableAndExecutable() && !allowWriteExecute)
-            {
-                throw new InvalidRequestException(MapperOperation.INITIALIZE, "segment " + i +
-                    " is writable and executable, which the W^X policy refuses", base + segment.offset(),
-                    segment.totalSize());
-            }
-            planned.add(new LiveSegment(key, base + segment.offset(), segment));
-        }
-        checkLayout(planned);
-        return planned;
-    }
-
-    private void checkLayout(final List<LiveSegment> planned)
-    {
-        final List<LiveSegment> sorted = new ArrayList<>(planned.size());
-        for (final LiveSegment segment : planned)
-        {
-            if (segment.size > 0)
-            {
-                sorted.add(segment);
-            }
-        }
-        if (sorted.size() > 1)
-        {
-            sorted.sort(Comparator.comparingLong(s -> s.start));
-        }
-        LiveSegment previous = null;
-        for (final LiveSegment segment : sorted)
-        {
-            if (previous != null)
-            {
-                if (segment.start < previous.end())
-                {
-                    throw new InvalidRequestException(MapperOperation.INITIALIZE,
-                        "segments overlap: other=" + ExecutorAddress.hex(previous.start), segment.start,
-                        segment.size);
-                }
-                if (segment.pageStart < previous.pageEnd && (!segment.protection.equals(previous.protection) ||
-                    segment.lifetime != previous.lifetime))
-                {
-                    throw new InvalidRequestException(MapperOperation.INITIALIZE,
-                        "segments with different protections or lifetimes share a page: other=" +
-                        ExecutorAddress.hex(previous.start) + " pageSize=" + pageSize, segment.start, segment.size);
-                }
-            }
-            final Map.Entry<Long, LiveSegment> live = segments.floorEntry(segment.pageEnd - 1);
-            if (live != null && live.getValue().pageEnd > segment.pageStart)
-            {
-                throw new InvalidRequestException(MapperOperation.INITIALIZE,
-                    "segment shares a page with the initialized allocation " +
-                    ExecutorAddress.hex(live.getValue().allocationKey), segment.start, segment.size);
-            }
-            previous = segment;
-        }
-    }
-
-    private void checkActions(final AllocInfo info, final List<LiveSegment> planned)
-    {
-        for (int i = 0; i < info.actions().size(); i++)
-        {
-            final ActionPair pair = info.actions().get(i);
-            for (final ActionCall call : List.of(pair.finalizeCall(), pair.deallocCall()))
-            {
-                if (call.isNone())
-                {
-                    continue;
-                }
-                final long function = call.function().value();
-                if (reservationAt(function) != null && !isExecutable(function, planned))
-                {
-                    throw new InvalidRequestException(MapperOperation.INITIALIZE, "action " + i +
-                        " function lies in a reservation but not in an executable segment", function, UNKNOWN);
-                }
-                if (call == pair.deallocCall() && isInFinalizeSegment(function, planned))
-                {
-                    throw new InvalidRequestException(MapperOperation.INITIALIZE, "dealloc action " + i +
-                        " function lies in a finalize-lifetime segment, which is gone by then", function, UNKNOWN);
-                }
-            }
-        }
-    }
-
-    private static boolean isInFinalizeSegment(final long address, final List<LiveSegment> planned)
-    {
-        for (final LiveSegment segment : planned)
-        {
-            if (segment.lifetime == MemoryLifetime.FINALIZE && segment.contains(address))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
      * Resets the protection of the finalize-lifetime segments once the finalize actions have run; when that fails the
      * allocation is undone as a failed finalize action would undo it.
      *
      * @return the segments that stay live
      */
-    private List<LiveSegment> giveBackFinalizeSegments(final List<ActionPair> actions, final List<LiveSegment> planned)
+    private List<PlannedSegment> giveBackFinalizeSegments(final List<ActionPair> actions, final List<PlannedSegment> planned)
     {
-        final List<LiveSegment> standard = new ArrayList<>(planned.size());
-        final List<LiveSegment> finalizeOnly = new ArrayList<>(0);
-        for (final LiveSegment segment : planned)
+        final List<PlannedSegment> standard = new ArrayList<>(planned.size());
+        final List<PlannedSegment> finalizeOnly = new ArrayList<>(0);
+        for (final PlannedSegment segment : planned)
         {
             (segment.lifetime == MemoryLifetime.FINALIZE ? finalizeOnly : standard).add(segment);
         }
@@ -863,28 +739,15 @@ public final class ExecutorMemory
         return standard;
     }
 
-    private boolean isExecutable(final long address, final List<LiveSegment> planned)
-    {
-        for (final LiveSegment segment : planned)
-        {
-            if (segment.protection.executable() && segment.contains(address))
-            {
-                return true;
-            }
-        }
-        final LiveSegment live = liveSegmentAt(address);
-        return live != null && live.protection.executable();
-    }
-
     /**
      * Commits each segment where free memory is writable (its content was committed by prepare, its tail is not),
      * and only the zero-filled tail where the controller commits the content through a mapping of its own.
      */
-    private void applyProtections(final List<LiveSegment> planned, final Reservation reservation)
+    private void applyProtections(final List<PlannedSegment> planned, final Reservation reservation)
     {
         try
         {
-            for (final LiveSegment segment : planned)
+            for (final PlannedSegment segment : planned)
             {
                 if (policy.freeProtection().writable())
                 {
@@ -894,19 +757,19 @@ public final class ExecutorMemory
                 {
                     if (!policy.freeProtection().writable())
                     {
-                        segment.protect(MemoryProtection.READ_WRITE);
+                        protect(segment, MemoryProtection.READ_WRITE, MapperOperation.INITIALIZE);
                         reservation.committed.commit(MapperOperation.INITIALIZE, segment.start + segment.contentSize,
                             segment.zeroFillSize);
                     }
                     new Pointer(segment.start + segment.contentSize).setMemory(0, segment.zeroFillSize, (byte)0);
                 }
             }
-            for (final LiveSegment segment : planned)
+            for (final PlannedSegment segment : planned)
             {
                 segment.alreadyProtected = isAlreadyProtected(segment, planned);
                 if (!segment.alreadyProtected)
                 {
-                    segment.protect(segment.protection);
+                    protect(segment, segment.protection, MapperOperation.INITIALIZE);
                 }
                 if (segment.protection.executable())
                 {
@@ -926,14 +789,14 @@ public final class ExecutorMemory
      * and which needed no write access for zero fill already has its protection: mprotect would change nothing the
      * process can see, yet it costs a page-table walk proportional to the pages touched and can split the mapping.
      */
-    private boolean isAlreadyProtected(final LiveSegment segment, final List<LiveSegment> planned)
+    private boolean isAlreadyProtected(final PlannedSegment segment, final List<PlannedSegment> planned)
     {
         if (!segment.protection.equals(policy.freeProtection()) ||
             (segment.zeroFillSize > 0 && !policy.freeProtection().writable()))
         {
             return false;
         }
-        for (final LiveSegment other : planned)
+        for (final PlannedSegment other : planned)
         {
             if (other != segment && other.sharesPagesWith(segment))
             {
@@ -944,12 +807,12 @@ public final class ExecutorMemory
             !sharesPages(segments.lowerEntry(segment.start), segment);
     }
 
-    private static boolean sharesPages(final Map.Entry<Long, LiveSegment> live, final LiveSegment segment)
+    private static boolean sharesPages(final Map.Entry<Long, PlannedSegment> live, final PlannedSegment segment)
     {
         return live != null && live.getValue().sharesPagesWith(segment);
     }
 
-    private void runFinalizeActions(final List<ActionPair> actions, final List<LiveSegment> planned)
+    private void runFinalizeActions(final List<ActionPair> actions, final List<PlannedSegment> planned)
     {
         for (int k = 0; k < actions.size(); k++)
         {
@@ -996,17 +859,17 @@ public final class ExecutorMemory
         }
     }
 
-    private List<RuntimeException> resetProtections(final List<LiveSegment> segmentsToReset,
+    private List<RuntimeException> resetProtections(final List<PlannedSegment> segmentsToReset,
         final MapperOperation operation)
     {
         final List<RuntimeException> failures = new ArrayList<>();
-        for (final LiveSegment segment : segmentsToReset)
+        for (final PlannedSegment segment : segmentsToReset)
         {
             try
             {
                 if (!segment.alreadyProtected)
                 {
-                    segment.protect(policy.freeProtection(), operation);
+                    protect(segment, policy.freeProtection(), operation);
                 }
             }
             catch (final RuntimeException ex)
@@ -1021,7 +884,7 @@ public final class ExecutorMemory
     {
         allocation.checkIdle(operation);
         allocations.remove(allocation.key);
-        for (final LiveSegment segment : allocation.segments)
+        for (final PlannedSegment segment : allocation.segments)
         {
             segments.remove(segment.start, segment);
         }
@@ -1089,15 +952,24 @@ public final class ExecutorMemory
         errors.throwIfAny();
     }
 
+    private static void protect(final PlannedSegment segment, final MemoryProtection target,
+        final MapperOperation operation)
+    {
+        if (segment.size > 0)
+        {
+            Posix.mprotect(operation, segment.pageStart, segment.pageEnd - segment.pageStart, target);
+        }
+    }
+
     private Reservation reservationAt(final long address)
     {
         final Map.Entry<Long, Reservation> entry = reservations.floorEntry(address);
         return entry != null && address < entry.getValue().end() ? entry.getValue() : null;
     }
 
-    private LiveSegment liveSegmentAt(final long address)
+    private PlannedSegment liveSegmentAt(final long address)
     {
-        final Map.Entry<Long, LiveSegment> entry = segments.floorEntry(address);
+        final Map.Entry<Long, PlannedSegment> entry = segments.floorEntry(address);
         return entry != null && entry.getValue().contains(address) ? entry.getValue() : null;
     }
 
@@ -1120,7 +992,7 @@ public final class ExecutorMemory
     }
 
     /** {@code sequence}: order of initialization, which release tears allocations down in reverse of. */
-    private record Allocation(long key, long sequence, List<LiveSegment> segments, List<ActionPair> actions,
+    private record Allocation(long key, long sequence, List<PlannedSegment> segments, List<ActionPair> actions,
         AtomicInteger runningCalls)
     {
         void checkIdle(final MapperOperation operation)
@@ -1134,60 +1006,33 @@ public final class ExecutorMemory
         }
     }
 
-    private static final class LiveSegment
+    /** The bookkeeping as {@link AllocationCheck} reads it, under this memory's lock. */
+    private final class Bookkeeping implements AllocationCheck.Bookkeeping
     {
-        private final long allocationKey;
-        private final long start;
-        private final long size;
-        private final long contentSize;
-        private final long zeroFillSize;
-        private final MemoryProtection protection;
-        private final MemoryLifetime lifetime;
-        private final long pageStart;
-        private final long pageEnd;
-        /** Set when initialize found the pages with this segment's protection already and left them alone. */
-        private boolean alreadyProtected;
-
-        LiveSegment(final long allocationKey, final long start, final Segment segment)
+        @Override
+        public ExecutorAddressRange reservationAt(final long address)
         {
-            this.allocationKey = allocationKey;
-            this.start = start;
-            this.size = segment.totalSize();
-            this.contentSize = segment.contentSize();
-            this.zeroFillSize = segment.zeroFillSize();
-            this.protection = segment.protection();
-            this.lifetime = segment.lifetime();
-            this.pageStart = PageSize.roundDown(start);
-            this.pageEnd = PageSize.roundUp(start + size);
+            final Reservation reservation = ExecutorMemory.this.reservationAt(address);
+            return reservation == null ? null : ExecutorAddressRange.of(reservation.start, reservation.size);
         }
 
-        long end()
+        @Override
+        public boolean isInitialized(final long key)
         {
-            return start + size;
+            return allocations.containsKey(key);
         }
 
-        /** @return true when both have a byte in a common page */
-        boolean sharesPagesWith(final LiveSegment other)
+        @Override
+        public PlannedSegment liveSegmentAt(final long address)
         {
-            return size > 0 && other.size > 0 && pageStart < other.pageEnd && other.pageStart < pageEnd;
+            return ExecutorMemory.this.liveSegmentAt(address);
         }
 
-        boolean contains(final long address)
+        @Override
+        public PlannedSegment liveSegmentStartingAtOrBelow(final long address)
         {
-            return address >= start && address - start < size;
-        }
-
-        void protect(final MemoryProtection target)
-        {
-            protect(target, MapperOperation.INITIALIZE);
-        }
-
-        void protect(final MemoryProtection target, final MapperOperation operation)
-        {
-            if (size > 0)
-            {
-                Posix.mprotect(operation, pageStart, pageEnd - pageStart, target);
-            }
+            final Map.Entry<Long, PlannedSegment> entry = segments.floorEntry(address);
+            return entry == null ? null : entry.getValue();
         }
     }
 }
