@@ -377,7 +377,7 @@ class SharedMemoryMapperTest
         assertEquals(0, mapper.memoryUsage().orElseThrow().reservedBytes());
         assertEquals(0, mapper.memoryUsage().orElseThrow().committedBytes());
         assertEquals(Set.of(), SharedMemoryTesting.jitmemMappings(ProcMaps.of(pid)), "nothing mapped in the executor");
-        assertEquals(Set.of(), SharedMemoryTesting.jitmemMappingsOfThisProcess(), "nothing mapped in the controller");
+        assertEquals(Set.of(), SharedMemoryTesting.jitmemMappings(ProcMaps.self()), "nothing mapped in the controller");
         assertEquals(Set.of(), SharedMemoryTesting.memfdDescriptors(pid), "no descriptor left in the executor");
         assertEquals(descriptors, SharedMemoryTesting.socketsAndMemoryFiles(self), "no descriptor left here");
     }
