@@ -2,6 +2,7 @@ package org.jitmem.api;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -30,6 +31,15 @@ public interface MemoryMapper
 
     /** @return the executor's process id */
     long executorPid();
+
+    /**
+     * @return the reserved and committed bytes this mapper holds and the limits it enforces on them, when it keeps
+     *     such accounts
+     */
+    default Optional<MemoryUsage> memoryUsage()
+    {
+        return Optional.empty();
+    }
 
     /**
      * Reserves address space with no access. The size is rounded up to whole pages.

@@ -25,8 +25,9 @@ public final class ExecutorProcess implements AutoCloseable
     /** Bound in seconds on every wait for a child process. */
     public static final long TIMEOUT_SECONDS = 60;
 
-    /** JVM options of test children: a small heap and a quick start. */
-    public static final List<String> TEST_JVM_OPTIONS = List.of("-Xmx128m", "-XX:TieredStopAtLevel=1");
+    /** JVM options of test children: a small heap, a quick start and a committed limit of 256 MiB. */
+    public static final List<String> TEST_JVM_OPTIONS = List.of("-Xmx128m", "-XX:TieredStopAtLevel=1",
+        "-Djitmem.memory.committedLimit=268435456");
 
     /** Start of the line the executor program prints once it accepts connections. */
     public static final String EXECUTOR_READY = "jitmem-executor ready";

@@ -39,9 +39,9 @@ public class MetaTypeIT extends FelixTestSupport
             "jvmOptions", "directory", "startTimeoutSeconds", "stopTimeoutSeconds", "restartOnFailure", "maxRestarts",
             "restartDelayMillis", "restartWindowSeconds"));
         assertAttributes("org.jitmem.backend.inprocess", "org.jitmem.backend.inprocess",
-            Set.of("allowWriteExecute"));
+            Set.of("allowWriteExecute", "reservedLimit", "committedLimit"));
         assertAttributes("org.jitmem.backend.posixshm", "org.jitmem.backend.posixshm",
-            Set.of("allowWriteExecute"));
+            Set.of("allowWriteExecute", "reservedLimit", "committedLimit"));
     }
 
     private void assertAttributes(final String symbolicName, final String pid, final Set<String> expected)

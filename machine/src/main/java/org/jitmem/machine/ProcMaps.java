@@ -95,6 +95,29 @@ public final class ProcMaps
 
     /**
      * @param pid a process id
+     * @return the process's resident set size in bytes ({@code VmRSS} of {@code /proc/<pid>/status})
+     */
+    public static long residentBytes(final long pid)
+    {
+        try
+        {
+            for (final String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")))
+            {
+                if (line.startsWith("VmRSS:"))
+                {
+                    return Long.parseLong(line.substring("VmRSS:".length()).trim().split("\\s+")[0]) * 1024;
+                }
+            }
+            throw new IllegalStateException("no VmRSS in the status of pid=" + pid);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /**
+     * @param pid a process id
      * @return a snapshot of that process's mappings
      */
     public static ProcMaps of(final long pid)

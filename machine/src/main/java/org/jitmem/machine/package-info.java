@@ -1,6 +1,7 @@
 /**
- * Tiny hand-assembled machine code for the executor's architecture (x86-64, aarch64) and a reader of
- * {@code /proc/<pid>/maps}: what tests, demos and benchmarks need to run real code and to check real protections.
+ * Tiny hand-assembled machine code for the executor's architecture (x86-64, aarch64), a reader of
+ * {@code /proc/<pid>/maps} and full mapper cycles from many threads: what tests, demos and benchmarks need to run
+ * real code and to check real protections.
  */
 @Version("1.1.0")
 @Export

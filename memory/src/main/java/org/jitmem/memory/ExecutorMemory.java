@@ -32,7 +32,7 @@ import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
-import org.jitmem.api.Segment;
+import org.jitmem.api.MemoryUsage;
 import org.jitmem.posix.InstructionCache;
 import org.jitmem.posix.OsConstants;
 import org.jitmem.posix.PageSize;
@@ -45,7 +45,9 @@ import org.jitmem.posix.Posix;
  * change the bookkeeping take a write lock and lookups a read lock; {@link #call} runs the code without the lock
  * and counts itself on its allocation, which cannot be deinitialized or released while code runs in it. Finalize and
  * dealloc actions run under the write lock. Lookups are O(log n): reservations, allocations and initialized segments
- * live in sorted maps (user-space addresses are positive as signed longs on every supported platform). Every method throws the API exceptions.
+ * live in sorted maps (user-space addresses are positive as signed longs on every supported platform). An allocation
+ * is validated by {@link AllocationCheck}, which makes no system call, before anything of it is applied here. Every
+ * method throws the API exceptions.
  */
 public final class ExecutorMemory
 {
@@ -53,8 +55,9 @@ public final class ExecutorMemory
     public static final long ADDRESS_SPACE_LIMIT = 1L << 48;
 
     /**
-     * Writable reservations of their own up to this size are faulted in by the mmap that reserves them rather than by
-     * the first prepare: one system call fewer per cycle for memory that is reserved to be written.
+     * Writable reservations of their own up to this size are faulted in (and counted as committed) by the mmap that
+     * reserves them rather than by the first prepare: one system call fewer per cycle for memory that is reserved to
+     * be written.
      */
     public static final long POPULATE_ON_RESERVE_LIMIT = 64 * 1024;
 
@@ -64,12 +67,14 @@ public final class ExecutorMemory
         Comparator.comparingLong(Allocation::sequence).reversed();
 
     private final Policy policy;
+    private final MemoryLimits limits;
     private final long pageSize = PageSize.get();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final TreeMap<Long, Reservation> reservations = new TreeMap<>();
     private final TreeMap<Long, Allocation> allocations = new TreeMap<>();
-    private final TreeMap<Long, LiveSegment> segments = new TreeMap<>();
+    private final TreeMap<Long, PlannedSegment> segments = new TreeMap<>();
     private final Set<Long> releaseWhenIdle = new HashSet<>();
+    private final AllocationCheck.Bookkeeping bookkeeping = new Bookkeeping();
     private long reservedBytes;
     private long initializations;
     private volatile boolean closed;
@@ -114,12 +119,44 @@ public final class ExecutorMemory
         void release(ExecutorAddressRange range);
     }
 
+    /** Maps the memory of a reservation for {@link #reserve(long, MemorySource)}. */
+    @FunctionalInterface
+    public interface MemorySource
+    {
+        /**
+         * @param size page-aligned bytes, already counted against the reserved limit
+         * @return the mapped range, page-aligned and overlapping no reservation, and how to give it back
+         * @throws MemoryMapperException when it cannot be mapped; nothing is left behind then
+         */
+        Mapped map(long size);
+    }
+
     /**
-     * @param policy how memory is treated
+     * A range mapped by a {@link MemorySource}.
+     *
+     * @param range the mapped range
+     * @param hook  how it is given back
+     */
+    public record Mapped(ExecutorAddressRange range, ReleaseHook hook)
+    {
+    }
+
+    /**
+     * @param policy how memory is treated; the limits are {@link MemoryLimits#machineDefaults()}
      */
     public ExecutorMemory(final Policy policy)
     {
+        this(policy, MemoryLimits.machineDefaults());
+    }
+
+    /**
+     * @param policy how memory is treated
+     * @param limits the limits on reserved and committed bytes, checked before any system call
+     */
+    public ExecutorMemory(final Policy policy, final MemoryLimits limits)
+    {
         this.policy = Objects.requireNonNull(policy, "policy");
+        this.limits = Objects.requireNonNull(limits, "limits");
     }
 
     /** @return the policy */
@@ -134,10 +171,17 @@ public final class ExecutorMemory
         return pageSize;
     }
 
+    /** @return the limits on reserved and committed bytes, and what is held under them */
+    public MemoryLimits limits()
+    {
+        return limits;
+    }
+
     /**
-     * Maps anonymous memory with the policy's free protection. Where free memory is writable (Linux), a reservation
-     * of at most {@link #POPULATE_ON_RESERVE_LIMIT} is faulted in by the same mmap and a larger one page by page as
-     * {@link #workingMemory} prepares it. A failed reserve leaves nothing behind.
+     * Maps anonymous memory with the policy's free protection: address space only (MAP_NORESERVE), committed as
+     * {@link #workingMemory} prepares it and {@link #initialize} fills it. Where free memory is writable (Linux), a
+     * reservation of at most {@link #POPULATE_ON_RESERVE_LIMIT} is committed by the same mmap instead, when the
+     * committed limit has room for it. The limits are checked before the mmap. A failed reserve leaves nothing behind.
      *
      * @param numBytes bytes wanted, rounded up to whole pages
      * @return the reservation
@@ -145,30 +189,82 @@ public final class ExecutorMemory
     public ExecutorAddressRange reserve(final long numBytes)
     {
         final long size = checkReservationSize(numBytes);
-        final boolean populate = OsConstants.LINUX && policy.freeProtection().writable() &&
-            size / pageSize <= Integer.MAX_VALUE;
-        final boolean populateNow = populate && size <= POPULATE_ON_RESERVE_LIMIT;
-        final long start = Posix.mmapAnonymous(MapperOperation.RESERVE, size, policy.freeProtection(), populateNow);
-        final ExecutorAddressRange range = ExecutorAddressRange.of(start, size);
-        final PopulatedPages populated = populate ? new PopulatedPages(start, size, pageSize) : null;
-        if (populateNow)
+        // Populating is only a head start: where the committed limit has no room for it, prepare commits later.
+        if (!OsConstants.LINUX || !policy.freeProtection().writable() || size > POPULATE_ON_RESERVE_LIMIT ||
+            !limits.tryCommit(size))
         {
-            populated.markAll();
+            return reserve(size, anonymous(false), false);
         }
         try
         {
-            adopt(range, released -> Posix.munmap(MapperOperation.RELEASE, start, size), populated);
+            return reserve(size, anonymous(true), true);
         }
         catch (final RuntimeException ex)
         {
-            Posix.munmap(MapperOperation.RESERVE, start, size);
+            limits.uncommit(size);
             throw ex;
         }
-        return range;
     }
 
     /**
-     * Takes over a page-aligned range that the caller has mapped, for example a shared memory file. When the
+     * Reserves memory that {@code source} maps, once the size has passed the reserved limit; the memory is committed
+     * as {@link #initialize} fills it. A failed reserve leaves nothing behind.
+     *
+     * @param numBytes bytes wanted, rounded up to whole pages
+     * @param source   maps the rounded size
+     * @return the reservation
+     */
+    public ExecutorAddressRange reserve(final long numBytes, final MemorySource source)
+    {
+        return reserve(numBytes, source, false);
+    }
+
+    /** {@code populated}: the source commits the whole range, which the caller has counted as committed. */
+    private ExecutorAddressRange reserve(final long numBytes, final MemorySource source, final boolean populated)
+    {
+        final long size = checkReservationSize(numBytes);
+        limits.reserve(MapperOperation.RESERVE, size);
+        final Mapped mapped;
+        try
+        {
+            mapped = source.map(size);
+        }
+        catch (final RuntimeException ex)
+        {
+            limits.unreserve(size);
+            throw ex;
+        }
+        try
+        {
+            return adopt(mapped.range(), mapped.hook(), false, populated);
+        }
+        catch (final RuntimeException ex)
+        {
+            limits.unreserve(size);
+            try
+            {
+                mapped.hook().release(mapped.range());
+            }
+            catch (final RuntimeException releaseFailure)
+            {
+                ex.addSuppressed(releaseFailure);
+            }
+            throw ex;
+        }
+    }
+
+    private MemorySource anonymous(final boolean populate)
+    {
+        return size ->
+        {
+            final long start = Posix.mmapAnonymous(MapperOperation.RESERVE, size, policy.freeProtection(), populate);
+            return new Mapped(ExecutorAddressRange.of(start, size),
+                released -> Posix.munmap(MapperOperation.RELEASE, start, size));
+        };
+    }
+
+    /**
+     * Takes over a page-aligned range that the caller has mapped, counting it against the reserved limit. When the
      * range is refused the caller still owns it.
      *
      * @param range the mapped range, page-aligned, overlapping no reservation
@@ -177,11 +273,11 @@ public final class ExecutorMemory
      */
     public ExecutorAddressRange adopt(final ExecutorAddressRange range, final ReleaseHook hook)
     {
-        return adopt(range, hook, null);
+        return adopt(range, hook, true, false);
     }
 
-    private ExecutorAddressRange adopt(final ExecutorAddressRange range, final ReleaseHook hook,
-        final PopulatedPages populated)
+    private ExecutorAddressRange adopt(final ExecutorAddressRange range, final ReleaseHook hook, final boolean count,
+        final boolean populated)
     {
         Objects.requireNonNull(hook, "hook");
         final long start = range.start().value();
@@ -202,7 +298,16 @@ public final class ExecutorMemory
                 throw new InvalidRequestException(MapperOperation.RESERVE,
                     "range overlaps the reservation at " + ExecutorAddress.hex(below.getKey()), start, size);
             }
-            reservations.put(start, new Reservation(start, size, hook, populated));
+            if (count)
+            {
+                limits.reserve(MapperOperation.RESERVE, size);
+            }
+            final CommittedPages committed = new CommittedPages(start, size, pageSize, limits);
+            if (populated)
+            {
+                committed.markAll();
+            }
+            reservations.put(start, new Reservation(start, size, hook, committed));
             reservedBytes += size;
             return range;
         }
@@ -246,16 +351,15 @@ public final class ExecutorMemory
         try
         {
             checkOpen(MapperOperation.INITIALIZE);
-            final List<LiveSegment> planned = plan(info, allowWriteExecute);
+            final List<PlannedSegment> planned = AllocationCheck.plan(info, allowWriteExecute, pageSize, bookkeeping);
             final long key = info.key().value();
-            checkActions(info, planned);
-            applyProtections(planned);
+            applyProtections(planned, reservationAt(info.mappingBase().value()));
             runFinalizeActions(info.actions(), planned);
-            final List<LiveSegment> standard = giveBackFinalizeSegments(info.actions(), planned);
+            final List<PlannedSegment> standard = giveBackFinalizeSegments(info.actions(), planned);
             final Allocation allocation = new Allocation(key, initializations++, standard, info.actions(),
                 new AtomicInteger());
             allocations.put(key, allocation);
-            for (final LiveSegment segment : standard)
+            for (final PlannedSegment segment : standard)
             {
                 if (segment.size > 0)
                 {
@@ -365,7 +469,7 @@ public final class ExecutorMemory
         try
         {
             checkOpen(MapperOperation.CALL);
-            final LiveSegment segment = liveSegmentAt(function);
+            final PlannedSegment segment = liveSegmentAt(function);
             if (segment == null || !segment.protection.executable())
             {
                 throw new InvalidRequestException(MapperOperation.CALL,
@@ -500,25 +604,15 @@ public final class ExecutorMemory
                 throw new InvalidRequestException(MapperOperation.PREPARE,
                     "range is not inside one reservation", start, size);
             }
-            populate(reservation, start, size);
+            if (policy.freeProtection().writable())
+            {
+                reservation.committed.commit(MapperOperation.PREPARE, start, size);
+            }
             return new Pointer(start).getByteBuffer(0, size).order(ByteOrder.nativeOrder());
         }
         finally
         {
             read.unlock();
-        }
-    }
-
-    /**
-     * Faults the pages of working memory in with one madvise the first time they are prepared: the caller is about
-     * to write them, and a trap a page costs far more than one call for them all. Only a hint: a page it leaves out
-     * faults in on first write as it would anyway.
-     */
-    private static void populate(final Reservation reservation, final long start, final long size)
-    {
-        if (reservation.populated != null)
-        {
-            reservation.populated.populate(start, size);
         }
     }
 
@@ -569,6 +663,12 @@ public final class ExecutorMemory
         return underReadLock(allocations::size);
     }
 
+    /** @return the reserved and committed bytes and their limits */
+    public MemoryUsage usage()
+    {
+        return limits.usage();
+    }
+
     /** @return bytes of address space held by reservations */
     public long reservedBytes()
     {
@@ -610,142 +710,17 @@ public final class ExecutorMemory
         return size;
     }
 
-    private List<LiveSegment> plan(final AllocInfo info, final boolean allowWriteExecute)
-    {
-        final long base = info.mappingBase().value();
-        if (info.segments().isEmpty())
-        {
-            throw new InvalidRequestException(MapperOperation.INITIALIZE, "an allocation needs a segment", base,
-                UNKNOWN);
-        }
-        final Reservation reservation = reservationAt(base);
-        if (reservation == null)
-        {
-            throw new InvalidRequestException(MapperOperation.INITIALIZE, "mapping base is outside any reservation",
-                base, UNKNOWN);
-        }
-        final long key = info.key().value();
-        if (allocations.containsKey(key))
-        {
-            throw new InvalidRequestException(MapperOperation.INITIALIZE,
-                "an allocation is already initialized at this key", key, UNKNOWN);
-        }
-        final List<LiveSegment> planned = new ArrayList<>(info.segments().size());
-        for (int i = 0; i < info.segments().size(); i++)
-        {
-            final Segment segment = info.segments().get(i);
-            final long room = reservation.end() - base;
-            if (segment.offset() > room || segment.totalSize() > room - segment.offset())
-            {
-                throw new InvalidRequestException(MapperOperation.INITIALIZE, "segment " + i +
-                    " leaves its reservation: reservation=" + ExecutorAddressRange.of(reservation.start,
-                    reservation.size), base + Math.min(segment.offset(), room), segment.totalSize());
-            }
-            if (segment.protection().writableAndExecutable() && !allowWriteExecute)
-            {
-                throw new InvalidRequestException(MapperOperation.INITIALIZE, "segment " + i +
-                    " is writable and executable, which the W^X policy refuses", base + segment.offset(),
-                    segment.totalSize());
-            }
-            planned.add(new LiveSegment(key, base + segment.offset(), segment));
-        }
-        checkLayout(planned);
-        return planned;
-    }
-
-    private void checkLayout(final List<LiveSegment> planned)
-    {
-        final List<LiveSegment> sorted = new ArrayList<>(planned.size());
-        for (final LiveSegment segment : planned)
-        {
-            if (segment.size > 0)
-            {
-                sorted.add(segment);
-            }
-        }
-        if (sorted.size() > 1)
-        {
-            sorted.sort(Comparator.comparingLong(s -> s.start));
-        }
-        LiveSegment previous = null;
-        for (final LiveSegment segment : sorted)
-        {
-            if (previous != null)
-            {
-                if (segment.start < previous.end())
-                {
-                    throw new InvalidRequestException(MapperOperation.INITIALIZE,
-                        "segments overlap: other=" + ExecutorAddress.hex(previous.start), segment.start,
-                        segment.size);
-                }
-                if (segment.pageStart < previous.pageEnd && (!segment.protection.equals(previous.protection) ||
-                    segment.lifetime != previous.lifetime))
-                {
-                    throw new InvalidRequestException(MapperOperation.INITIALIZE,
-                        "segments with different protections or lifetimes share a page: other=" +
-                        ExecutorAddress.hex(previous.start) + " pageSize=" + pageSize, segment.start, segment.size);
-                }
-            }
-            final Map.Entry<Long, LiveSegment> live = segments.floorEntry(segment.pageEnd - 1);
-            if (live != null && live.getValue().pageEnd > segment.pageStart)
-            {
-                throw new InvalidRequestException(MapperOperation.INITIALIZE,
-                    "segment shares a page with the initialized allocation " +
-                    ExecutorAddress.hex(live.getValue().allocationKey), segment.start, segment.size);
-            }
-            previous = segment;
-        }
-    }
-
-    private void checkActions(final AllocInfo info, final List<LiveSegment> planned)
-    {
-        for (int i = 0; i < info.actions().size(); i++)
-        {
-            final ActionPair pair = info.actions().get(i);
-            for (final ActionCall call : List.of(pair.finalizeCall(), pair.deallocCall()))
-            {
-                if (call.isNone())
-                {
-                    continue;
-                }
-                final long function = call.function().value();
-                if (reservationAt(function) != null && !isExecutable(function, planned))
-                {
-                    throw new InvalidRequestException(MapperOperation.INITIALIZE, "action " + i +
-                        " function lies in a reservation but not in an executable segment", function, UNKNOWN);
-                }
-                if (call == pair.deallocCall() && isInFinalizeSegment(function, planned))
-                {
-                    throw new InvalidRequestException(MapperOperation.INITIALIZE, "dealloc action " + i +
-                        " function lies in a finalize-lifetime segment, which is gone by then", function, UNKNOWN);
-                }
-            }
-        }
-    }
-
-    private static boolean isInFinalizeSegment(final long address, final List<LiveSegment> planned)
-    {
-        for (final LiveSegment segment : planned)
-        {
-            if (segment.lifetime == MemoryLifetime.FINALIZE && segment.contains(address))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
      * Resets the protection of the finalize-lifetime segments once the finalize actions have run; when that fails the
      * allocation is undone as a failed finalize action would undo it.
      *
      * @return the segments that stay live
      */
-    private List<LiveSegment> giveBackFinalizeSegments(final List<ActionPair> actions, final List<LiveSegment> planned)
+    private List<PlannedSegment> giveBackFinalizeSegments(final List<ActionPair> actions, final List<PlannedSegment> planned)
     {
-        final List<LiveSegment> standard = new ArrayList<>(planned.size());
-        final List<LiveSegment> finalizeOnly = new ArrayList<>(0);
-        for (final LiveSegment segment : planned)
+        final List<PlannedSegment> standard = new ArrayList<>(planned.size());
+        final List<PlannedSegment> finalizeOnly = new ArrayList<>(0);
+        for (final PlannedSegment segment : planned)
         {
             (segment.lifetime == MemoryLifetime.FINALIZE ? finalizeOnly : standard).add(segment);
         }
@@ -764,40 +739,37 @@ public final class ExecutorMemory
         return standard;
     }
 
-    private boolean isExecutable(final long address, final List<LiveSegment> planned)
-    {
-        for (final LiveSegment segment : planned)
-        {
-            if (segment.protection.executable() && segment.contains(address))
-            {
-                return true;
-            }
-        }
-        final LiveSegment live = liveSegmentAt(address);
-        return live != null && live.protection.executable();
-    }
-
-    private void applyProtections(final List<LiveSegment> planned)
+    /**
+     * Commits each segment where free memory is writable (its content was committed by prepare, its tail is not),
+     * and only the zero-filled tail where the controller commits the content through a mapping of its own.
+     */
+    private void applyProtections(final List<PlannedSegment> planned, final Reservation reservation)
     {
         try
         {
-            for (final LiveSegment segment : planned)
+            for (final PlannedSegment segment : planned)
             {
+                if (policy.freeProtection().writable())
+                {
+                    reservation.committed.commit(MapperOperation.INITIALIZE, segment.start, segment.size);
+                }
                 if (segment.zeroFillSize > 0)
                 {
                     if (!policy.freeProtection().writable())
                     {
-                        segment.protect(MemoryProtection.READ_WRITE);
+                        protect(segment, MemoryProtection.READ_WRITE, MapperOperation.INITIALIZE);
+                        reservation.committed.commit(MapperOperation.INITIALIZE, segment.start + segment.contentSize,
+                            segment.zeroFillSize);
                     }
                     new Pointer(segment.start + segment.contentSize).setMemory(0, segment.zeroFillSize, (byte)0);
                 }
             }
-            for (final LiveSegment segment : planned)
+            for (final PlannedSegment segment : planned)
             {
                 segment.alreadyProtected = isAlreadyProtected(segment, planned);
                 if (!segment.alreadyProtected)
                 {
-                    segment.protect(segment.protection);
+                    protect(segment, segment.protection, MapperOperation.INITIALIZE);
                 }
                 if (segment.protection.executable())
                 {
@@ -817,14 +789,14 @@ public final class ExecutorMemory
      * and which needed no write access for zero fill already has its protection: mprotect would change nothing the
      * process can see, yet it costs a page-table walk proportional to the pages touched and can split the mapping.
      */
-    private boolean isAlreadyProtected(final LiveSegment segment, final List<LiveSegment> planned)
+    private boolean isAlreadyProtected(final PlannedSegment segment, final List<PlannedSegment> planned)
     {
         if (!segment.protection.equals(policy.freeProtection()) ||
             (segment.zeroFillSize > 0 && !policy.freeProtection().writable()))
         {
             return false;
         }
-        for (final LiveSegment other : planned)
+        for (final PlannedSegment other : planned)
         {
             if (other != segment && other.sharesPagesWith(segment))
             {
@@ -835,12 +807,12 @@ public final class ExecutorMemory
             !sharesPages(segments.lowerEntry(segment.start), segment);
     }
 
-    private static boolean sharesPages(final Map.Entry<Long, LiveSegment> live, final LiveSegment segment)
+    private static boolean sharesPages(final Map.Entry<Long, PlannedSegment> live, final PlannedSegment segment)
     {
         return live != null && live.getValue().sharesPagesWith(segment);
     }
 
-    private void runFinalizeActions(final List<ActionPair> actions, final List<LiveSegment> planned)
+    private void runFinalizeActions(final List<ActionPair> actions, final List<PlannedSegment> planned)
     {
         for (int k = 0; k < actions.size(); k++)
         {
@@ -887,17 +859,17 @@ public final class ExecutorMemory
         }
     }
 
-    private List<RuntimeException> resetProtections(final List<LiveSegment> segmentsToReset,
+    private List<RuntimeException> resetProtections(final List<PlannedSegment> segmentsToReset,
         final MapperOperation operation)
     {
         final List<RuntimeException> failures = new ArrayList<>();
-        for (final LiveSegment segment : segmentsToReset)
+        for (final PlannedSegment segment : segmentsToReset)
         {
             try
             {
                 if (!segment.alreadyProtected)
                 {
-                    segment.protect(policy.freeProtection(), operation);
+                    protect(segment, policy.freeProtection(), operation);
                 }
             }
             catch (final RuntimeException ex)
@@ -912,7 +884,7 @@ public final class ExecutorMemory
     {
         allocation.checkIdle(operation);
         allocations.remove(allocation.key);
-        for (final LiveSegment segment : allocation.segments)
+        for (final PlannedSegment segment : allocation.segments)
         {
             segments.remove(segment.start, segment);
         }
@@ -975,7 +947,18 @@ public final class ExecutorMemory
         {
             errors.add(ex);
         }
+        reservation.committed.release();
+        limits.unreserve(reservation.size);
         errors.throwIfAny();
+    }
+
+    private static void protect(final PlannedSegment segment, final MemoryProtection target,
+        final MapperOperation operation)
+    {
+        if (segment.size > 0)
+        {
+            Posix.mprotect(operation, segment.pageStart, segment.pageEnd - segment.pageStart, target);
+        }
     }
 
     private Reservation reservationAt(final long address)
@@ -984,9 +967,9 @@ public final class ExecutorMemory
         return entry != null && address < entry.getValue().end() ? entry.getValue() : null;
     }
 
-    private LiveSegment liveSegmentAt(final long address)
+    private PlannedSegment liveSegmentAt(final long address)
     {
-        final Map.Entry<Long, LiveSegment> entry = segments.floorEntry(address);
+        final Map.Entry<Long, PlannedSegment> entry = segments.floorEntry(address);
         return entry != null && entry.getValue().contains(address) ? entry.getValue() : null;
     }
 
@@ -999,11 +982,8 @@ public final class ExecutorMemory
         }
     }
 
-    /**
-     * {@code populated}: pages of a writable reservation of its own already faulted in, by reserve or by prepare;
-     * null when adopted or not writable.
-     */
-    private record Reservation(long start, long size, ReleaseHook hook, PopulatedPages populated)
+    /** {@code committed}: the pages committed by reserve, prepare or initialize. */
+    private record Reservation(long start, long size, ReleaseHook hook, CommittedPages committed)
     {
         long end()
         {
@@ -1012,7 +992,7 @@ public final class ExecutorMemory
     }
 
     /** {@code sequence}: order of initialization, which release tears allocations down in reverse of. */
-    private record Allocation(long key, long sequence, List<LiveSegment> segments, List<ActionPair> actions,
+    private record Allocation(long key, long sequence, List<PlannedSegment> segments, List<ActionPair> actions,
         AtomicInteger runningCalls)
     {
         void checkIdle(final MapperOperation operation)
@@ -1026,60 +1006,33 @@ public final class ExecutorMemory
         }
     }
 
-    private static final class LiveSegment
+    /** The bookkeeping as {@link AllocationCheck} reads it, under this memory's lock. */
+    private final class Bookkeeping implements AllocationCheck.Bookkeeping
     {
-        private final long allocationKey;
-        private final long start;
-        private final long size;
-        private final long contentSize;
-        private final long zeroFillSize;
-        private final MemoryProtection protection;
-        private final MemoryLifetime lifetime;
-        private final long pageStart;
-        private final long pageEnd;
-        /** Set when initialize found the pages with this segment's protection already and left them alone. */
-        private boolean alreadyProtected;
-
-        LiveSegment(final long allocationKey, final long start, final Segment segment)
+        @Override
+        public ExecutorAddressRange reservationAt(final long address)
         {
-            this.allocationKey = allocationKey;
-            this.start = start;
-            this.size = segment.totalSize();
-            this.contentSize = segment.contentSize();
-            this.zeroFillSize = segment.zeroFillSize();
-            this.protection = segment.protection();
-            this.lifetime = segment.lifetime();
-            this.pageStart = PageSize.roundDown(start);
-            this.pageEnd = PageSize.roundUp(start + size);
+            final Reservation reservation = ExecutorMemory.this.reservationAt(address);
+            return reservation == null ? null : ExecutorAddressRange.of(reservation.start, reservation.size);
         }
 
-        long end()
+        @Override
+        public boolean isInitialized(final long key)
         {
-            return start + size;
+            return allocations.containsKey(key);
         }
 
-        /** @return true when both have a byte in a common page */
-        boolean sharesPagesWith(final LiveSegment other)
+        @Override
+        public PlannedSegment liveSegmentAt(final long address)
         {
-            return size > 0 && other.size > 0 && pageStart < other.pageEnd && other.pageStart < pageEnd;
+            return ExecutorMemory.this.liveSegmentAt(address);
         }
 
-        boolean contains(final long address)
+        @Override
+        public PlannedSegment liveSegmentStartingAtOrBelow(final long address)
         {
-            return address >= start && address - start < size;
-        }
-
-        void protect(final MemoryProtection target)
-        {
-            protect(target, MapperOperation.INITIALIZE);
-        }
-
-        void protect(final MemoryProtection target, final MapperOperation operation)
-        {
-            if (size > 0)
-            {
-                Posix.mprotect(operation, pageStart, pageEnd - pageStart, target);
-            }
+            final Map.Entry<Long, PlannedSegment> entry = segments.floorEntry(address);
+            return entry == null ? null : entry.getValue();
         }
     }
 }

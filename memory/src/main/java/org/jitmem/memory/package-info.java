@@ -1,7 +1,8 @@
 /**
  * The executor-side memory core every POSIX backend shares: reservations, initialized allocations, their
- * protections and actions ({@link org.jitmem.memory.ExecutorMemory}), and the record of which pages of a range have
- * been populated ({@link org.jitmem.memory.PopulatedPages}).
+ * protections and actions ({@link org.jitmem.memory.ExecutorMemory}), the record of which pages of a range are
+ * committed ({@link org.jitmem.memory.CommittedPages}) and an executor's limits on reserved and committed bytes
+ * ({@link org.jitmem.memory.MemoryLimits}).
  */
 @Version("2.0.0")
 @Export

@@ -29,10 +29,12 @@ import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryLifetime;
+import org.jitmem.api.MemoryLimitException;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
+import org.jitmem.api.MemoryUsage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.jitmem.machine.MachineCode;
@@ -117,12 +119,77 @@ class ExecutorMemoryTest
     @Test
     void failedMmapNamesErrnoAndLeavesNothing()
     {
+        final ExecutorMemory unlimited = new ExecutorMemory(ExecutorMemory.Policy.IN_PROCESS,
+            new MemoryLimits(ExecutorMemory.ADDRESS_SPACE_LIMIT, PAGE));
         final MemoryMapperException failure = assertThrows(MemoryMapperException.class,
-            () -> memory.reserve(ExecutorMemory.ADDRESS_SPACE_LIMIT));
+            () -> unlimited.reserve(ExecutorMemory.ADDRESS_SPACE_LIMIT));
         assertEquals(OsConstants.ENOMEM, failure.errno());
         assertTrue(failure.reason().startsWith("mmap failed: "), failure.getMessage());
-        assertEquals(0, memory.reservationCount());
-        assertEquals(0, memory.reservedBytes());
+        assertEquals(0, unlimited.reservationCount());
+        assertEquals(0, unlimited.reservedBytes());
+        assertEquals(new MemoryUsage(0, ExecutorMemory.ADDRESS_SPACE_LIMIT, 0, PAGE), unlimited.usage());
+    }
+
+    @Test
+    void reserveBeyondTheReservedLimitIsRefusedBeforeAnythingIsMapped()
+    {
+        final ExecutorMemory limited = new ExecutorMemory(ExecutorMemory.Policy.IN_PROCESS,
+            new MemoryLimits(64 * PAGE, 64 * PAGE));
+        final ExecutorAddressRange held = limited.reserve(40 * PAGE);
+        final int mappings = ProcMaps.self().mappings().size();
+        final MemoryLimitException failure = assertThrows(MemoryLimitException.class,
+            () -> limited.reserve(24 * PAGE + 1));
+        assertEquals(MemoryUsage.Limit.RESERVED, failure.limit());
+        assertEquals(MapperOperation.RESERVE, failure.operation());
+        assertEquals(25 * PAGE, failure.requested());
+        assertEquals(40 * PAGE, failure.used());
+        assertEquals(64 * PAGE, failure.maximum());
+        assertTrue(failure.getMessage().contains("limit=reserved requested=" + 25 * PAGE + " used=" + 40 * PAGE),
+            failure.getMessage());
+        assertEquals(mappings, ProcMaps.self().mappings().size(), "nothing mapped");
+        assertEquals(1, limited.reservationCount());
+        limited.release(List.of(held.start()));
+        assertEquals(new MemoryUsage(0, 64 * PAGE, 0, 64 * PAGE), limited.usage());
+        limited.release(List.of(limited.reserve(64 * PAGE).start()));
+    }
+
+    @Test
+    void reserveCommitsNothingAndPrepareAndInitializeCommitWithinTheCommittedLimit()
+    {
+        final long big = 2 * ExecutorMemory.POPULATE_ON_RESERVE_LIMIT + 64 * PAGE;
+        final ExecutorMemory limited = new ExecutorMemory(ExecutorMemory.Policy.IN_PROCESS,
+            new MemoryLimits(4 * big, 8 * PAGE));
+        final ExecutorAddressRange range = limited.reserve(big);
+        assertEquals(0, limited.usage().committedBytes(), "a reservation above the populate bound commits nothing");
+        final ExecutorAddress base = range.start();
+        limited.workingMemory(base, 2 * PAGE + 1).put(2 * (int)PAGE, (byte)1);
+        assertEquals(3 * PAGE, limited.usage().committedBytes(), "prepare commits the pages it hands out");
+        limited.workingMemory(base.add(PAGE), PAGE);
+        assertEquals(3 * PAGE, limited.usage().committedBytes(), "a page is committed once");
+        limited.initialize(AllocInfo.of(base, new Segment(0, 3 * PAGE, 2 * PAGE, MemoryProtection.READ,
+            MemoryLifetime.STANDARD)));
+        assertEquals(5 * PAGE, limited.usage().committedBytes(), "initialize commits the zero-filled tail");
+
+        final MemoryLimitException prepare = assertThrows(MemoryLimitException.class,
+            () -> limited.workingMemory(base.add(8 * PAGE), 4 * PAGE));
+        assertEquals(MemoryUsage.Limit.COMMITTED, prepare.limit());
+        assertEquals(MapperOperation.PREPARE, prepare.operation());
+        assertEquals(base.value() + 8 * PAGE, prepare.address());
+        assertEquals(4 * PAGE, prepare.requested());
+        assertEquals(5 * PAGE, prepare.used());
+        final MemoryLimitException initialize = assertThrows(MemoryLimitException.class,
+            () -> limited.initialize(AllocInfo.of(base.add(16 * PAGE), new Segment(0, 0, 4 * PAGE,
+                MemoryProtection.READ_WRITE, MemoryLifetime.STANDARD))));
+        assertEquals(MapperOperation.INITIALIZE, initialize.operation());
+        assertEquals(1, limited.allocationCount(), "the refused initialize recorded nothing");
+        assertEquals(5 * PAGE, limited.usage().committedBytes());
+
+        limited.release(List.of(base));
+        assertEquals(new MemoryUsage(0, 4 * big, 0, 8 * PAGE), limited.usage());
+        final ExecutorAddressRange small = limited.reserve(PAGE);
+        assertEquals(PAGE, limited.usage().committedBytes(), "a small reservation is committed by its mmap");
+        limited.release(List.of(small.start()));
+        assertEquals(0, limited.usage().committedBytes());
     }
 
     @Test
@@ -723,25 +790,30 @@ class ExecutorMemoryTest
     }
 
     @Test
-    void populatedPagesFaultInAWholeChunkOnceWhenAnyOfItIsTouched()
+    void committedPagesFaultInAWholeChunkOnceAndCountIt()
     {
         final long chunk = 16 * PAGE;
         final long size = 8 * chunk;
         final long start = Posix.mmapAnonymous(MapperOperation.RESERVE, size, MemoryProtection.READ_WRITE, false);
         try
         {
-            final PopulatedPages pages = new PopulatedPages(start, size, chunk);
+            final MemoryLimits limits = new MemoryLimits(size, size);
+            final CommittedPages pages = new CommittedPages(start, size, chunk, limits);
             assertEquals(0, Residency.residentPages(start, size));
-            pages.populate(start + chunk + 100, 10);
+            pages.commit(MapperOperation.PREPARE, start + chunk + 100, 10);
             assertEquals(16, Residency.residentPages(start, size), "the one chunk touched");
             assertEquals(16, Residency.residentPages(start + chunk, chunk));
-            pages.populate(start + 3 * chunk - 8, 16);
+            pages.commit(MapperOperation.PREPARE, start + 3 * chunk - 8, 16);
             assertEquals(48, Residency.residentPages(start, size), "a range across two chunks populates both");
             Posix.madvise(MapperOperation.RELEASE, start + chunk, chunk, OsConstants.MADV_DONTNEED);
-            pages.populate(start + chunk, PAGE);
+            pages.commit(MapperOperation.PREPARE, start + chunk, PAGE);
             assertEquals(32, Residency.residentPages(start, size), "a chunk is populated once");
-            pages.populate(start + size - 1, 1);
+            pages.commit(MapperOperation.PREPARE, start + size - 1, 1);
             assertEquals(48, Residency.residentPages(start, size), "the last chunk, up to the end");
+            assertEquals(4 * chunk, pages.committedBytes());
+            assertEquals(4 * chunk, limits.usage().committedBytes());
+            pages.release();
+            assertEquals(0, limits.usage().committedBytes());
         }
         finally
         {

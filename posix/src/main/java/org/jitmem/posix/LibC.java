@@ -159,5 +159,13 @@ public final class LibC
          * @return the descriptor, or -1
          */
         int shm_open(String name, int flags, Object... mode);
+
+        /**
+         * @param fd       descriptor
+         * @param command  F_ command
+         * @param argument its argument, one Integer, or none
+         * @return the command's result, or -1
+         */
+        int fcntl(int fd, int command, Object... argument);
     }
 }

@@ -57,6 +57,18 @@ public final class OsConstants
 
     /** memfd_create: close on exec (Linux only). */
     public static final int MFD_CLOEXEC = 1;
+    /** memfd_create: seals may be added (Linux only). */
+    public static final int MFD_ALLOW_SEALING = 2;
+    /** fcntl: add seals to a memfd (Linux only). */
+    public static final int F_ADD_SEALS = 1033;
+    /** fcntl: the seals of a memfd (Linux only). */
+    public static final int F_GET_SEALS = 1034;
+    /** Seal: no more seals may be added. */
+    public static final int F_SEAL_SEAL = 1;
+    /** Seal: the file may not shrink. */
+    public static final int F_SEAL_SHRINK = 2;
+    /** Seal: the file may not grow. */
+    public static final int F_SEAL_GROW = 4;
 
     /** The futex system call's number (Linux; x86-64 and aarch64), -1 elsewhere. */
     public static final long SYS_FUTEX = !LINUX ? -1 : "aarch64".equals(System.getProperty("os.arch")) ? 98 : 202;

@@ -123,13 +123,60 @@ public final class Posix
      */
     public static int memfdCreate(final MapperOperation operation, final String name)
     {
+        return memfdCreate(operation, name, false);
+    }
+
+    /**
+     * Creates an anonymous memory file, closed on exec (Linux only).
+     *
+     * @param operation the operation on whose behalf the call is made
+     * @param name      name shown in /proc/self/fd
+     * @param sealable  allow {@link #addSeals}
+     * @return the descriptor
+     */
+    public static int memfdCreate(final MapperOperation operation, final String name, final boolean sealable)
+    {
         if (!OsConstants.LINUX)
         {
             throw new MemoryMapperException(operation, "memfd_create exists on Linux only: name=" + name, UNKNOWN,
                 UNKNOWN, 0);
         }
-        return checkDescriptor(operation, "memfd_create " + name,
-            LibC.Linux.memfd_create(name, OsConstants.MFD_CLOEXEC));
+        return checkDescriptor(operation, "memfd_create " + name, LibC.Linux.memfd_create(name,
+            OsConstants.MFD_CLOEXEC | (sealable ? OsConstants.MFD_ALLOW_SEALING : 0)));
+    }
+
+    /**
+     * @param operation the operation on whose behalf the call is made
+     * @param fd        a sealable memfd
+     * @param seals     F_SEAL_ bits to add
+     */
+    public static void addSeals(final MapperOperation operation, final int fd, final int seals)
+    {
+        if (LibC.Variadic.INSTANCE.fcntl(fd, OsConstants.F_ADD_SEALS, seals) != 0)
+        {
+            throw failure(operation, "fcntl F_ADD_SEALS fd=" + fd + " seals=" + seals, UNKNOWN, UNKNOWN,
+                Native.getLastError());
+        }
+    }
+
+    /**
+     * @param operation the operation on whose behalf the call is made
+     * @param fd        a descriptor
+     * @return its F_SEAL_ bits; 0 for a file that cannot be sealed
+     */
+    public static int seals(final MapperOperation operation, final int fd)
+    {
+        final int seals = LibC.Variadic.INSTANCE.fcntl(fd, OsConstants.F_GET_SEALS);
+        if (seals < 0)
+        {
+            final int errno = Native.getLastError();
+            if (errno == OsConstants.EINVAL)
+            {
+                return 0;
+            }
+            throw failure(operation, "fcntl F_GET_SEALS fd=" + fd, UNKNOWN, UNKNOWN, errno);
+        }
+        return seals;
     }
 
     /**

@@ -3,6 +3,7 @@ package org.jitmem.runtime;
 import java.util.List;
 import java.util.Locale;
 
+import org.jitmem.api.MemoryUsage;
 import org.jitmem.runtime.slab.SlabMemoryManager;
 import org.jitmem.runtime.slab.SlabStatistics;
 
@@ -55,8 +56,19 @@ public final class Reports
         for (final SlabMemoryManager manager : managers)
         {
             text.append(statistics(manager.statistics()));
+            manager.mapper().memoryUsage().ifPresent(usage -> text.append(usage(usage)));
         }
         return text.toString();
+    }
+
+    /**
+     * @param usage what a mapper holds of its executor's memory
+     * @return the reserved and committed bytes against their limits, as two aligned lines
+     */
+    static String usage(final MemoryUsage usage)
+    {
+        return String.format(Locale.ROOT, "  executor reserved  %,d of %,d bytes%n  executor committed %,d of %,d " +
+            "bytes%n", usage.reservedBytes(), usage.reservedLimit(), usage.committedBytes(), usage.committedLimit());
     }
 
     /**

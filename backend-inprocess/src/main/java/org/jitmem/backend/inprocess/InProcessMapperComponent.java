@@ -4,6 +4,7 @@ import java.util.Hashtable;
 
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.memory.MemoryLimits;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
@@ -42,6 +43,17 @@ public final class InProcessMapperComponent
         /** @return accept segments that are both writable and executable */
         @AttributeDefinition(description = "Accept segments that are both writable and executable (W^X off)")
         boolean allowWriteExecute() default false;
+
+        /** @return most bytes of address space the reservations may hold */
+        @AttributeDefinition(description = "Most bytes of address space the reservations may hold, checked before " +
+            "anything is mapped (default 1 TiB)", min = "1")
+        long reservedLimit() default MemoryLimits.DEFAULT_RESERVED_LIMIT;
+
+        /** @return most bytes the reservations may commit; 0 for a quarter of physical memory */
+        @AttributeDefinition(description = "Most bytes the reservations may commit (prepared working memory, " +
+            "zero-filled tails), checked before anything is committed; 0 for a quarter of the machine's physical " +
+            "memory", min = "0")
+        long committedLimit() default 0;
     }
 
     /**
@@ -51,7 +63,8 @@ public final class InProcessMapperComponent
     @Activate
     public InProcessMapperComponent(final BundleContext context, final Config config)
     {
-        mapper = new InProcessMemoryMapper(config.allowWriteExecute());
+        mapper = new InProcessMemoryMapper(config.allowWriteExecute(),
+            MemoryLimits.configured(config.reservedLimit(), config.committedLimit()));
         final Hashtable<String, Object> properties = new Hashtable<>(MapperProperties.of(mapper));
         properties.put(Constants.SERVICE_RANKING, RANKING);
         registration = context.registerService(MemoryMapper.class, mapper, properties);

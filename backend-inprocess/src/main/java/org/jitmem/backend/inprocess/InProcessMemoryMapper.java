@@ -2,6 +2,7 @@ package org.jitmem.backend.inprocess;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -14,7 +15,9 @@ import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.api.MemoryUsage;
 import org.jitmem.memory.ExecutorMemory;
+import org.jitmem.memory.MemoryLimits;
 import org.jitmem.posix.Posix;
 
 /**
@@ -24,7 +27,7 @@ import org.jitmem.posix.Posix;
  */
 public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
 {
-    private final ExecutorMemory memory = new ExecutorMemory(ExecutorMemory.Policy.IN_PROCESS);
+    private final ExecutorMemory memory;
     private final boolean allowWriteExecute;
     private final long pid = Posix.pid();
 
@@ -33,7 +36,17 @@ public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
      */
     public InProcessMemoryMapper(final boolean allowWriteExecute)
     {
+        this(allowWriteExecute, MemoryLimits.machineDefaults());
+    }
+
+    /**
+     * @param allowWriteExecute accept segments that are both writable and executable
+     * @param limits            the limits on reserved and committed bytes, checked before any system call
+     */
+    public InProcessMemoryMapper(final boolean allowWriteExecute, final MemoryLimits limits)
+    {
         this.allowWriteExecute = allowWriteExecute;
+        this.memory = new ExecutorMemory(ExecutorMemory.Policy.IN_PROCESS, limits);
     }
 
     @Override
@@ -58,6 +71,12 @@ public final class InProcessMemoryMapper implements MemoryMapper, AutoCloseable
     public long executorPid()
     {
         return pid;
+    }
+
+    @Override
+    public Optional<MemoryUsage> memoryUsage()
+    {
+        return Optional.of(memory.usage());
     }
 
     @Override

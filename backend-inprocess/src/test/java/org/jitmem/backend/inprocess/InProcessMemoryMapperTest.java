@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import org.jitmem.api.ActionCall;
 import org.jitmem.api.ActionFailedException;
@@ -21,16 +23,21 @@ import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryLifetime;
+import org.jitmem.api.MemoryLimitException;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
+import org.jitmem.api.MemoryUsage;
 import org.jitmem.machine.MachineCode;
+import org.jitmem.machine.MapperCycles;
 import org.jitmem.machine.ProcMaps;
+import org.jitmem.memory.MemoryLimits;
 import org.jitmem.posix.PageSize;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class InProcessMemoryMapperTest
 {
@@ -44,6 +51,67 @@ class InProcessMemoryMapperTest
     {
         mapper.close();
         assertEquals(0, mapper.reservationCount());
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void hugeReservesCommitNothingAndTheLimitsRefuseAtOnce()
+    {
+        final long mib = 1 << 20;
+        final InProcessMemoryMapper limited = new InProcessMemoryMapper(false,
+            new MemoryLimits(MemoryLimits.DEFAULT_RESERVED_LIMIT, 64 * mib));
+        try
+        {
+            final long pid = ProcessHandle.current().pid();
+            for (final long size : new long[] {2L << 30, 2 * MemoryLimits.physicalMemory()})
+            {
+                final long rss = ProcMaps.residentBytes(pid);
+                final ExecutorAddressRange range = MemoryMapper.await(limited.reserve(size));
+                final long rssAfter = ProcMaps.residentBytes(pid);
+                System.out.printf(Locale.ROOT, "in-process reserve %,d bytes: RSS %,d -> %,d%n", size, rss, rssAfter);
+                assertTrue(rssAfter - rss < 128 * mib, "RSS barely moves");
+                assertEquals(new MemoryUsage(size, MemoryLimits.DEFAULT_RESERVED_LIMIT, 0, 64 * mib),
+                    limited.memoryUsage().orElseThrow());
+                limited.prepare(range.start().add((size - 128 * mib) & -mib), (int)(64 * mib));
+                final MemoryLimitException commit = assertThrows(MemoryLimitException.class,
+                    () -> limited.prepare(range.start(), 1));
+                assertEquals(MemoryUsage.Limit.COMMITTED, commit.limit());
+                assertEquals(range.start().value(), commit.address());
+                assertTrue(commit.requested() >= PAGE && commit.requested() <= 64 * 1024,
+                    "a page, or a chunk of a reservation too large to track page by page: " + commit.requested());
+                assertEquals(64 * mib, commit.used());
+                MemoryMapper.await(limited.release(List.of(range.start())));
+            }
+            final MemoryLimitException reserve = assertThrows(MemoryLimitException.class,
+                () -> MemoryMapper.await(limited.reserve(MemoryLimits.DEFAULT_RESERVED_LIMIT + PAGE)));
+            assertEquals(MemoryUsage.Limit.RESERVED, reserve.limit());
+            assertEquals(0, reserve.used());
+            assertEquals(new MemoryUsage(0, MemoryLimits.DEFAULT_RESERVED_LIMIT, 0, 64 * mib),
+                limited.memoryUsage().orElseThrow());
+        }
+        finally
+        {
+            limited.close();
+        }
+    }
+
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
+    void eightThreadsOfTwoThousandCyclesLeaveNothingBehind() throws Exception
+    {
+        final List<ExecutorAddressRange> ranges = MapperCycles.run(mapper, 8, 2_000, 120);
+        assertEquals(16_000, ranges.size());
+        assertEquals(0, mapper.reservationCount());
+        assertEquals(0, mapper.allocationCount());
+        final MemoryUsage usage = mapper.memoryUsage().orElseThrow();
+        assertEquals(0, usage.reservedBytes());
+        assertEquals(0, usage.committedBytes());
+        final ProcMaps maps = ProcMaps.self();
+        for (int thread = 1; thread <= 8; thread++)
+        {
+            final ExecutorAddressRange last = ranges.get(thread * 2_000 - 1);
+            assertTrue(maps.isUnmapped(last.start().value(), last.size()), "last reservation unmapped: " + last);
+        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -30,18 +31,24 @@ import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.api.MemoryUsage;
 import org.jitmem.api.UnsupportedPlatformException;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
+import org.jitmem.memory.ExecutorMemory;
+import org.jitmem.memory.MemoryLimits;
 import org.jitmem.posix.PageSize;
 
 /**
  * A {@link MemoryMapper} whose executor is another process reached through an {@link ExecutorChannel}: the same
  * pages are mapped in both processes, so initialize sends protections and actions, never content. Every operation
- * but {@link #prepare} is one round trip; prepare is a bounds-checked view of the controller's own mapping. When the
- * channel closes, every operation fails at once with {@link ExecutorUnavailableException} and the working mappings
- * are unmapped; after {@link #close} they fail with {@link MemoryRevokedException}. No lock is held across a round
- * trip. Thread-safe.
+ * but {@link #prepare} is one round trip; prepare is a bounds-checked view of the controller's own mapping, committed
+ * as it is handed out. Reserved and committed bytes are counted against this mapper's {@link MemoryLimits} before
+ * any round trip or system call. When the channel closes, every operation fails at once with
+ * {@link ExecutorUnavailableException} and each working mapping is replaced in place with anonymous memory: a thread
+ * still writing it keeps writing harmlessly, and it stays mapped until its reservation is released. After
+ * {@link #close} operations fail with {@link MemoryRevokedException}. No lock is held across a round trip.
+ * Thread-safe.
  */
 public final class SharedMemoryMapper implements MemoryMapper
 {
@@ -50,9 +57,11 @@ public final class SharedMemoryMapper implements MemoryMapper
     private final ExecutorChannel channel;
     private final ExecutorInfo executor;
     private final boolean allowWriteExecute;
+    private final MemoryLimits limits;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final TreeMap<Long, WorkingMapping> mappings = new TreeMap<>();
     private Ending ending;
+    private boolean detached;
 
     /**
      * @param channel           an open channel to an executor that hosts the {@code posixshm.} functions
@@ -62,9 +71,22 @@ public final class SharedMemoryMapper implements MemoryMapper
      */
     public SharedMemoryMapper(final ExecutorChannel channel, final boolean allowWriteExecute)
     {
+        this(channel, allowWriteExecute, MemoryLimits.machineDefaults());
+    }
+
+    /**
+     * @param channel           an open channel to an executor that hosts the {@code posixshm.} functions
+     * @param allowWriteExecute accept segments that are both writable and executable (the executor must as well)
+     * @param limits            this executor's limits on reserved and committed bytes, as the controller counts them
+     * @throws UnsupportedPlatformException when the executor's page size differs from this process's
+     */
+    public SharedMemoryMapper(final ExecutorChannel channel, final boolean allowWriteExecute,
+        final MemoryLimits limits)
+    {
         this.channel = channel;
         this.executor = channel.executor();
         this.allowWriteExecute = allowWriteExecute;
+        this.limits = limits;
         if (executor.pageSize() != PageSize.get())
         {
             throw new UnsupportedPlatformException(MapperOperation.CHANNEL, "executor page size differs from the " +
@@ -99,10 +121,39 @@ public final class SharedMemoryMapper implements MemoryMapper
     }
 
     @Override
+    public Optional<MemoryUsage> memoryUsage()
+    {
+        return Optional.of(limits.usage());
+    }
+
+    @Override
     public CompletionStage<ExecutorAddressRange> reserve(final long numBytes)
     {
-        return send(MapperOperation.RESERVE, SharedMemoryCodec.RESERVE, SharedMemoryCodec.encodeLong(numBytes),
-            SharedMemoryCodec::decodeReservation).thenCompose(this::mapWorkingMemory);
+        final long size;
+        try
+        {
+            size = ExecutorMemory.checkReservationSize(numBytes);
+            final RuntimeException refused = refusal(MapperOperation.RESERVE);
+            if (refused != null)
+            {
+                throw refused;
+            }
+            limits.reserve(MapperOperation.RESERVE, size);
+        }
+        catch (final RuntimeException ex)
+        {
+            return CompletableFuture.failedFuture(ex);
+        }
+        return send(MapperOperation.RESERVE, SharedMemoryCodec.RESERVE, SharedMemoryCodec.encodeLong(size),
+            SharedMemoryCodec::decodeReservation).handle((reservation, failure) ->
+            {
+                if (failure != null)
+                {
+                    limits.unreserve(size);
+                    throw failure instanceof CompletionException wrapped ? wrapped : new CompletionException(failure);
+                }
+                return mapWorkingMemory(reservation, size);
+            }).thenCompose(Function.identity());
     }
 
     @Override
@@ -161,14 +212,14 @@ public final class SharedMemoryMapper implements MemoryMapper
     @Override
     public CompletionStage<Void> release(final List<ExecutorAddress> reservations)
     {
-        // The working memory is unmapped while the executor releases its side, not after: it goes either way.
+        // Out of the table before the executor can hand the addresses out again, and unmapped whatever it replies.
+        final List<RuntimeException> unmapFailures = unmap(take(reservations));
         final CompletionStage<Void> released = send(MapperOperation.RELEASE, SharedMemoryCodec.RELEASE,
             SharedMemoryCodec.encodeAddresses(reservations), reply ->
             {
                 SharedMemoryCodec.decodeEmpty(MapperOperation.RELEASE, reply);
                 return (Void)null;
             });
-        final List<RuntimeException> unmapFailures = unmap(take(reservations));
         return released.handle((ignored, failure) -> joinReleaseFailures(failure, unmapFailures));
     }
 
@@ -196,7 +247,9 @@ public final class SharedMemoryMapper implements MemoryMapper
 
     /**
      * Refuses further operations, releases every reservation in the executor (waiting at most {@code timeout} for
-     * its reply) and unmaps the working memory whatever the reply. Idempotent.
+     * its reply) and unmaps the working memory whatever the reply. Working memory of an executor that is gone is
+     * left as it is, detached, until its reservation is released: a thread may still be writing it, and nothing
+     * another process does may take memory from under it. Idempotent.
      *
      * @param timeout how long to wait for the executor
      * @throws MemoryMapperException the joined failures
@@ -259,34 +312,50 @@ public final class SharedMemoryMapper implements MemoryMapper
         }
     }
 
-    private CompletionStage<ExecutorAddressRange> mapWorkingMemory(final SharedReservation reservation)
+    /** Maps a reservation of {@code size} counted bytes, which the mapping holds from then on. */
+    private CompletionStage<ExecutorAddressRange> mapWorkingMemory(final SharedReservation reservation,
+        final long size)
     {
+        final ExecutorAddressRange range = reservation.range();
         final WorkingMapping mapping;
         try
         {
-            mapping = WorkingMapping.map(reservation);
+            if (range.size() != size)
+            {
+                throw new MemoryMapperException(MapperOperation.RESERVE, "the executor reserved another size than " +
+                    "requested: requested=" + size, range.start().value(), range.size(), 0);
+            }
+            mapping = WorkingMapping.map(reservation, limits);
         }
         catch (final RuntimeException ex)
         {
-            return releaseInExecutor(reservation.range(), ex);
+            limits.unreserve(size);
+            return releaseInExecutor(range, ex);
         }
+        RuntimeException refused = null;
         final Lock write = lock.writeLock();
         write.lock();
         try
         {
             if (ending == null)
             {
-                mappings.put(reservation.range().start().value(), mapping);
-                return CompletableFuture.completedFuture(reservation.range());
+                final WorkingMapping live = mappings.putIfAbsent(range.start().value(), mapping);
+                if (live == null)
+                {
+                    return CompletableFuture.completedFuture(range);
+                }
+                refused = new MemoryMapperException(MapperOperation.RESERVE, "internal error: the executor handed " +
+                    "out a reservation whose working memory is still mapped: live=" + live.range(),
+                    range.start().value(), range.size(), 0);
             }
         }
         finally
         {
             write.unlock();
         }
-        final RuntimeException ended = refusal(MapperOperation.RESERVE);
+        final RuntimeException failure = refused != null ? refused : refusal(MapperOperation.RESERVE);
         unmapQuietly(mapping, MapperOperation.RESERVE);
-        return releaseInExecutor(reservation.range(), ended);
+        return releaseInExecutor(range, failure);
     }
 
     /** Gives back a reservation the controller could not keep, then fails with {@code failure}. */
@@ -356,18 +425,24 @@ public final class SharedMemoryMapper implements MemoryMapper
         return taken;
     }
 
-    /** Records why operations are refused from now on, the first time, and hands over every working mapping. */
+    /**
+     * Records why operations are refused from now on, the first time, and hands over every working mapping unless
+     * the executor is gone, whose working memory stays, detached, until it is released.
+     */
     private List<WorkingMapping> end(final Ending why)
     {
         final Lock write = lock.writeLock();
         write.lock();
         try
         {
-            if (ending != null)
+            if (ending == null)
+            {
+                ending = why;
+            }
+            if (ending.executorGone)
             {
                 return List.of();
             }
-            ending = why;
             final List<WorkingMapping> taken = new ArrayList<>(mappings.values());
             mappings.clear();
             return taken;
@@ -400,9 +475,43 @@ public final class SharedMemoryMapper implements MemoryMapper
         }
     }
 
+    /**
+     * Ends the mapper, if nothing has yet, and detaches every working mapping in place instead of unmapping it: the
+     * executor's death must not take memory from under a thread writing it.
+     */
     private void executorGone(final Throwable reason)
     {
-        end(new Ending(true, reason)).forEach(mapping -> unmapQuietly(mapping, MapperOperation.CHANNEL));
+        final Lock write = lock.writeLock();
+        write.lock();
+        try
+        {
+            if (ending == null)
+            {
+                ending = new Ending(true, reason);
+            }
+            if (detached)
+            {
+                return;
+            }
+            detached = true;
+            for (final WorkingMapping mapping : mappings.values())
+            {
+                try
+                {
+                    mapping.detach(MapperOperation.CHANNEL);
+                }
+                catch (final RuntimeException ex)
+                {
+                    // Still mapped, shared: harmless to a writer, and the memory goes at release.
+                    System.getLogger(SharedMemoryMapper.class.getName()).log(System.Logger.Level.WARNING,
+                        "cannot detach working memory: range=" + mapping.range(), ex);
+                }
+            }
+        }
+        finally
+        {
+            write.unlock();
+        }
     }
 
     private static void unmapQuietly(final WorkingMapping mapping, final MapperOperation operation)

@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jitmem.api.ExecutorChannel;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.memory.MemoryLimits;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
@@ -44,6 +45,8 @@ public final class SharedMemoryMapperComponent
 
     private final BundleContext context;
     private final boolean allowWriteExecute;
+    private final long reservedLimit;
+    private final long committedLimit;
     private final ConcurrentHashMap<ExecutorChannel, Registered> registered = new ConcurrentHashMap<>();
     private volatile boolean active = true;
 
@@ -55,6 +58,17 @@ public final class SharedMemoryMapperComponent
         @AttributeDefinition(description = "Accept segments that are both writable and executable (W^X off); " +
             "sent to the executor with each initialize, where it is checked")
         boolean allowWriteExecute() default false;
+
+        /** @return most bytes of address space this executor's reservations may hold */
+        @AttributeDefinition(description = "Most bytes of address space the reservations in one executor may hold, " +
+            "checked before anything is mapped (default 1 TiB)", min = "1")
+        long reservedLimit() default MemoryLimits.DEFAULT_RESERVED_LIMIT;
+
+        /** @return most bytes this executor's reservations may commit; 0 for a quarter of physical memory */
+        @AttributeDefinition(description = "Most bytes the reservations in one executor may commit (prepared " +
+            "working memory, zero-filled tails), checked before anything is committed; 0 for a quarter of the " +
+            "machine's physical memory", min = "0")
+        long committedLimit() default 0;
     }
 
     /**
@@ -66,6 +80,9 @@ public final class SharedMemoryMapperComponent
     {
         this.context = context;
         this.allowWriteExecute = config.allowWriteExecute();
+        final MemoryLimits limits = MemoryLimits.configured(config.reservedLimit(), config.committedLimit());
+        this.reservedLimit = limits.usage().reservedLimit();
+        this.committedLimit = limits.usage().committedLimit();
     }
 
     /**
@@ -84,7 +101,8 @@ public final class SharedMemoryMapperComponent
         final SharedMemoryMapper mapper;
         try
         {
-            mapper = new SharedMemoryMapper(channel, allowWriteExecute);
+            mapper = new SharedMemoryMapper(channel, allowWriteExecute,
+                new MemoryLimits(reservedLimit, committedLimit));
         }
         catch (final RuntimeException ex)
         {

@@ -7,10 +7,12 @@ import com.sun.jna.Pointer;
 
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
-import org.jitmem.memory.PopulatedPages;
+import org.jitmem.memory.CommittedPages;
+import org.jitmem.memory.MemoryLimits;
 import org.jitmem.posix.OsConstants;
 import org.jitmem.posix.PageSize;
 import org.jitmem.posix.Posix;
@@ -19,24 +21,28 @@ import org.jitmem.posix.Posix;
  * The controller's read-write mapping of the pages behind one executor reservation: its working memory. Mapping
  * opens the object (a memfd through {@code /proc/<executorPid>/fd/<fd>}, a named object by name), maps it shared,
  * closes the descriptor and unlinks the name, so nothing but the mapping is left; a failure leaves nothing behind.
- * Working memory handed out is populated ahead in chunks of {@value #POPULATE_CHUNK} bytes, so that writing fresh
- * shared pages costs one system call per chunk instead of a page fault per page.
+ * Working memory handed out is committed ahead in chunks of {@value #COMMIT_CHUNK} bytes, counted against the
+ * mapper's committed limit, so that a machine that cannot back it fails {@link #view} with a typed error instead of
+ * a SIGBUS on the first write, and writing fresh shared pages costs one system call per chunk instead of a page fault
+ * per page. The mapping holds its range's reserved bytes and its committed bytes until {@link #unmap}.
  *
  * @param range     the executor range
  * @param address   where the controller sees it
- * @param populated which chunks were populated
+ * @param committed which chunks were committed
+ * @param limits    the mapper's limits, which hold the range's reserved and committed bytes
  */
-record WorkingMapping(ExecutorAddressRange range, long address, PopulatedPages populated)
+record WorkingMapping(ExecutorAddressRange range, long address, CommittedPages committed, MemoryLimits limits)
 {
-    /** Bytes populated at once: about half the cost of faulting the same pages one by one here. */
-    static final long POPULATE_CHUNK = 64 * 1024;
+    /** Bytes committed at once: about half the cost of faulting the same pages one by one here. */
+    static final long COMMIT_CHUNK = 64 * 1024;
     private static final MapperOperation RESERVE = MapperOperation.RESERVE;
 
     /**
      * @param reservation what the executor replied to reserve
+     * @param limits      the mapper's limits, which have counted the range's reserved bytes
      * @return the mapping
      */
-    static WorkingMapping map(final SharedReservation reservation)
+    static WorkingMapping map(final SharedReservation reservation, final MemoryLimits limits)
     {
         final long size = reservation.range().size();
         final boolean named = reservation.backing() == Backing.NAMED;
@@ -47,6 +53,7 @@ record WorkingMapping(ExecutorAddressRange range, long address, PopulatedPages p
         final long address;
         try
         {
+            checkSealed(reservation, fd);
             address = Posix.mmap(RESERVE, 0, size, MemoryProtection.READ_WRITE, OsConstants.MAP_SHARED, fd, 0);
         }
         catch (final RuntimeException ex)
@@ -67,8 +74,23 @@ record WorkingMapping(ExecutorAddressRange range, long address, PopulatedPages p
             undo(ex, () -> Posix.munmap(RESERVE, address, size));
             throw ex;
         }
-        return new WorkingMapping(reservation.range(), address,
-            new PopulatedPages(address, size, Math.max(POPULATE_CHUNK, PageSize.get())));
+        return new WorkingMapping(reservation.range(), address, new CommittedPages(address,
+            reservation.range().start().value(), size, Math.max(COMMIT_CHUNK, PageSize.get()), limits), limits);
+    }
+
+    /**
+     * Refuses a memfd that could shrink: a page cut off under working memory would raise SIGBUS in this process on
+     * the next write, whatever the executor does.
+     */
+    private static void checkSealed(final SharedReservation reservation, final int fd)
+    {
+        if (reservation.backing() == Backing.MEMFD &&
+            (Posix.seals(RESERVE, fd) & OsConstants.F_SEAL_SHRINK) == 0)
+        {
+            throw new MemoryMapperException(RESERVE, "the executor's memory file is not sealed against shrinking: " +
+                "pid=" + reservation.executorPid() + " fd=" + reservation.fd(), reservation.range().start().value(),
+                reservation.range().size(), 0);
+        }
     }
 
     /**
@@ -79,7 +101,7 @@ record WorkingMapping(ExecutorAddressRange range, long address, PopulatedPages p
     ByteBuffer view(final long executorAddress, final int length)
     {
         final long local = address + (executorAddress - range.start().value());
-        populated.populate(local, length);
+        committed.commit(MapperOperation.PREPARE, local, length);
         return new Pointer(local).getByteBuffer(0, length).order(ByteOrder.nativeOrder());
     }
 
@@ -95,9 +117,34 @@ record WorkingMapping(ExecutorAddressRange range, long address, PopulatedPages p
         }
     }
 
-    /** @param operation the operation on whose behalf the mapping goes */
+    /**
+     * Replaces the shared pages in place with anonymous private memory of the same size and protection, in one
+     * atomic mmap: a thread still writing working memory of an executor that is gone keeps writing, harmlessly, and
+     * the shared pages are freed. The range stays mapped until {@link #unmap}.
+     *
+     * @param operation the operation on whose behalf the mapping is detached
+     */
+    void detach(final MapperOperation operation)
+    {
+        Posix.mmap(operation, address, range.size(), MemoryProtection.READ_WRITE, OsConstants.MAP_FIXED |
+            OsConstants.MAP_PRIVATE | OsConstants.MAP_ANONYMOUS | OsConstants.MAP_NORESERVE, -1, 0);
+    }
+
+    /**
+     * Unmaps the range and gives its reserved and committed bytes back to the limits.
+     *
+     * @param operation the operation on whose behalf the mapping goes
+     */
     void unmap(final MapperOperation operation)
     {
-        Posix.munmap(operation, address, range.size());
+        try
+        {
+            Posix.munmap(operation, address, range.size());
+        }
+        finally
+        {
+            committed.release();
+            limits.unreserve(range.size());
+        }
     }
 }

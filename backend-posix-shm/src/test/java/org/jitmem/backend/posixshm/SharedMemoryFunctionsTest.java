@@ -24,6 +24,7 @@ import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryLifetime;
+import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
@@ -34,7 +35,10 @@ import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.machine.MachineCode;
 import org.jitmem.machine.ProcMaps;
+import org.jitmem.memory.MemoryLimits;
+import org.jitmem.posix.OsConstants;
 import org.jitmem.posix.PageSize;
+import org.jitmem.posix.Posix;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,8 +49,55 @@ import org.junit.jupiter.api.Test;
 class SharedMemoryFunctionsTest
 {
     private static final long PAGE = PageSize.get();
+    /** What a test may commit at most. */
+    static final long TEST_COMMITTED_LIMIT = 256L << 20;
 
-    private SharedMemoryFunctions functions = new SharedMemoryFunctions(Backing.MEMFD);
+    private SharedMemoryFunctions functions = new SharedMemoryFunctions(Backing.MEMFD, limits());
+
+    /** @return limits that no test can pass without being refused */
+    static MemoryLimits limits()
+    {
+        return new MemoryLimits(MemoryLimits.DEFAULT_RESERVED_LIMIT, TEST_COMMITTED_LIMIT);
+    }
+
+    @Test
+    void aMemfdIsSealedAtItsSizeAndTheControllerRefusesOneThatIsNot() throws IOException
+    {
+        final SharedReservation reservation = reserve(PAGE);
+        final int fd = Posix.open(MapperOperation.RESERVE, "/proc/self/fd/" + reservation.fd(),
+            OsConstants.O_RDWR | OsConstants.O_CLOEXEC, 0);
+        try
+        {
+            for (final long size : new long[] {0, 2 * PAGE})
+            {
+                final MemoryMapperException resize = assertThrows(MemoryMapperException.class,
+                    () -> Posix.ftruncate(MapperOperation.RESERVE, fd, size));
+                assertEquals(1, resize.errno(), "EPERM: sealed");
+            }
+        }
+        finally
+        {
+            Posix.close(MapperOperation.RELEASE, fd);
+        }
+
+        final long pid = ProcessHandle.current().pid();
+        final int unsealed = Posix.memfdCreate(MapperOperation.RESERVE, "jitmem-shm");
+        try
+        {
+            Posix.ftruncate(MapperOperation.RESERVE, unsealed, PAGE);
+            final List<String> descriptors = SharedMemoryTesting.socketsAndMemoryFiles(pid);
+            final SharedReservation forged = new SharedReservation(reservation.range(), Backing.MEMFD, pid, unsealed,
+                "");
+            final MemoryMapperException refused = assertThrows(MemoryMapperException.class,
+                () -> WorkingMapping.map(forged, limits()));
+            assertTrue(refused.getMessage().contains("not sealed against shrinking"), refused.getMessage());
+            assertEquals(descriptors, SharedMemoryTesting.socketsAndMemoryFiles(pid), "nothing left open");
+        }
+        finally
+        {
+            Posix.close(MapperOperation.RELEASE, unsealed);
+        }
+    }
 
     @AfterEach
     void closeEverything()
@@ -230,7 +281,7 @@ class SharedMemoryFunctionsTest
     void namedObjectIsUnlinkedOnceTheControllerHasMappedIt()
     {
         functions.close();
-        functions = new SharedMemoryFunctions(Backing.NAMED);
+        functions = new SharedMemoryFunctions(Backing.NAMED, limits());
         final SharedReservation reservation = reserve(PAGE);
         assertEquals(Backing.NAMED, reservation.backing());
         assertEquals(-1, reservation.fd());
@@ -268,7 +319,7 @@ class SharedMemoryFunctionsTest
     void closeUnlinksANameTheControllerNeverMapped()
     {
         functions.close();
-        functions = new SharedMemoryFunctions(Backing.NAMED);
+        functions = new SharedMemoryFunctions(Backing.NAMED, limits());
         final SharedReservation reservation = reserve(PAGE);
         final Path object = Path.of("/dev/shm", reservation.name().substring(1));
         assertTrue(Files.exists(object));
@@ -320,7 +371,9 @@ class SharedMemoryFunctionsTest
     /** Runs a check with the controller's mapping of a reservation and unmaps it afterwards. */
     private static void withWorkingMapping(final SharedReservation reservation, final Consumer<WorkingMapping> check)
     {
-        final WorkingMapping working = WorkingMapping.map(reservation);
+        final MemoryLimits limits = limits();
+        limits.reserve(MapperOperation.RESERVE, reservation.range().size());
+        final WorkingMapping working = WorkingMapping.map(reservation, limits);
         try
         {
             check.accept(working);

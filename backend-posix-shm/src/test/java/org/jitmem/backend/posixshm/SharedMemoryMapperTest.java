@@ -1,10 +1,11 @@
 package org.jitmem.backend.posixshm;
 
 import static org.jitmem.backend.posixshm.SharedMemoryTesting.address;
+import static org.jitmem.backend.posixshm.SharedMemoryTesting.assertFailsWith;
 import static org.jitmem.backend.posixshm.SharedMemoryTesting.await;
 import static org.jitmem.backend.posixshm.SharedMemoryTesting.memfdDescriptors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,13 +15,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
 
 import org.jitmem.api.ActionCall;
 import org.jitmem.api.ActionFailedException;
@@ -30,21 +30,28 @@ import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryLifetime;
+import org.jitmem.api.MemoryLimitException;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.api.MemoryUsage;
 import org.jitmem.api.Segment;
 import org.jitmem.backend.posixshm.executor.SharedMemoryFunctions;
 import org.jitmem.channel.SocketExecutorChannel;
 import org.jitmem.executor.ExecutorProcess;
 import org.jitmem.machine.MachineCode;
+import org.jitmem.machine.MapperCycles;
 import org.jitmem.machine.ProcMaps;
+import org.jitmem.memory.ExecutorMemory;
+import org.jitmem.memory.MemoryLimits;
 import org.jitmem.posix.PageSize;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The controller in this JVM, a real executor process on the other end of a real channel. */
@@ -52,6 +59,10 @@ class SharedMemoryMapperTest
 {
     private static final long PAGE = PageSize.get();
     private static final long TIMEOUT = ExecutorProcess.TIMEOUT_SECONDS;
+    private static final long MIB = 1 << 20;
+    private static final long GIB = 1L << 30;
+    /** Far below what a whole-reservation fallocate of even the smaller huge reserve would add. */
+    private static final long BARELY = 128 * MIB;
 
     @TempDir
     Path temp;
@@ -310,6 +321,7 @@ class SharedMemoryMapperTest
 
         assertFailsWith(ExecutorUnavailableException.class, endless);
         assertTrue(ExecutorProcess.awaitGone(executor.process().pid()));
+        assertFailsWith(ExecutorUnavailableException.class, mapper.release(List.of(range.start())));
     }
 
     @Test
@@ -347,26 +359,144 @@ class SharedMemoryMapperTest
         }
     }
 
+    @Test
+    @Timeout(value = 600, unit = TimeUnit.SECONDS)
+    void eightThreadsOfTwoThousandFullCyclesOnOneMapperLeaveNothingBehind() throws Exception
+    {
+        start(false, List.of());
+        final long pid = mapper.executorPid();
+        final long self = ProcessHandle.current().pid();
+        final List<String> descriptors = SharedMemoryTesting.socketsAndMemoryFiles(self);
+
+        final List<ExecutorAddressRange> ranges = MapperCycles.run(mapper, 8, 2_000, TIMEOUT * 5);
+
+        assertEquals(16_000, ranges.size());
+        assertTrue(ranges.stream().map(ExecutorAddressRange::start).distinct().count() < ranges.size(),
+            "addresses were reused, so releases and reserves did meet");
+        assertEquals(0, mapper.mappedReservationCount());
+        assertEquals(0, mapper.memoryUsage().orElseThrow().reservedBytes());
+        assertEquals(0, mapper.memoryUsage().orElseThrow().committedBytes());
+        assertEquals(Set.of(), SharedMemoryTesting.jitmemMappings(ProcMaps.of(pid)), "nothing mapped in the executor");
+        assertEquals(Set.of(), SharedMemoryTesting.jitmemMappings(ProcMaps.self()), "nothing mapped in the controller");
+        assertEquals(Set.of(), SharedMemoryTesting.memfdDescriptors(pid), "no descriptor left in the executor");
+        assertEquals(descriptors, SharedMemoryTesting.socketsAndMemoryFiles(self), "no descriptor left here");
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void hugeReservesCommitNothingAndPrepareCommitsWhatItHandsOut() throws Exception
+    {
+        start(false, List.of(), new MemoryLimits(MemoryLimits.DEFAULT_RESERVED_LIMIT, 256 * MIB));
+        for (final long size : new long[] {2 * GIB, 2 * MemoryLimits.physicalMemory()})
+        {
+            final long shmem = MemoryLimits.meminfo("Shmem", -1);
+            final long rss = ProcMaps.residentBytes(mapper.executorPid());
+            final long ownRss = ProcMaps.residentBytes(ProcessHandle.current().pid());
+            final ExecutorAddressRange range = await(mapper.reserve(size));
+            final long shmemAfter = MemoryLimits.meminfo("Shmem", -1);
+            final long rssAfter = ProcMaps.residentBytes(mapper.executorPid());
+            final long ownRssAfter = ProcMaps.residentBytes(ProcessHandle.current().pid());
+            System.out.printf(Locale.ROOT, "reserve %,d bytes: Shmem %,d -> %,d, executor RSS %,d -> %,d, " +
+                "controller RSS %,d -> %,d%n", size, shmem, shmemAfter, rss, rssAfter, ownRss, ownRssAfter);
+            assertTrue(shmemAfter - shmem < BARELY, "Shmem barely moves");
+            assertTrue(rssAfter - rss < BARELY, "the executor's RSS barely moves");
+            assertTrue(ownRssAfter - ownRss < BARELY, "the controller's RSS barely moves");
+            assertEquals(new MemoryUsage(size, MemoryLimits.DEFAULT_RESERVED_LIMIT, 0, 256 * MIB),
+                mapper.memoryUsage().orElseThrow());
+
+            mapper.prepare(range.start().add((size - 2 * MIB) & -MIB), (int)MIB).putLong(0, 1);
+            assertEquals(MIB, mapper.memoryUsage().orElseThrow().committedBytes(), "prepare commits what it hands out");
+            final long shmemPrepared = MemoryLimits.meminfo("Shmem", -1);
+            System.out.printf(Locale.ROOT, "prepare 1 MiB of it: Shmem %,d%n", shmemPrepared);
+            assertTrue(shmemPrepared - shmem < BARELY);
+            await(mapper.release(List.of(range.start())));
+            assertEquals(new MemoryUsage(0, MemoryLimits.DEFAULT_RESERVED_LIMIT, 0, 256 * MIB),
+                mapper.memoryUsage().orElseThrow());
+        }
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void theControllersLimitsRefuseBeforeTheExecutorIsAsked() throws Exception
+    {
+        start(false, List.of(), new MemoryLimits(64 * MIB, 2 * MIB));
+        final ExecutorAddressRange range = await(mapper.reserve(48 * MIB));
+        final MemoryLimitException reserve = assertFailsWith(MemoryLimitException.class,
+            mapper.reserve(32 * MIB));
+        assertEquals(MemoryUsage.Limit.RESERVED, reserve.limit());
+        assertEquals(32 * MIB, reserve.requested());
+        assertEquals(48 * MIB, reserve.used());
+        assertEquals(1, memfdDescriptors(mapper.executorPid()).size(), "the executor was not asked");
+        assertFailsWith(MemoryLimitException.class, mapper.reserve(ExecutorMemory.ADDRESS_SPACE_LIMIT));
+
+        mapper.prepare(range.start(), (int)(2 * MIB));
+        final MemoryLimitException prepare = assertThrows(MemoryLimitException.class,
+            () -> mapper.prepare(range.start().add(4 * MIB), 8));
+        assertEquals(MemoryUsage.Limit.COMMITTED, prepare.limit());
+        assertEquals(MapperOperation.PREPARE, prepare.operation());
+        assertEquals(range.start().value() + 4 * MIB, prepare.address());
+        assertEquals(WorkingMapping.COMMIT_CHUNK, prepare.requested());
+        assertEquals(2 * MIB, prepare.used());
+        assertTrue(prepare.getMessage().contains("limit=committed"), prepare.getMessage());
+        await(mapper.release(List.of(range.start())));
+        await(mapper.release(List.of(await(mapper.reserve(64 * MIB)).start())));
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void theExecutorEnforcesItsOwnLimitsWhateverTheController() throws Exception
+    {
+        start(false, List.of("-D" + MemoryLimits.RESERVED_LIMIT_PROPERTY + "=" + GIB,
+            "-D" + MemoryLimits.COMMITTED_LIMIT_PROPERTY + "=" + MIB), MemoryLimits.machineDefaults());
+        final MemoryMapperException reserve = assertFailsWith(MemoryMapperException.class, mapper.reserve(2 * GIB));
+        assertEquals(MapperOperation.RESERVE, reserve.operation());
+        assertTrue(reserve.getMessage().contains("limit=reserved requested=" + 2 * GIB + " used=0"),
+            reserve.getMessage());
+        assertEquals(0, mapper.memoryUsage().orElseThrow().reservedBytes(), "a refused reserve holds nothing");
+        assertEquals(0, memfdDescriptors(mapper.executorPid()).size());
+
+        final ExecutorAddressRange range = await(mapper.reserve(8 * MIB));
+        final MemoryMapperException initialize = assertFailsWith(MemoryMapperException.class,
+            mapper.initialize(AllocInfo.of(range.start(), new Segment(0, 8, 2 * MIB, MemoryProtection.READ_WRITE,
+                MemoryLifetime.STANDARD))));
+        assertEquals(MapperOperation.INITIALIZE, initialize.operation());
+        assertTrue(initialize.getMessage().contains("limit=committed"), initialize.getMessage());
+        assertFalse(ProcMaps.of(mapper.executorPid()).protection(range.start().value()).writable(),
+            "the refused initialize left the memory as it was");
+        await(mapper.release(List.of(range.start())));
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void namedObjectsAreSizedNotAllocated() throws Exception
+    {
+        start(false, List.of("-D" + SharedMemoryFunctions.BACKING_PROPERTY + "=named"),
+            MemoryLimits.machineDefaults());
+        final long shmem = MemoryLimits.meminfo("Shmem", -1);
+        final ExecutorAddressRange range = await(mapper.reserve(2 * GIB));
+        assertTrue(MemoryLimits.meminfo("Shmem", -1) - shmem < BARELY, "Shmem barely moves");
+        mapper.prepare(range.start(), 8).putLong(0, 7);
+        await(mapper.release(List.of(range.start())));
+    }
+
     private void start(final boolean allowWriteExecute, final List<String> properties) throws Exception
+    {
+        start(allowWriteExecute, properties, MemoryLimits.machineDefaults());
+    }
+
+    private void start(final boolean allowWriteExecute, final List<String> properties, final MemoryLimits limits)
+        throws Exception
     {
         executor = ExecutorProcess.start(temp.resolve("run-" + System.nanoTime()).resolve("executor.sock"),
             properties);
         channel = executor.connect();
-        mapper = new SharedMemoryMapper(channel, allowWriteExecute);
+        mapper = new SharedMemoryMapper(channel, allowWriteExecute, limits);
     }
 
     private static ActionCall store(final ExecutorAddress code, final ExecutorAddress data, final long offset,
         final long value)
     {
         return ActionCall.of(code, MachineCode.storeArgument(data.value() + offset, value));
-    }
-
-    private static <E extends Throwable> E assertFailsWith(final Class<E> type,
-        final java.util.concurrent.CompletionStage<?> stage)
-    {
-        final ExecutionException failure = assertThrows(ExecutionException.class,
-            () -> stage.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS));
-        return assertInstanceOf(type, failure.getCause());
     }
 
     private static Set<String> shmObjects() throws IOException

@@ -1,14 +1,18 @@
 package org.jitmem.backend.posixshm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -57,6 +61,36 @@ final class SharedMemoryTesting
         assertEquals(Set.of(), jitmemMappingsOfThisProcess(), "no working mapping left");
     }
 
+    /** @return the failure of a stage that must fail with {@code type} */
+    static <E extends Throwable> E assertFailsWith(final Class<E> type, final CompletionStage<?> stage)
+    {
+        final ExecutionException failure = assertThrows(ExecutionException.class,
+            () -> stage.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS));
+        return assertInstanceOf(type, failure.getCause());
+    }
+
+    /**
+     * @param pid a process
+     * @return the targets of its descriptors that are sockets or memory files
+     */
+    static List<String> socketsAndMemoryFiles(final long pid) throws IOException
+    {
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd")))
+        {
+            return fds.map(fd ->
+            {
+                try
+                {
+                    return Files.readSymbolicLink(fd).toString();
+                }
+                catch (final IOException gone)
+                {
+                    return "";
+                }
+            }).filter(target -> target.startsWith("socket:") || target.startsWith("/memfd:")).sorted().toList();
+        }
+    }
+
     static <T> T await(final CompletionStage<T> stage) throws Exception
     {
         return stage.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS);
@@ -98,6 +132,17 @@ final class SharedMemoryTesting
     {
         return ProcMaps.self().mappings().stream()
             .filter(mapping -> isReservation(mapping) || mapping.isMemfd(SocketExecutorChannel.LANE_MEMFD_NAME))
+            .map(Object::toString).collect(Collectors.toSet());
+    }
+
+    /**
+     * @param maps a process's mappings
+     * @return those of reservation memory files of either backing
+     */
+    static Set<String> jitmemMappings(final ProcMaps maps)
+    {
+        return maps.mappings().stream()
+            .filter(SharedMemoryTesting::isReservation)
             .map(Object::toString).collect(Collectors.toSet());
     }
 }

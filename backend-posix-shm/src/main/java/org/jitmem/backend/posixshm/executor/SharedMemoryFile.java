@@ -21,8 +21,11 @@ import org.jitmem.posix.PageSize;
 import org.jitmem.posix.Posix;
 
 /**
- * A shared memory object of the executor, mapped with no access, its storage allocated up front so that a full
- * tmpfs fails here rather than with SIGBUS on first touch. A memfd keeps its descriptor until {@link #release}: the
+ * A shared memory object of the executor, mapped with no access. Only its size is set (ftruncate): it takes address
+ * space and no memory until pages are committed, by the controller as it prepares working memory and by the executor
+ * as it zero-fills, each with a commit that reports a machine that cannot back them instead of a SIGBUS on first
+ * touch. Allocating the storage of a whole reservation up front would commit memory nobody uses, and a memfd has no
+ * size limit of its own to stop a huge one. A memfd keeps its descriptor until {@link #release}: the
  * controller opens it through {@code /proc/<pid>/fd/<fd>} while it exists, and keeping it needs no second round
  * trip. A named object's descriptor is closed once mapped; the controller unlinks the name as soon as it has mapped
  * it, and {@link #release} unlinks it again in case the controller never got that far. Nothing outlives release,
@@ -121,10 +124,12 @@ final class SharedMemoryFile
 
     private static SharedMemoryFile createMemfd(final long size)
     {
-        final int fd = Posix.memfdCreate(RESERVE, "jitmem-shm");
+        final int fd = Posix.memfdCreate(RESERVE, "jitmem-shm", true);
         try
         {
-            Posix.fallocate(RESERVE, fd, size);
+            Posix.ftruncate(RESERVE, fd, size);
+            // Sealed at its size: no controller can shrink it under this process (SIGBUS) or grow it past its limits.
+            Posix.addSeals(RESERVE, fd, OsConstants.F_SEAL_SHRINK | OsConstants.F_SEAL_GROW | OsConstants.F_SEAL_SEAL);
             final long address = mapExecutable(Backing.MEMFD, fd, size, "memfd (is vm.memfd_noexec set?)");
             return new SharedMemoryFile(ExecutorAddressRange.of(address, size), Backing.MEMFD, fd, null);
         }
@@ -144,7 +149,7 @@ final class SharedMemoryFile
             final long address;
             try
             {
-                Posix.fallocate(RESERVE, fd, size);
+                Posix.ftruncate(RESERVE, fd, size);
                 address = mapExecutable(Backing.NAMED, fd, size,
                     "POSIX shared memory (is /dev/shm mounted noexec?)");
             }

@@ -8,9 +8,11 @@ import org.jitmem.api.ExecutorFunctionProvider;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.api.MemoryUsage;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.memory.ExecutorMemory;
+import org.jitmem.memory.MemoryLimits;
 
 /**
  * The executor side of the shared-memory backend, one instance per controller connection: reserves shared memory
@@ -18,9 +20,12 @@ import org.jitmem.memory.ExecutorMemory;
  * release. Messages are those of {@link SharedMemoryCodec}. Closing it releases every reservation, so no mapping,
  * descriptor or name outlives the connection.
  * <p>
- * System property of the executor process: {@value #BACKING_PROPERTY} ({@code memfd}, the default, or
- * {@code named} for {@code shm_open}). Segments that are both writable and executable are refused unless the
- * controller's initialize request says its configuration allows them; {@link ExecutorMemory} checks that.
+ * System properties of the executor process: {@value #BACKING_PROPERTY} ({@code memfd}, the default, or
+ * {@code named} for {@code shm_open}); {@value MemoryLimits#RESERVED_LIMIT_PROPERTY} and
+ * {@value MemoryLimits#COMMITTED_LIMIT_PROPERTY} (the executor's own limits on reserved and committed bytes, which
+ * protect it from any controller; by default 1 TiB and a quarter of physical memory). Segments that are both writable
+ * and executable are refused unless the controller's initialize request says its configuration allows them;
+ * {@link ExecutorMemory} checks that.
  */
 public final class SharedMemoryFunctions implements ExecutorFunctionProvider
 {
@@ -34,16 +39,18 @@ public final class SharedMemoryFunctions implements ExecutorFunctionProvider
     /** Creates the functions as the system properties say; the executor finds this with the ServiceLoader. */
     public SharedMemoryFunctions()
     {
-        this(Backing.valueOf(System.getProperty(BACKING_PROPERTY, "memfd").toUpperCase(Locale.ROOT)));
+        this(Backing.valueOf(System.getProperty(BACKING_PROPERTY, "memfd").toUpperCase(Locale.ROOT)),
+            MemoryLimits.fromSystemProperties());
     }
 
     /**
      * @param preferred the backing tried first
+     * @param limits    the executor's limits on reserved and committed bytes
      */
-    public SharedMemoryFunctions(final Backing preferred)
+    public SharedMemoryFunctions(final Backing preferred, final MemoryLimits limits)
     {
         this.preferred = preferred;
-        this.memory = new ExecutorMemory(ExecutorMemory.Policy.SHARED_MEMORY);
+        this.memory = new ExecutorMemory(ExecutorMemory.Policy.SHARED_MEMORY, limits);
         this.functions = Map.of(
             SharedMemoryCodec.RESERVE, this::reserve,
             SharedMemoryCodec.INITIALIZE, argument ->
@@ -90,27 +97,20 @@ public final class SharedMemoryFunctions implements ExecutorFunctionProvider
         memory.close();
     }
 
+    /** @return the reserved and committed bytes of this connection, and the executor's limits on them */
+    MemoryUsage usage()
+    {
+        return memory.usage();
+    }
+
     private byte[] reserve(final byte[] argument)
     {
-        final long size = ExecutorMemory.checkReservationSize(
-            SharedMemoryCodec.decodeLong(MapperOperation.RESERVE, argument));
-        final SharedMemoryFile file = SharedMemoryFile.create(size, preferred);
-        try
+        final SharedMemoryFile[] created = new SharedMemoryFile[1];
+        memory.reserve(SharedMemoryCodec.decodeLong(MapperOperation.RESERVE, argument), size ->
         {
-            memory.adopt(file.range(), file::release);
-        }
-        catch (final RuntimeException ex)
-        {
-            try
-            {
-                file.release(file.range());
-            }
-            catch (final RuntimeException releaseFailure)
-            {
-                ex.addSuppressed(releaseFailure);
-            }
-            throw ex;
-        }
-        return SharedMemoryCodec.encodeReservation(file.describe());
+            created[0] = SharedMemoryFile.create(size, preferred);
+            return new ExecutorMemory.Mapped(created[0].range(), created[0]::release);
+        });
+        return SharedMemoryCodec.encodeReservation(created[0].describe());
     }
 }
