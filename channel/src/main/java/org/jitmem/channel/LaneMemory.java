@@ -93,13 +93,16 @@ final class LaneMemory
         }
     }
 
-    /** Wakes whoever sleeps on the word at {@code offset}, so that it sees the end, then {@link #close}s. */
+    /** Bumps the word at {@code offset} and wakes whoever sleeps on it, so that it sees the end, then {@link #close}s. */
     void wakeAndClose(final int offset)
     {
         if (enter())
         {
             try
             {
+                // Bump before waking: a sleeper that read the word before closing was set, and has not reached its
+                // futex wait yet, then finds the word changed and returns at once instead of sleeping its bound.
+                getAndAddInt(offset, 1);
                 wake(offset);
             }
             finally
