@@ -44,6 +44,13 @@ public final class OsConstants
     /** Fault the pages in writable now, in one call rather than one trap a page (Linux 5.14). */
     public static final int MADV_POPULATE_WRITE = 23;
 
+    /** dlsym: search every object loaded into the process. */
+    public static final long RTLD_DEFAULT = LINUX ? 0L : -2L;
+    /** dlopen: resolve every symbol now. */
+    public static final int RTLD_NOW = 2;
+    /** dlopen: make the library's symbols available to later lookups. */
+    public static final int RTLD_GLOBAL = LINUX ? 0x100 : 0x8;
+
     /** Open for reading only. */
     public static final int O_RDONLY = 0;
     /** Open for reading and writing. */

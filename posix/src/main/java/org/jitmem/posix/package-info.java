@@ -4,7 +4,7 @@
  * code for tests, demos and benchmarks, and {@link org.jitmem.posix.RetainingMemoryMapper}, which keeps released
  * reservations for reuse.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package org.jitmem.posix;
 

@@ -2,7 +2,7 @@
  * The slab memory manager: many small allocations carved from few reservations of one
  * {@link org.jitmem.api.MemoryMapper}, laid out by protection group, finalized, deallocated and reused.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package org.jitmem.runtime.slab;
 

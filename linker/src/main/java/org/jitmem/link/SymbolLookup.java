@@ -1,0 +1,25 @@
+package org.jitmem.link;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/** Finds symbols in the executor process itself (its libraries), as {@code dlsym} and {@code dlopen} do there. */
+@ProviderType
+public interface SymbolLookup
+{
+    /**
+     * @param names symbol names, looked up together (one round trip for a cross-process executor)
+     * @return each name's address in the executor, 0 where not found, in the order of the names
+     */
+    CompletionStage<long[]> lookup(List<String> names);
+
+    /**
+     * Loads a shared library into the executor, so that later lookups find its symbols.
+     *
+     * @param path a path, or a file name the executor's dynamic linker searches for
+     * @return the library's handle
+     */
+    CompletionStage<Long> open(String path);
+}
