@@ -155,6 +155,11 @@ final class ElfObject
                 throw new MalformedObjectException("section link out of range: section=" + i + " sh_link=" +
                     header[5], site);
             }
+            if ((header[1] == Elf.SHT_RELA || header[1] == Elf.SHT_REL) && (header[6] == 0 || header[6] >= shnum))
+            {
+                throw new MalformedObjectException("relocated section out of range: section=" + i + " sh_info=" +
+                    header[6], site);
+            }
             if (header[7] != 0 && Long.bitCount(header[7]) != 1)
             {
                 throw new MalformedObjectException("section alignment not a power of two: section=" + i +

@@ -1,0 +1,216 @@
+package org.jitmem.link;
+
+import static org.jitmem.link.Executors.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.jitmem.api.ExecutorAddress;
+import org.jitmem.api.MemoryMapperException;
+import org.jitmem.api.MemoryProtection;
+import org.jitmem.posix.ProcMaps;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Symbol resolution and its failures on both backends: caller's map, loaded modules, the executor's libraries,
+ * missing and duplicate symbols, objects of another kind, values that do not fit; every failure typed and leaving
+ * nothing allocated.
+ */
+@Timeout(300)
+class LinkErrorsTest
+{
+    @TempDir
+    Path directory;
+
+    private Executors executors;
+
+    @AfterEach
+    void stop() throws Exception
+    {
+        if (executors != null)
+        {
+            executors.close();
+        }
+    }
+
+    private ObjectFile compile(final String name, final String source, final String... flags) throws Exception
+    {
+        final Path file = directory.resolve(name + ".c");
+        Files.writeString(file, source);
+        return ObjectFile.read(Toolchain.compile("gcc", file, directory.resolve(name + ".o"), List.of(flags)));
+    }
+
+    private void start(final Executors.Backend backend) throws Exception
+    {
+        executors = Executors.start(backend, Files.createDirectory(directory.resolve("executor")));
+    }
+
+    private void assertNothingAllocated()
+    {
+        assertEquals(0, executors.slab().statistics().usedBytes(), "nothing left allocated");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Executors.Backend.class)
+    void missingSymbolsAreNamedAllAtOnceWithTheirObjects(final Executors.Backend backend) throws Exception
+    {
+        start(backend);
+        final ObjectFile a = compile("a", "extern int nowhere_a(void); int fa(void) { return nowhere_a(); }", "-O2");
+        final ObjectFile b = compile("b", "extern int nowhere_b; extern int nowhere_a(void);" +
+            "int fb(void) { return nowhere_b + nowhere_a(); }", "-O2", "-fPIC");
+        final UnresolvedSymbolsException error = assertThrows(UnresolvedSymbolsException.class,
+            () -> await(executors.linker().load("ab", List.of(a, b), Map.of())));
+        assertEquals(Map.of("nowhere_a", List.of("a.o", "b.o"), "nowhere_b", List.of("b.o")), error.missing());
+        assertTrue(error.getMessage().contains("symbol=nowhere_a object=a.o,b.o symbol=nowhere_b object=b.o"),
+            error.getMessage());
+        assertNothingAllocated();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Executors.Backend.class)
+    void resolvesAgainstLoadedModulesTheCallersMapAndTheExecutor(final Executors.Backend backend) throws Exception
+    {
+        start(backend);
+        final LoadedModule base = await(executors.linker().load("base", List.of(compile("base",
+            "#include <stdint.h>\n#include <stddef.h>\n" +
+            "int64_t seven(const void *a, size_t n) { return 7; } int shared_value = 5;", "-O2", "-fPIC")),
+            Map.of()));
+        final LoadedModule user = await(executors.linker().load("user", List.of(compile("user",
+            "#include <stdint.h>\n#include <stddef.h>\n#include <string.h>\n" +
+            "extern int64_t supplied(const void *, size_t); extern int shared_value;" +
+            "int64_t combined(const void *a, size_t n) { return supplied(0, 0) * 100 + shared_value * 10 + " +
+            "(int64_t)strlen(\"abc\"); }", "-O2")),
+            Map.of("supplied", base.lookup("seven").orElseThrow())));
+        assertEquals(753L, await(user.call("combined", new byte[0])));
+        assertEquals(executors.linker().lookup("shared_value"), base.lookup("shared_value"));
+
+        final ModuleStateException inUse = assertThrows(ModuleStateException.class, () -> await(base.unload()));
+        assertTrue(inUse.getMessage().contains("still used"), inUse.getMessage());
+        final ExecutorAddress code = user.lookup("combined").orElseThrow();
+        await(user.unload());
+        assertThrows(ModuleStateException.class, () -> await(user.call("combined", new byte[0])));
+        await(base.unload());
+        assertTrue(executors.linker().modules().isEmpty());
+        if (backend == Executors.Backend.POSIX_SHM)
+        {
+            assertTrue(ProcMaps.of(executors.pid()).mappingAt(code.value()).map(mapping ->
+                mapping.protection() != MemoryProtection.READ_EXEC).orElse(true), "nothing of it executable");
+        }
+        assertNothingAllocated();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Executors.Backend.class)
+    void loadsLibrariesIntoTheExecutor(final Executors.Backend backend) throws Exception
+    {
+        start(backend);
+        await(executors.linker().loadLibrary("libm.so.6"));
+        final LoadedModule module = await(executors.linker().load("m", List.of(compile("m",
+            "#include <stdint.h>\n#include <stddef.h>\n#include <math.h>\n" +
+            "int64_t root(const void *a, size_t n) { return (int64_t)sqrt(*(const double *)a); }", "-O0")),
+            Map.of()));
+        final byte[] argument = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .putDouble(1764.0).array();
+        assertEquals(42L, await(module.call("root", argument)));
+        final MemoryMapperException error = assertThrows(MemoryMapperException.class,
+            () -> await(executors.linker().loadLibrary("/no/such/library.so")));
+        assertTrue(error.getMessage().contains("path=/no/such/library.so"), error.getMessage());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Executors.Backend.class)
+    void duplicateStrongDefinitionsAreErrorsWeakOnesAreNot(final Executors.Backend backend) throws Exception
+    {
+        start(backend);
+        final ObjectFile one = compile("one", "int twice_defined(void) { return 1; }", "-O2");
+        final ObjectFile two = compile("two", "int twice_defined(void) { return 2; }", "-O2");
+        final DuplicateSymbolException inOneLoad = assertThrows(DuplicateSymbolException.class,
+            () -> await(executors.linker().load("both", List.of(one, two), Map.of())));
+        assertTrue(inOneLoad.getMessage().contains("symbol=twice_defined"), inOneLoad.getMessage());
+        assertTrue(inOneLoad.getMessage().contains("object=two.o"), inOneLoad.getMessage());
+        final LoadedModule first = await(executors.linker().load("first", List.of(one), Map.of()));
+        final DuplicateSymbolException acrossLoads = assertThrows(DuplicateSymbolException.class,
+            () -> await(executors.linker().load("second", List.of(two), Map.of())));
+        assertTrue(acrossLoads.getMessage().contains("module=first"), acrossLoads.getMessage());
+        await(first.unload());
+        assertNothingAllocated();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Executors.Backend.class)
+    void valuesThatDoNotFitNameTheRelocation(final Executors.Backend backend) throws Exception
+    {
+        start(backend);
+        final ObjectFile absolute = compile("absolute", "const char *text(void) { return \"far away\"; }",
+            "-O2", "-fno-pic", "-mcmodel=small");
+        final RelocationOverflowException error = assertThrows(RelocationOverflowException.class,
+            () -> await(executors.linker().load("absolute", List.of(absolute), Map.of())));
+        assertEquals("absolute.o", error.site().object());
+        assertEquals(".text", error.site().section());
+        assertEquals("R_X86_64_32", error.site().relocation());
+        assertTrue(error.site().offset() >= 0);
+        assertTrue(error.getMessage().contains("relocation=R_X86_64_32"), error.getMessage());
+        assertNothingAllocated();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Executors.Backend.class)
+    void threadLocalStorageIsUnsupported(final Executors.Backend backend) throws Exception
+    {
+        start(backend);
+        final ObjectFile tls = compile("tls", "__thread int counter; int bump(void) { return ++counter; }", "-O2");
+        final UnsupportedObjectException error = assertThrows(UnsupportedObjectException.class,
+            () -> await(executors.linker().load("tls", List.of(tls), Map.of())));
+        assertTrue(error.getMessage().contains("thread-local storage"), error.getMessage());
+        assertNothingAllocated();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Executors.Backend.class)
+    void objectsOfAnotherKindAreNamedForWhatTheyAre(final Executors.Backend backend) throws Exception
+    {
+        start(backend);
+        final ObjectFile valid = compile("valid", "int f(void) { return 1; }", "-O2");
+        assertRefused(backend, mutated(valid, 4, 1), "not a 64-bit ELF object: class=1");
+        assertRefused(backend, mutated(valid, 5, 2), "not a little-endian ELF object: data=2");
+        assertRefused(backend, mutated(valid, 18, 40), "unsupported machine: e_machine=40");
+        final Path source = directory.resolve("so.c");
+        Files.writeString(source, "int f(void) { return 1; } int main(void) { return f(); }");
+        final Path shared = directory.resolve("lib.so");
+        Toolchain.check(List.of(), Toolchain.run(List.of("gcc", "-shared", "-fPIC", source.toString(), "-o",
+            shared.toString()), directory));
+        assertRefused(backend, ObjectFile.read(shared), "not a relocatable object: e_type=3 (shared object)");
+        final Path executable = directory.resolve("exe");
+        Toolchain.check(List.of(), Toolchain.run(List.of("gcc", "-no-pie", source.toString(), "-o",
+            executable.toString()), directory));
+        assertRefused(backend, ObjectFile.read(executable), "not a relocatable object: e_type=2 (executable)");
+        assertRefused(backend, new ObjectFile("text", "hello".getBytes()), "not an ELF file");
+        final byte[] aarch64 = mutated(valid, 18, 183).bytes();
+        assertRefused(backend, new ObjectFile("valid.o", aarch64), "object's machine is not the executor's");
+        assertNothingAllocated();
+    }
+
+    private void assertRefused(final Executors.Backend backend, final ObjectFile object, final String reason)
+    {
+        final UnsupportedObjectException error = assertThrows(UnsupportedObjectException.class,
+            () -> await(executors.linker().load("x", List.of(object), Map.of())), backend + " " + reason);
+        assertTrue(error.getMessage().contains(reason), error.getMessage());
+        assertEquals(object.name(), error.site().object());
+    }
+
+    private static ObjectFile mutated(final ObjectFile object, final int offset, final int value)
+    {
+        final byte[] bytes = object.bytes().clone();
+        bytes[offset] = (byte)value;
+        return new ObjectFile(object.name(), bytes);
+    }
+}

@@ -1,0 +1,90 @@
+package org.jitmem.link;
+
+import static org.jitmem.link.Executors.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.jitmem.api.ExecutorAddress;
+import org.jitmem.api.MemoryProtection;
+import org.jitmem.posix.ProcMaps;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * A thousand load and unload cycles: every constructor and destructor runs (counted by a module that stays), the
+ * slab manager's used bytes come back to zero, and no unloaded code stays executable in the executor.
+ */
+@Timeout(600)
+class UnloadTest
+{
+    private static final int CYCLES = 1000;
+
+    @TempDir
+    Path directory;
+
+    private Executors executors;
+
+    @AfterEach
+    void stop() throws Exception
+    {
+        if (executors != null)
+        {
+            executors.close();
+        }
+    }
+
+    private ObjectFile compile(final String name, final String source, final String... flags) throws Exception
+    {
+        final Path file = directory.resolve(name + ".c");
+        Files.writeString(file, source);
+        return ObjectFile.read(Toolchain.compile("gcc", file, directory.resolve(name + ".o"), List.of(flags)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Executors.Backend.class)
+    void aThousandCyclesRunEveryDestructorAndGiveEveryByteBack(final Executors.Backend backend) throws Exception
+    {
+        executors = Executors.start(backend, Files.createDirectory(directory.resolve("executor")));
+        final LoadedModule counters = await(executors.linker().load("counters", List.of(compile("counters",
+            "#include <stdint.h>\n#include <stddef.h>\nlong constructed, destroyed;\n" +
+            "int64_t read_constructed(const void *a, size_t n) { return constructed; }\n" +
+            "int64_t read_destroyed(const void *a, size_t n) { return destroyed; }\n", "-O2", "-fPIC")), Map.of()));
+        final long baseline = executors.slab().statistics().usedBytes();
+        final ObjectFile cycled = compile("cycled", "#include <stdint.h>\n#include <stddef.h>\n#include <stdlib.h>\n" +
+            "extern long constructed, destroyed; static char *buffer;\n" +
+            "__attribute__((constructor)) static void hello(void) { constructed++; buffer = malloc(64); }\n" +
+            "__attribute__((destructor)) static void bye(void) { destroyed++; free(buffer); }\n" +
+            "int64_t work(const void *a, size_t n) { return buffer != 0 ? 42 : -1; }\n", "-O2");
+
+        ExecutorAddress lastCode = null;
+        for (int cycle = 0; cycle < CYCLES; cycle++)
+        {
+            final LoadedModule module = await(executors.linker().load("cycled", List.of(cycled), Map.of()));
+            if (cycle % 100 == 0)
+            {
+                assertEquals(42L, await(module.call("work", new byte[0])));
+            }
+            lastCode = module.lookup("work").orElseThrow();
+            await(module.unload());
+        }
+        assertEquals(CYCLES, await(counters.call("read_constructed", new byte[0])));
+        assertEquals(CYCLES, await(counters.call("read_destroyed", new byte[0])));
+        assertEquals(baseline, executors.slab().statistics().usedBytes());
+        final ExecutorAddress code = lastCode;
+        final MemoryProtection left = ProcMaps.of(executors.pid()).mappingAt(code.value())
+            .map(ProcMaps.Mapping::protection).orElse(MemoryProtection.NONE);
+        assertNotEquals(MemoryProtection.READ_EXEC, left, "unloaded code is not executable");
+        await(counters.unload());
+        assertEquals(0, executors.slab().statistics().usedBytes());
+        assertTrue(executors.linker().modules().isEmpty());
+    }
+}
