@@ -76,7 +76,7 @@ final class LinkPlan
 
     private static final long SHT_X86_64_UNWIND = 0x70000001L;
     private static final int SHT_NOTE = 7;
-    private static final int TRAMPOLINE_SLOT = 32;
+    private static final int TRAMPOLINE_SLOT = 64;
 
     private final Architecture architecture;
     private final long pageSize;
@@ -273,6 +273,41 @@ final class LinkPlan
             initializers(contents, bases, true), ehFrameAddresses, bases[Kind.CODE.ordinal()],
             bases[Kind.CODE.ordinal()] + TRAMPOLINE_SLOT,
             dsoHandleOffset < 0 ? 0 : bases[Kind.RODATA.ordinal()] + dsoHandleOffset, groups);
+    }
+
+    /**
+     * A kept section and where it lies.
+     *
+     * @param object  the object's index in the load
+     * @param section the section
+     * @param kind    its segment
+     * @param address its address
+     */
+    record PlacedSection(int object, Section section, Kind kind, long address)
+    {
+    }
+
+    /**
+     * @param bases the address of each segment, by {@link Kind} ordinal
+     * @return every kept section of every object, with its address
+     */
+    List<PlacedSection> placedSections(final long[] bases)
+    {
+        final Resolver resolver = new Resolver(bases, Map.of());
+        final List<PlacedSection> placed = new ArrayList<>();
+        for (int o = 0; o < objects.size(); o++)
+        {
+            for (final Section section : objects.get(o).sections())
+            {
+                final Placement placement = placements.get(o)[section.index()];
+                if (placement != null)
+                {
+                    placed.add(new PlacedSection(o, section, placement.kind(), resolver.encodedAddress(key(o,
+                        section.index()))));
+                }
+            }
+        }
+        return placed;
     }
 
     private void place(final Map<String, Map<String, Long>> loadedGroups)
