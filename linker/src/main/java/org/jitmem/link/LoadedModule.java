@@ -34,7 +34,8 @@ public interface LoadedModule
     CompletionStage<Long> call(String symbol, byte[] argument);
 
     /**
-     * Runs {@code int main(int argc, char **argv)} defined by the module, with {@code argv[0]} the module's name.
+     * Runs {@code int main(int argc, char **argv)} defined by the module, with {@code argv[0]} the module's name,
+     * then flushes the executor's C standard streams (the executor lives on, so nothing else would).
      *
      * @param arguments {@code argv[1..]}
      * @return what main returned

@@ -7,10 +7,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
+import org.jitmem.api.MemoryMapper;
 import org.jitmem.backend.inprocess.InProcessMemoryMapper;
 import org.jitmem.backend.posixshm.SharedMemoryMapper;
 import org.jitmem.channel.SocketExecutorChannel;
@@ -93,27 +92,7 @@ final class Executors implements AutoCloseable
      */
     static <T> T await(final CompletionStage<T> stage)
     {
-        try
-        {
-            return stage.toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        }
-        catch (final ExecutionException ex)
-        {
-            if (ex.getCause() instanceof RuntimeException runtime)
-            {
-                throw runtime;
-            }
-            throw new IllegalStateException(ex.getCause());
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(ex);
-        }
-        catch (final TimeoutException ex)
-        {
-            throw new IllegalStateException("stage did not complete in time", ex);
-        }
+        return MemoryMapper.await(stage.toCompletableFuture().orTimeout(TIMEOUT_SECONDS, TimeUnit.SECONDS));
     }
 
     Backend backend()

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -83,22 +84,10 @@ final class Module implements LoadedModule
         final List<String> argv = new ArrayList<>(arguments.size() + 1);
         argv.add(name);
         argv.addAll(arguments);
-        return linker.allocateArguments(argv).thenCompose(block -> allocation.call(
+        return linker.allocateArguments(argv).thenCompose(block -> finallyRun(allocation.call(
             ExecutorAddress.of(image.intTrampoline()), ObjectLinker.arguments(main.value(), argv.size(),
-                block.segmentAddress(0).value())).handle((result, error) -> block.deallocate().handle((ignored,
-                deallocFailure) ->
-            {
-                if (error != null)
-                {
-                    throw error instanceof RuntimeException runtime ? runtime : new java.util.concurrent.CompletionException(error);
-                }
-                if (deallocFailure != null)
-                {
-                    throw deallocFailure instanceof RuntimeException runtime ? runtime :
-                        new java.util.concurrent.CompletionException(deallocFailure);
-                }
-                return (int)(long)result;
-            })).thenCompose(stage -> stage));
+            block.segmentAddress(0).value())).thenCompose(status -> flushStandardStreams().thenApply(ignored ->
+            (int)(long)status)), block::deallocate));
     }
 
     @Override
@@ -123,6 +112,40 @@ final class Module implements LoadedModule
         }
         unloading.set(true);
         return allocation.deallocate().whenComplete((ignored, error) -> linker.release(uses));
+    }
+
+    /**
+     * Flushes the executor's C standard streams, as returning from main into {@code exit} would: the executor lives
+     * on, so what main printed would otherwise wait in its buffers.
+     */
+    private CompletionStage<Long> flushStandardStreams()
+    {
+        return linker.executorSymbols().lookup(List.of("fflush")).thenCompose(found -> found[0] == 0 ?
+            CompletableFuture.completedFuture(0L) : allocation.call(ExecutorAddress.of(image.voidTrampoline()),
+            ObjectLinker.arguments(found[0], 0)));
+    }
+
+    /** @return the stage's outcome once {@code cleanup} has run after it, whatever the outcome; failures joined */
+    private static <T> CompletionStage<T> finallyRun(final CompletionStage<T> stage,
+        final java.util.function.Supplier<CompletionStage<Void>> cleanup)
+    {
+        return stage.handle((value, error) -> cleanup.get().handle((ignored, cleanupError) ->
+        {
+            if (error != null)
+            {
+                if (cleanupError != null)
+                {
+                    error.addSuppressed(cleanupError);
+                }
+                throw error instanceof CompletionException completion ? completion : new CompletionException(error);
+            }
+            if (cleanupError != null)
+            {
+                throw cleanupError instanceof CompletionException completion ? completion :
+                    new CompletionException(cleanupError);
+            }
+            return value;
+        })).thenCompose(inner -> inner);
     }
 
     private ModuleStateException notCallable(final String symbol)

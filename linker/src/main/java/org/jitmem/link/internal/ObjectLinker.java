@@ -98,6 +98,12 @@ public final class ObjectLinker implements Linker
         };
     }
 
+    /** @return symbols of the executor process */
+    SymbolLookup executorSymbols()
+    {
+        return executorSymbols;
+    }
+
     /** @return the memory manager this linker allocates from */
     public SlabMemoryManager slab()
     {
