@@ -10,7 +10,8 @@ import java.util.Map;
  * <ul>
  *     <li>{@code java -jar jitmem-container.jar}: the interactive Gogo shell ({@code lb}, {@code scr:list},
  *     {@code stop 0} to leave);</li>
- *     <li>{@code java -jar jitmem-container.jar demo}: runs the demo without a shell and exits with its result.</li>
+ *     <li>{@code java -jar jitmem-container.jar demo}: runs the demo without a shell and exits with its result;</li>
+ *     <li>{@code java -jar jitmem-container.jar link a.o [-- args]}: runs a program's main in the executor.</li>
  * </ul>
  */
 public final class Main
@@ -20,7 +21,8 @@ public final class Main
     /** The value of {@link #MODE_PROPERTY} in demo mode. */
     public static final String MODE_DEMO = "demo";
 
-    private static final String USAGE = "usage: java -jar jitmem-container.jar [demo]";
+    private static final String USAGE = "usage: java -jar jitmem-container.jar [demo | link [--backend type] a.o... " +
+        "[-- args...]]";
     private static final int EXIT_USAGE = 2;
 
     private Main()
@@ -41,6 +43,10 @@ public final class Main
         else if (args.length == 1 && MODE_DEMO.equals(args[0]))
         {
             exitCode = runDemo(out);
+        }
+        else if (LinkRun.MODE.equals(args[0]))
+        {
+            exitCode = LinkRun.run(args, out);
         }
         else
         {

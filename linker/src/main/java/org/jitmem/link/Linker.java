@@ -35,6 +35,13 @@ public interface Linker
      */
     CompletionStage<Void> loadLibrary(String path);
 
+    /**
+     * Makes what loaded code prints in the executor appear where this process's standard output and error go.
+     *
+     * @return completes once done
+     */
+    CompletionStage<Void> shareStandardStreams();
+
     /** @return the modules loaded and not unloaded, in load order */
     List<LoadedModule> modules();
 

@@ -5,7 +5,10 @@ import java.util.concurrent.CompletionStage;
 
 import org.osgi.annotation.versioning.ProviderType;
 
-/** Finds symbols in the executor process itself (its libraries), as {@code dlsym} and {@code dlopen} do there. */
+/**
+ * Finds symbols in the executor process itself (its libraries), as {@code dlsym} and {@code dlopen} do there, and
+ * connects its standard streams to this process's.
+ */
 @ProviderType
 public interface SymbolLookup
 {
@@ -22,4 +25,12 @@ public interface SymbolLookup
      * @return the library's handle
      */
     CompletionStage<Long> open(String path);
+
+    /**
+     * Points the executor's standard output and error where this process writes its own, so that what loaded code
+     * prints appears there; nothing to do when the executor is this process.
+     *
+     * @return completes once done
+     */
+    CompletionStage<Void> shareStandardStreams();
 }

@@ -121,7 +121,8 @@ class MalformedObjectTest
             for (int m = 0; m < mutations; m++)
             {
                 final int at = random.nextInt(bytes.length);
-                bytes[at] = random.nextBoolean() ? (byte)random.nextInt(256) : (byte)(bytes[at] ^ (1 << random.nextInt(8)));
+                bytes[at] = random.nextBoolean() ? (byte)random.nextInt(256) :
+                    (byte)(bytes[at] ^ (1 << random.nextInt(8)));
             }
             try
             {

@@ -106,6 +106,13 @@ public final class LibC
      */
     public static native long dlopen(String path, int flags);
 
+    /**
+     * @param fd    an open descriptor
+     * @param onto  the descriptor to make a copy of it, closed first when open
+     * @return {@code onto}, or -1
+     */
+    public static native int dup2(int fd, int onto);
+
     /** @return the last dynamic-linking error of this thread, or null */
     public static native String dlerror();
 

@@ -53,6 +53,10 @@ public final class OsConstants
 
     /** Open for reading only. */
     public static final int O_RDONLY = 0;
+    /** Open for writing only. */
+    public static final int O_WRONLY = 1;
+    /** Every write goes to the end of the file. */
+    public static final int O_APPEND = LINUX ? 0x400 : 0x8;
     /** Open for reading and writing. */
     public static final int O_RDWR = 2;
     /** Create when missing. */

@@ -18,6 +18,7 @@ import org.jitmem.api.MemoryMapperException;
  * <pre>
  * link.lookup  argument: int32 count, count * string name     result: count * int64 address (0: not found)
  * link.dlopen  argument: string path                          result: int64 handle
+ * link.shareStandardStreams argument: int64 controller pid      result: empty
  * </pre>
  */
 public final class LinkCodec
@@ -26,6 +27,8 @@ public final class LinkCodec
     public static final String LOOKUP = "link.lookup";
     /** Loads a shared library into the executor. */
     public static final String DLOPEN = "link.dlopen";
+    /** Points the executor's standard output and error at the controller's. */
+    public static final String SHARE_STANDARD_STREAMS = "link.shareStandardStreams";
 
     private LinkCodec()
     {

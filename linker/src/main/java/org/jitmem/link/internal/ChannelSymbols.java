@@ -31,4 +31,11 @@ public final class ChannelSymbols implements SymbolLookup
     {
         return channel.call(LinkCodec.DLOPEN, LinkCodec.encodePath(path)).thenApply(LinkCodec::decodeHandle);
     }
+
+    @Override
+    public CompletionStage<Void> shareStandardStreams()
+    {
+        return channel.call(LinkCodec.SHARE_STANDARD_STREAMS, LinkCodec.encodeHandle(ProcessHandle.current().pid()))
+            .thenApply(result -> null);
+    }
 }

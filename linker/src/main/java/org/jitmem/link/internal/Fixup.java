@@ -19,8 +19,8 @@ import org.jitmem.link.RelocationOverflowException;
  * @param stub     the address of the symbol's call stub, 0 when it has none
  * @param site     where the relocation is, for errors
  */
-record Fixup(byte[] content, int at, int end, long place, long symbol, long addend, long size, long gotEntry, long gotBase,
-    long stub, LinkSite site)
+record Fixup(byte[] content, int at, int end, long place, long symbol, long addend, long size, long gotEntry,
+    long gotBase, long stub, LinkSite site)
 {
     void checkRoom(final int width)
     {

@@ -35,4 +35,10 @@ public final class InProcessSymbols implements SymbolLookup
             return CompletableFuture.failedFuture(ex);
         }
     }
+
+    @Override
+    public CompletionStage<Void> shareStandardStreams()
+    {
+        return CompletableFuture.completedFuture(null);
+    }
 }

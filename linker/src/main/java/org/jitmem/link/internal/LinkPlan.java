@@ -12,6 +12,7 @@ import org.jitmem.api.MemoryProtection;
 import org.jitmem.link.DuplicateSymbolException;
 import org.jitmem.link.LinkSite;
 import org.jitmem.link.MalformedObjectException;
+import org.jitmem.link.RelocationOverflowException;
 import org.jitmem.link.UnresolvedSymbolsException;
 import org.jitmem.link.UnsupportedObjectException;
 import org.jitmem.link.internal.ElfObject.Relocation;
@@ -266,7 +267,8 @@ final class LinkPlan
         for (final KeptGroup group : keptGroups)
         {
             final Map<String, Long> addresses = new LinkedHashMap<>();
-            group.sectionOffsets().forEach((section, encoded) -> addresses.put(section, resolver.encodedAddress(encoded)));
+            group.sectionOffsets().forEach((section, encoded) ->
+                addresses.put(section, resolver.encodedAddress(encoded)));
             groups.put(group.signature(), addresses);
         }
         return new LinkImage(contents, symbols, exports, initializers(contents, bases, false),
@@ -655,11 +657,23 @@ final class LinkPlan
             final Integer gotSlot = targetKey == null ? null : gotSlots.get(targetKey);
             final Integer stubSlot = targetKey == null ? null : stubSlots.get(targetKey);
             final long value = symbol == null ? 0 : resolver.value(o, symbol, site);
-            architecture.apply(relocation.type(), new Fixup(content, (int)(placement.offset() + relocation.offset()),
-                (int)(placement.offset() + target.size()), sectionAddress + relocation.offset(), value,
-                relocation.addend(), symbol == null ? 0 : symbol.size(),
-                gotSlot == null ? 0 : gotBase + 8L * gotSlot, gotBase,
-                stubSlot == null ? 0 : stubBase + (long)stubSlot * architecture.stubSize(), site));
+            try
+            {
+                architecture.apply(relocation.type(), new Fixup(content, (int)(placement.offset() +
+                    relocation.offset()), (int)(placement.offset() + target.size()), sectionAddress +
+                    relocation.offset(), value, relocation.addend(), symbol == null ? 0 : symbol.size(),
+                    gotSlot == null ? 0 : gotBase + 8L * gotSlot, gotBase,
+                    stubSlot == null ? 0 : stubBase + (long)stubSlot * architecture.stubSize(), site));
+            }
+            catch (final RelocationOverflowException ex)
+            {
+                if (symbol != null && externalNames.containsKey(symbol.name()) && stubSlot == null)
+                {
+                    throw new RelocationOverflowException(ex.reason() + " (data of the executor is out of reach " +
+                        "of position-dependent code: compile with -fPIC to reach it through the GOT)", ex.site());
+                }
+                throw ex;
+            }
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 
 import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.ExecutorChannel;
@@ -61,27 +62,19 @@ public final class LinkerComponent implements Linker
     public CompletionStage<LoadedModule> load(final String name, final List<ObjectFile> objects,
         final Map<String, ExecutorAddress> symbols)
     {
-        try
-        {
-            return selected().load(name, objects, symbols);
-        }
-        catch (final RuntimeException ex)
-        {
-            return CompletableFuture.failedFuture(ex);
-        }
+        return onSelected(linker -> linker.load(name, objects, symbols));
     }
 
     @Override
     public CompletionStage<Void> loadLibrary(final String path)
     {
-        try
-        {
-            return selected().loadLibrary(path);
-        }
-        catch (final RuntimeException ex)
-        {
-            return CompletableFuture.failedFuture(ex);
-        }
+        return onSelected(linker -> linker.loadLibrary(path));
+    }
+
+    @Override
+    public CompletionStage<Void> shareStandardStreams()
+    {
+        return onSelected(linker -> linker.shareStandardStreams());
     }
 
     @Override
@@ -104,6 +97,18 @@ public final class LinkerComponent implements Linker
             }
         }
         return Optional.empty();
+    }
+
+    private <T> CompletionStage<T> onSelected(final Function<ObjectLinker, CompletionStage<T>> call)
+    {
+        try
+        {
+            return call.apply(selected());
+        }
+        catch (final RuntimeException ex)
+        {
+            return CompletableFuture.failedFuture(ex);
+        }
     }
 
     private synchronized List<ObjectLinker> linkers()

@@ -235,6 +235,12 @@ public final class ObjectLinker implements Linker
     }
 
     @Override
+    public CompletionStage<Void> shareStandardStreams()
+    {
+        return executorSymbols.shareStandardStreams();
+    }
+
+    @Override
     public List<LoadedModule> modules()
     {
         lock.lock();

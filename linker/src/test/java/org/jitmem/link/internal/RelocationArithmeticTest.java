@@ -90,8 +90,8 @@ class RelocationArithmeticTest
                 Files.write(source, in.readAllBytes());
             }
             final Path object = directory.resolve(file + ".o");
-            final List<String> compile = new ArrayList<>(List.of(prefix + "gcc", "-c", "-fno-asynchronous-unwind-tables",
-                "-fno-unwind-tables", "-fno-common"));
+            final List<String> compile = new ArrayList<>(List.of(prefix + "gcc", "-c",
+                "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fno-common"));
             compile.addAll(flags);
             compile.addAll(List.of(source.toString(), "-o", object.toString()));
             run(compile);
