@@ -80,7 +80,8 @@ final class ContainerLinkIT
         final Path out = Files.createTempFile(tmp, "out", ".txt");
         final Path err = Files.createTempFile(tmp, "err", ".txt");
         final Process process = new ProcessBuilder(command).directory(tmp.toFile())
-            .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
+            .redirectError(ProcessBuilder.Redirect.appendTo(err.toFile())).start();
         process.getOutputStream().close();
         try
         {
