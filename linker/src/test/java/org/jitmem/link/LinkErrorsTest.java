@@ -14,8 +14,8 @@ import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.posix.ProcMaps;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -31,27 +31,29 @@ class LinkErrorsTest
     @TempDir
     Path directory;
 
+    @RegisterExtension
+    final StartedExecutors started = new StartedExecutors();
+
     private Executors executors;
 
-    @AfterEach
-    void stop() throws Exception
-    {
-        if (executors != null)
-        {
-            executors.close();
-        }
-    }
-
-    private ObjectFile compile(final String name, final String source, final String... flags) throws Exception
-    {
-        final Path file = directory.resolve(name + ".c");
-        Files.writeString(file, source);
-        return ObjectFile.read(Toolchain.compile("gcc", file, directory.resolve(name + ".o"), List.of(flags)));
-    }
 
     private void start(final Executors.Backend backend) throws Exception
     {
-        executors = Executors.start(backend, Files.createDirectory(directory.resolve("executor")));
+        executors = started.start(backend, directory);
+    }
+
+    /**
+     * @return the failure of a load that must fail with that type and a message containing the text, after
+     *     checking that the load left nothing allocated
+     */
+    private <T extends LinkException> T refused(final Class<T> type, final String text, final ObjectFile... objects)
+    {
+        final long used = executors.slab().statistics().usedBytes();
+        final T error = assertThrows(type, () -> await(executors.linker().load("refused", List.of(objects),
+            Map.of())));
+        assertTrue(error.getMessage().contains(text), error.getMessage());
+        assertEquals(used, executors.slab().statistics().usedBytes(), "the failed load left nothing allocated");
+        return error;
     }
 
     private void assertNothingAllocated()
@@ -64,11 +66,11 @@ class LinkErrorsTest
     void missingSymbolsAreNamedAllAtOnceWithTheirObjects(final Executors.Backend backend) throws Exception
     {
         start(backend);
-        final ObjectFile a = compile("a", "extern int nowhere_a(void); int fa(void) { return nowhere_a(); }", "-O2");
-        final ObjectFile b = compile("b", "extern int nowhere_b; extern int nowhere_a(void);" +
+        final ObjectFile a = Toolchain.compileC(directory, "a",
+            "extern int nowhere_a(void); int fa(void) { return nowhere_a(); }", "-O2");
+        final ObjectFile b = Toolchain.compileC(directory, "b", "extern int nowhere_b; extern int nowhere_a(void);" +
             "int fb(void) { return nowhere_b + nowhere_a(); }", "-O2", "-fPIC");
-        final UnresolvedSymbolsException error = assertThrows(UnresolvedSymbolsException.class,
-            () -> await(executors.linker().load("ab", List.of(a, b), Map.of())));
+        final UnresolvedSymbolsException error = refused(UnresolvedSymbolsException.class, "undefined symbols", a, b);
         assertEquals(Map.of("nowhere_a", List.of("a.o", "b.o"), "nowhere_b", List.of("b.o")), error.missing());
         assertTrue(error.getMessage().contains("symbol=nowhere_a object=a.o,b.o symbol=nowhere_b object=b.o"),
             error.getMessage());
@@ -80,11 +82,13 @@ class LinkErrorsTest
     void resolvesAgainstLoadedModulesTheCallersMapAndTheExecutor(final Executors.Backend backend) throws Exception
     {
         start(backend);
-        final LoadedModule base = await(executors.linker().load("base", List.of(compile("base",
+        final LoadedModule base = await(executors.linker().load("base", List.of(Toolchain.compileC(directory,
+            "base",
             "#include <stdint.h>\n#include <stddef.h>\n" +
             "int64_t seven(const void *a, size_t n) { return 7; } int shared_value = 5;", "-O2", "-fPIC")),
             Map.of()));
-        final LoadedModule user = await(executors.linker().load("user", List.of(compile("user",
+        final LoadedModule user = await(executors.linker().load("user", List.of(Toolchain.compileC(directory,
+            "user",
             "#include <stdint.h>\n#include <stddef.h>\n#include <string.h>\n" +
             "extern int64_t supplied(const void *, size_t); extern int shared_value;" +
             "int64_t combined(const void *a, size_t n) { return supplied(0, 0) * 100 + shared_value * 10 + " +
@@ -114,7 +118,7 @@ class LinkErrorsTest
     {
         start(backend);
         await(executors.linker().loadLibrary("libm.so.6"));
-        final LoadedModule module = await(executors.linker().load("m", List.of(compile("m",
+        final LoadedModule module = await(executors.linker().load("m", List.of(Toolchain.compileC(directory, "m",
             "#include <stdint.h>\n#include <stddef.h>\n#include <math.h>\n" +
             "int64_t root(const void *a, size_t n) { return (int64_t)sqrt(*(const double *)a); }", "-O0")),
             Map.of()));
@@ -131,16 +135,12 @@ class LinkErrorsTest
     void duplicateStrongDefinitionsAreErrorsWeakOnesAreNot(final Executors.Backend backend) throws Exception
     {
         start(backend);
-        final ObjectFile one = compile("one", "int twice_defined(void) { return 1; }", "-O2");
-        final ObjectFile two = compile("two", "int twice_defined(void) { return 2; }", "-O2");
-        final DuplicateSymbolException inOneLoad = assertThrows(DuplicateSymbolException.class,
-            () -> await(executors.linker().load("both", List.of(one, two), Map.of())));
-        assertTrue(inOneLoad.getMessage().contains("symbol=twice_defined"), inOneLoad.getMessage());
-        assertTrue(inOneLoad.getMessage().contains("object=two.o"), inOneLoad.getMessage());
+        final ObjectFile one = Toolchain.compileC(directory, "one", "int twice_defined(void) { return 1; }", "-O2");
+        final ObjectFile two = Toolchain.compileC(directory, "two", "int twice_defined(void) { return 2; }", "-O2");
+        refused(DuplicateSymbolException.class, "symbol=twice_defined", one, two);
+        refused(DuplicateSymbolException.class, "object=two.o", one, two);
         final LoadedModule first = await(executors.linker().load("first", List.of(one), Map.of()));
-        final DuplicateSymbolException acrossLoads = assertThrows(DuplicateSymbolException.class,
-            () -> await(executors.linker().load("second", List.of(two), Map.of())));
-        assertTrue(acrossLoads.getMessage().contains("module=first"), acrossLoads.getMessage());
+        refused(DuplicateSymbolException.class, "module=first", two);
         await(first.unload());
         assertNothingAllocated();
     }
@@ -150,16 +150,15 @@ class LinkErrorsTest
     void valuesThatDoNotFitNameTheRelocation(final Executors.Backend backend) throws Exception
     {
         start(backend);
-        final ObjectFile absolute = compile("absolute", "const char *text(void) { return \"far away\"; }",
+        final ObjectFile absolute = Toolchain.compileC(directory, "absolute",
+            "const char *text(void) { return \"far away\"; }",
             "-O2", "-fno-pic", "-mcmodel=small");
-        final RelocationOverflowException error = assertThrows(RelocationOverflowException.class,
-            () -> await(executors.linker().load("absolute", List.of(absolute), Map.of())));
+        final RelocationOverflowException error = refused(RelocationOverflowException.class,
+            "relocation=R_X86_64_32", absolute);
         assertEquals("absolute.o", error.site().object());
         assertEquals(".text", error.site().section());
         assertEquals("R_X86_64_32", error.site().relocation());
         assertTrue(error.site().offset() >= 0);
-        assertTrue(error.getMessage().contains("relocation=R_X86_64_32"), error.getMessage());
-        assertNothingAllocated();
     }
 
     @ParameterizedTest
@@ -167,11 +166,9 @@ class LinkErrorsTest
     void threadLocalStorageIsUnsupported(final Executors.Backend backend) throws Exception
     {
         start(backend);
-        final ObjectFile tls = compile("tls", "__thread int counter; int bump(void) { return ++counter; }", "-O2");
-        final UnsupportedObjectException error = assertThrows(UnsupportedObjectException.class,
-            () -> await(executors.linker().load("tls", List.of(tls), Map.of())));
-        assertTrue(error.getMessage().contains("thread-local storage"), error.getMessage());
-        assertNothingAllocated();
+        final ObjectFile tls = Toolchain.compileC(directory, "tls",
+            "__thread int counter; int bump(void) { return ++counter; }", "-O2");
+        refused(UnsupportedObjectException.class, "thread-local storage", tls);
     }
 
     @ParameterizedTest
@@ -179,32 +176,31 @@ class LinkErrorsTest
     void objectsOfAnotherKindAreNamedForWhatTheyAre(final Executors.Backend backend) throws Exception
     {
         start(backend);
-        final ObjectFile valid = compile("valid", "int f(void) { return 1; }", "-O2");
-        assertRefused(backend, mutated(valid, 4, 1), "not a 64-bit ELF object: class=1");
-        assertRefused(backend, mutated(valid, 5, 2), "not a little-endian ELF object: data=2");
-        assertRefused(backend, mutated(valid, 18, 40), "unsupported machine: e_machine=40");
+        final ObjectFile valid = Toolchain.compileC(directory, "valid", "int f(void) { return 1; }", "-O2");
+        assertRefused(mutated(valid, 4, 1), "not a 64-bit ELF object: class=1");
+        assertRefused(mutated(valid, 5, 2), "not a little-endian ELF object: data=2");
+        assertRefused(mutated(valid, 18, 40), "unsupported machine: e_machine=40");
         final Path source = directory.resolve("so.c");
         Files.writeString(source, "int f(void) { return 1; } int main(void) { return f(); }");
-        final Path shared = directory.resolve("lib.so");
-        Toolchain.check(List.of(), Toolchain.run(List.of("gcc", "-shared", "-fPIC", source.toString(), "-o",
-            shared.toString()), directory));
-        assertRefused(backend, ObjectFile.read(shared), "not a relocatable object: e_type=3 (shared object)");
-        final Path executable = directory.resolve("exe");
-        Toolchain.check(List.of(), Toolchain.run(List.of("gcc", "-no-pie", source.toString(), "-o",
-            executable.toString()), directory));
-        assertRefused(backend, ObjectFile.read(executable), "not a relocatable object: e_type=2 (executable)");
-        assertRefused(backend, new ObjectFile("text", "hello".getBytes()), "not an ELF file");
+        for (final String kind : List.of("-shared -fPIC:3 (shared object)", "-no-pie:2 (executable)"))
+        {
+            final Path linked = directory.resolve("linked" + kind.length());
+            final List<String> command = new java.util.ArrayList<>(List.of("gcc"));
+            command.addAll(List.of(kind.substring(0, kind.indexOf(':')).split(" ")));
+            command.addAll(List.of(source.toString(), "-o", linked.toString()));
+            Toolchain.check(command, Toolchain.run(command, directory));
+            assertRefused(ObjectFile.read(linked), "not a relocatable object: e_type=" +
+                kind.substring(kind.indexOf(':') + 1));
+        }
+        assertRefused(new ObjectFile("text", "hello".getBytes()), "not an ELF file");
         final byte[] aarch64 = mutated(valid, 18, 183).bytes();
-        assertRefused(backend, new ObjectFile("valid.o", aarch64), "object's machine is not the executor's");
+        assertRefused(new ObjectFile("valid.o", aarch64), "object's machine is not the executor's");
         assertNothingAllocated();
     }
 
-    private void assertRefused(final Executors.Backend backend, final ObjectFile object, final String reason)
+    private void assertRefused(final ObjectFile object, final String reason)
     {
-        final UnsupportedObjectException error = assertThrows(UnsupportedObjectException.class,
-            () -> await(executors.linker().load("x", List.of(object), Map.of())), backend + " " + reason);
-        assertTrue(error.getMessage().contains(reason), error.getMessage());
-        assertEquals(object.name(), error.site().object());
+        assertEquals(object.name(), refused(UnsupportedObjectException.class, reason, object).site().object());
     }
 
     private static ObjectFile mutated(final ObjectFile object, final int offset, final int value)

@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -38,22 +38,14 @@ class MalformedObjectTest
     @TempDir
     Path directory;
 
-    private Executors executors;
+    @RegisterExtension
+    final StartedExecutors started = new StartedExecutors();
 
-    @AfterEach
-    void stop() throws Exception
-    {
-        if (executors != null)
-        {
-            executors.close();
-        }
-    }
+    private Executors executors;
 
     private byte[] compile(final String... flags) throws Exception
     {
-        final Path source = directory.resolve("victim.c");
-        Files.writeString(source, SOURCE);
-        return Files.readAllBytes(Toolchain.compile("gcc", source, directory.resolve("victim.o"), List.of(flags)));
+        return Toolchain.compileC(directory, "victim", SOURCE, flags).bytes();
     }
 
     /** @return the failure of a load that must fail, after checking it is a link error */
@@ -67,7 +59,7 @@ class MalformedObjectTest
     @EnumSource(Executors.Backend.class)
     void everyTruncationIsATypedError(final Executors.Backend backend) throws Exception
     {
-        executors = Executors.start(backend, Files.createDirectory(directory.resolve("executor")));
+        executors = started.start(backend, directory);
         final byte[] valid = compile("-O2", "-fno-asynchronous-unwind-tables");
         for (int length = 0; length < valid.length; length += Math.max(1, valid.length / 300))
         {
@@ -79,7 +71,7 @@ class MalformedObjectTest
     @Test
     void headerFieldsOutOfRangeAreNamed() throws Exception
     {
-        executors = Executors.start(Executors.Backend.INPROCESS, directory);
+        executors = started.start(Executors.Backend.INPROCESS, directory);
         final byte[] valid = compile("-O2", "-fno-asynchronous-unwind-tables");
         final ByteBuffer header = ByteBuffer.wrap(valid).order(ByteOrder.LITTLE_ENDIAN);
         final long shoff = header.getLong(40);
@@ -110,7 +102,7 @@ class MalformedObjectTest
     @Test
     void thousandsOfByteMutationsAreLoadedOrRefusedWithTypedErrors() throws Exception
     {
-        executors = Executors.start(Executors.Backend.POSIX_SHM, Files.createDirectory(directory.resolve("executor")));
+        executors = started.start(Executors.Backend.POSIX_SHM, directory);
         final byte[] valid = compile("-O2", "-fno-asynchronous-unwind-tables", "-fPIC");
         final SplittableRandom random = new SplittableRandom(20261203);
         int loaded = 0;

@@ -78,6 +78,24 @@ final class Toolchain
     }
 
     /**
+     * Compiles C source text with gcc.
+     *
+     * @param directory where the source and the object go
+     * @param name      the object's name without {@code .o}
+     * @param source    the C source
+     * @param flags     compiler flags
+     * @return the object
+     * @throws Exception when the compiler fails
+     */
+    static ObjectFile compileC(final Path directory, final String name, final String source, final String... flags)
+        throws Exception
+    {
+        final Path file = directory.resolve(name + ".c");
+        Files.writeString(file, source);
+        return ObjectFile.read(compile("gcc", file, directory.resolve(name + ".o"), List.of(flags)));
+    }
+
+    /**
      * @param command a command
      * @param outcome how it ended
      * @return the outcome when it succeeded

@@ -13,8 +13,8 @@ import java.util.Map;
 import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.posix.ProcMaps;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -31,35 +31,25 @@ class UnloadTest
     @TempDir
     Path directory;
 
+    @RegisterExtension
+    final StartedExecutors started = new StartedExecutors();
+
     private Executors executors;
 
-    @AfterEach
-    void stop() throws Exception
-    {
-        if (executors != null)
-        {
-            executors.close();
-        }
-    }
-
-    private ObjectFile compile(final String name, final String source, final String... flags) throws Exception
-    {
-        final Path file = directory.resolve(name + ".c");
-        Files.writeString(file, source);
-        return ObjectFile.read(Toolchain.compile("gcc", file, directory.resolve(name + ".o"), List.of(flags)));
-    }
 
     @ParameterizedTest
     @EnumSource(Executors.Backend.class)
     void aThousandCyclesRunEveryDestructorAndGiveEveryByteBack(final Executors.Backend backend) throws Exception
     {
-        executors = Executors.start(backend, Files.createDirectory(directory.resolve("executor")));
-        final LoadedModule counters = await(executors.linker().load("counters", List.of(compile("counters",
+        executors = started.start(backend, directory);
+        final LoadedModule counters = await(executors.linker().load("counters", List.of(Toolchain.compileC(directory,
+            "counters",
             "#include <stdint.h>\n#include <stddef.h>\nlong constructed, destroyed;\n" +
             "int64_t read_constructed(const void *a, size_t n) { return constructed; }\n" +
             "int64_t read_destroyed(const void *a, size_t n) { return destroyed; }\n", "-O2", "-fPIC")), Map.of()));
         final long baseline = executors.slab().statistics().usedBytes();
-        final ObjectFile cycled = compile("cycled", "#include <stdint.h>\n#include <stddef.h>\n#include <stdlib.h>\n" +
+        final ObjectFile cycled = Toolchain.compileC(directory, "cycled",
+            "#include <stdint.h>\n#include <stddef.h>\n#include <stdlib.h>\n" +
             "extern long constructed, destroyed; static char *buffer;\n" +
             "__attribute__((constructor)) static void hello(void) { constructed++; buffer = malloc(64); }\n" +
             "__attribute__((destructor)) static void bye(void) { destroyed++; free(buffer); }\n" +

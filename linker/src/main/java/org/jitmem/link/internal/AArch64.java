@@ -117,10 +117,9 @@ final class AArch64 implements Architecture
     @Override
     public void writeStub(final byte[] code, final int at, final long stub, final long gotEntry, final long target)
     {
-        putWord(code, at, 0x58000050);
-        putWord(code, at + 4, 0xd61f0200);
-        putWord(code, at + 8, (int)target);
-        putWord(code, at + 12, (int)(target >>> 32));
+        LittleEndian.putInt(code, at, 0x58000050);
+        LittleEndian.putInt(code, at + 4, 0xd61f0200);
+        LittleEndian.putLong(code, at + 8, target);
     }
 
     @Override
@@ -133,7 +132,7 @@ final class AArch64 implements Architecture
         final byte[] code = new byte[words.length * 4];
         for (int i = 0; i < words.length; i++)
         {
-            putWord(code, 4 * i, words[i]);
+            LittleEndian.putInt(code, 4 * i, words[i]);
         }
         return code;
     }
@@ -171,13 +170,5 @@ final class AArch64 implements Architecture
     {
         final int mask = (int)((1L << bits) - 1) << shift;
         f.put32((f.get32() & ~mask) | ((int)(value << shift) & mask));
-    }
-
-    private static void putWord(final byte[] code, final int at, final int word)
-    {
-        for (int i = 0; i < 4; i++)
-        {
-            code[at + i] = (byte)(word >>> (8 * i));
-        }
     }
 }

@@ -70,25 +70,18 @@ record Fixup(byte[] content, int at, int end, long place, long symbol, long adde
     void put32(final long value)
     {
         checkRoom(4);
-        for (int i = 0; i < 4; i++)
-        {
-            content[at + i] = (byte)(value >>> (8 * i));
-        }
+        LittleEndian.putInt(content, at, (int)value);
     }
 
     void put64(final long value)
     {
         checkRoom(8);
-        for (int i = 0; i < 8; i++)
-        {
-            content[at + i] = (byte)(value >>> (8 * i));
-        }
+        LittleEndian.putLong(content, at, value);
     }
 
     int get32()
     {
         checkRoom(4);
-        return (content[at] & 0xff) | (content[at + 1] & 0xff) << 8 | (content[at + 2] & 0xff) << 16 |
-            (content[at + 3] & 0xff) << 24;
+        return LittleEndian.getInt(content, at);
     }
 }

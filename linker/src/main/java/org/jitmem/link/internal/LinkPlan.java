@@ -213,7 +213,7 @@ final class LinkPlan
         final byte[] got = contents[Kind.RODATA.ordinal()];
         for (final Map.Entry<String, Integer> entry : gotSlots.entrySet())
         {
-            putLong(got, (int)gotOffset + 8 * entry.getValue(), resolver.gotValue(entry.getKey()));
+            LittleEndian.putLong(got, (int)gotOffset + 8 * entry.getValue(), resolver.gotValue(entry.getKey()));
         }
         for (final Map.Entry<String, Integer> entry : stubSlots.entrySet())
         {
@@ -699,7 +699,7 @@ final class LinkPlan
                 final byte[] content = contents[placement.kind().ordinal()];
                 for (long at = 0; at + 8 <= section.size(); at += 8)
                 {
-                    final long entry = getLong(content, (int)(placement.offset() + at));
+                    final long entry = LittleEndian.getLong(content, (int)(placement.offset() + at));
                     if (entry != 0 && entry != -1)
                     {
                         entries.add(entry);
@@ -862,23 +862,5 @@ final class LinkPlan
     private static long align(final long value, final long alignment)
     {
         return (value + alignment - 1) & -alignment;
-    }
-
-    private static void putLong(final byte[] content, final int at, final long value)
-    {
-        for (int i = 0; i < 8; i++)
-        {
-            content[at + i] = (byte)(value >>> (8 * i));
-        }
-    }
-
-    private static long getLong(final byte[] content, final int at)
-    {
-        long value = 0;
-        for (int i = 7; i >= 0; i--)
-        {
-            value = value << 8 | (content[at + i] & 0xff);
-        }
-        return value;
     }
 }

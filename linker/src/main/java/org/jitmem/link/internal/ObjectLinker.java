@@ -374,10 +374,7 @@ public final class ObjectLinker implements Linker
         final byte[] block = new byte[4 * Long.BYTES];
         for (int w = 0; w < words.length; w++)
         {
-            for (int i = 0; i < 8; i++)
-            {
-                block[8 * w + i] = (byte)(words[w] >>> (8 * i));
-            }
+            LittleEndian.putLong(block, 8 * w, words[w]);
         }
         return block;
     }
@@ -492,8 +489,7 @@ public final class ObjectLinker implements Linker
                     final byte[] block = new byte[(int)total];
                     for (int i = 0; i < strings.size(); i++)
                     {
-                        final byte[] pointer = arguments(base + string);
-                        System.arraycopy(pointer, 0, block, 8 * i, 8);
+                        LittleEndian.putLong(block, 8 * i, base + string);
                         System.arraycopy(strings.get(i), 0, block, (int)string, strings.get(i).length);
                         string += strings.get(i).length;
                     }

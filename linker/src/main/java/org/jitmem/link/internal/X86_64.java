@@ -94,10 +94,7 @@ final class X86_64 implements Architecture
         final long displacement = gotEntry - (stub + 6);
         code[at] = (byte)0xff;
         code[at + 1] = 0x25;
-        for (int i = 0; i < 4; i++)
-        {
-            code[at + 2 + i] = (byte)(displacement >>> (8 * i));
-        }
+        LittleEndian.putInt(code, at + 2, (int)displacement);
         code[at + 6] = (byte)0xcc;
         code[at + 7] = (byte)0xcc;
     }
