@@ -46,8 +46,9 @@ public interface LoadedModule
     boolean isLoaded();
 
     /**
-     * Runs the destructors, deregisters unwind tables and gives the memory back. Refused with
-     * {@link ModuleStateException} while modules loaded later still resolve symbols against this one.
+     * Refuses new calls, waits for the calls running, then runs the destructors, deregisters unwind tables and
+     * gives the memory back. Refused with {@link ModuleStateException} while modules loaded later still resolve
+     * symbols against this one.
      *
      * @return completes once the memory is back
      */

@@ -3,12 +3,15 @@ package org.jitmem.link;
 import static org.jitmem.link.Executors.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.MemoryProtection;
@@ -76,5 +79,25 @@ class UnloadTest
         await(counters.unload());
         assertEquals(0, executors.slab().statistics().usedBytes());
         assertTrue(executors.linker().modules().isEmpty());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Executors.Backend.class)
+    void unloadWaitsForTheCallsRunningAndRefusesNewOnes(final Executors.Backend backend) throws Exception
+    {
+        executors = started.start(backend, directory);
+        final LoadedModule module = await(executors.linker().load("slow", List.of(Toolchain.compileC(directory, "slow",
+            "#include <stdint.h>\n#include <stddef.h>\n#include <unistd.h>\n" +
+            "int64_t slow(const void *a, size_t n) { usleep(300000); return 5; }\n", "-O2")), Map.of()));
+        final CompletableFuture<Long> running = CompletableFuture.supplyAsync(() ->
+            await(module.call("slow", new byte[0])));
+        Thread.sleep(100);
+        final CompletableFuture<Void> unloaded = module.unload().toCompletableFuture();
+        assertEquals(5L, running.get(Executors.TIMEOUT_SECONDS, TimeUnit.SECONDS), "the call ran to its end");
+        await(unloaded);
+        final ModuleStateException refused = assertThrows(ModuleStateException.class,
+            () -> await(module.call("slow", new byte[0])));
+        assertTrue(refused.getMessage().contains("module is unloaded"), refused.getMessage());
+        assertEquals(0, executors.slab().statistics().usedBytes());
     }
 }

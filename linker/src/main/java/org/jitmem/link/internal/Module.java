@@ -9,7 +9,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jitmem.api.ExecutorAddress;
 import org.jitmem.link.LinkSite;
@@ -29,7 +28,9 @@ final class Module implements LoadedModule
     private final FinalizedAllocation allocation;
     private final Set<Module> uses;
     private final Map<String, ExecutorAddress> symbols;
-    private final AtomicBoolean unloading = new AtomicBoolean();
+    private boolean unloading;
+    private int activeCalls;
+    private CompletableFuture<Void> callsEnded;
 
     Module(final ObjectLinker linker, final String name, final LinkImage image, final FinalizedAllocation allocation,
         final Set<Module> uses)
@@ -66,52 +67,107 @@ final class Module implements LoadedModule
     public CompletionStage<Long> call(final String symbol, final byte[] argument)
     {
         final ExecutorAddress function = symbols.get(symbol);
-        if (function == null || unloading.get())
+        if (function == null)
         {
             return CompletableFuture.failedFuture(notCallable(symbol));
         }
-        return allocation.call(function, argument);
+        return tracked(symbol, () -> allocation.call(function, argument));
     }
 
     @Override
     public CompletionStage<Integer> runMain(final List<String> arguments)
     {
         final ExecutorAddress main = symbols.get("main");
-        if (main == null || unloading.get())
+        if (main == null)
         {
             return CompletableFuture.failedFuture(notCallable("main"));
         }
         final List<String> argv = new ArrayList<>(arguments.size() + 1);
         argv.add(name);
         argv.addAll(arguments);
-        return linker.allocateArguments(argv).thenCompose(block -> finallyRun(allocation.call(
+        return tracked("main", () -> linker.allocateArguments(argv).thenCompose(block -> finallyRun(allocation.call(
             ExecutorAddress.of(image.intTrampoline()), ObjectLinker.arguments(main.value(), argv.size(),
             block.segmentAddress(0).value())).thenCompose(status -> flushStandardStreams().thenApply(ignored ->
-            (int)(long)status)), block::deallocate));
+            (int)(long)status)), block::deallocate)));
     }
 
     @Override
-    public boolean isLoaded()
+    public synchronized boolean isLoaded()
     {
-        return !unloading.get();
+        return !unloading;
     }
 
     @Override
     public CompletionStage<Void> unload()
     {
-        if (unloading.get())
+        synchronized (this)
         {
-            return CompletableFuture.failedFuture(new ModuleStateException("module already unloaded",
-                LinkSite.NONE.symbol(null)));
+            if (unloading)
+            {
+                return CompletableFuture.failedFuture(new ModuleStateException("module already unloaded: module=" +
+                    name, LinkSite.NONE));
+            }
+            unloading = true;
         }
         final String refused = linker.withdraw(this);
-        if (refused != null)
+        final CompletableFuture<Void> quiet;
+        synchronized (this)
         {
-            return CompletableFuture.failedFuture(new ModuleStateException(refused + ": module=" + name,
-                LinkSite.NONE));
+            if (refused != null)
+            {
+                unloading = false;
+                return CompletableFuture.failedFuture(new ModuleStateException(refused + ": module=" + name,
+                    LinkSite.NONE));
+            }
+            callsEnded = new CompletableFuture<>();
+            quiet = callsEnded;
+            if (activeCalls == 0)
+            {
+                quiet.complete(null);
+            }
         }
-        unloading.set(true);
-        return allocation.deallocate().whenComplete((ignored, error) -> linker.release(uses));
+        return quiet.thenCompose(ignored -> allocation.deallocate()).whenComplete((ignored, error) ->
+            linker.release(uses));
+    }
+
+    /**
+     * Runs a call into the module's code unless it is unloading; an unload waits for the calls already running,
+     * since the code must not lose its protections under them.
+     */
+    private <T> CompletionStage<T> tracked(final String symbol,
+        final java.util.function.Supplier<CompletionStage<T>> call)
+    {
+        synchronized (this)
+        {
+            if (unloading)
+            {
+                return CompletableFuture.failedFuture(notCallable(symbol));
+            }
+            activeCalls++;
+        }
+        CompletionStage<T> started;
+        try
+        {
+            started = call.get();
+        }
+        catch (final RuntimeException ex)
+        {
+            started = CompletableFuture.failedFuture(ex);
+        }
+        return finallyRun(started, () ->
+        {
+            final CompletableFuture<Void> ended;
+            synchronized (this)
+            {
+                activeCalls--;
+                ended = activeCalls == 0 ? callsEnded : null;
+            }
+            if (ended != null)
+            {
+                ended.complete(null);
+            }
+            return CompletableFuture.completedFuture(null);
+        });
     }
 
     /**
@@ -150,8 +206,8 @@ final class Module implements LoadedModule
 
     private ModuleStateException notCallable(final String symbol)
     {
-        return new ModuleStateException(unloading.get() ? "module is unloaded: module=" + name :
-            "module defines no such function: module=" + name, LinkSite.NONE.symbol(symbol));
+        return new ModuleStateException(isLoaded() ? "module defines no such function: module=" + name :
+            "module is unloaded: module=" + name, LinkSite.NONE.symbol(symbol));
     }
 
     @Override

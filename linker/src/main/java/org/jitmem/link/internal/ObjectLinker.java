@@ -118,6 +118,7 @@ public final class ObjectLinker implements Linker
         final Map<String, Long> externals = new HashMap<>();
         final Set<Module> uses = new HashSet<>();
         final List<String> asked = new ArrayList<>();
+        boolean counted = false;
         try
         {
             Objects.requireNonNull(name, "name");
@@ -159,6 +160,7 @@ public final class ObjectLinker implements Linker
                     }
                 }
                 uses.forEach(module -> module.users++);
+                counted = true;
             }
             finally
             {
@@ -188,6 +190,10 @@ public final class ObjectLinker implements Linker
         }
         catch (final RuntimeException ex)
         {
+            if (counted)
+            {
+                release(uses);
+            }
             return CompletableFuture.failedFuture(ex);
         }
         final CompletionStage<long[]> found = asked.isEmpty() ?
@@ -198,18 +204,18 @@ public final class ObjectLinker implements Linker
             final Map<String, Long> helpers = new HashMap<>();
             for (int i = 0; i < asked.size(); i++)
             {
-                final String asked1 = asked.get(i);
-                if (!plan.externalNames().containsKey(asked1) || externals.containsKey(asked1))
+                final String symbol = asked.get(i);
+                if (!plan.externalNames().containsKey(symbol) || externals.containsKey(symbol))
                 {
-                    helpers.put(asked1, addresses[i]);
+                    helpers.put(symbol, addresses[i]);
                     continue;
                 }
-                if (addresses[i] == 0 && plan.isRequired(asked1))
+                if (addresses[i] == 0 && plan.isRequired(symbol))
                 {
-                    missing.put(asked1, plan.externalNames().get(asked1));
+                    missing.put(symbol, plan.externalNames().get(symbol));
                 }
-                externals.put(asked1, addresses[i]);
-                helpers.putIfAbsent(asked1, addresses[i]);
+                externals.put(symbol, addresses[i]);
+                helpers.putIfAbsent(symbol, addresses[i]);
             }
             if (!missing.isEmpty())
             {
