@@ -21,7 +21,8 @@ final class Corpus
         "weak", List.of("main.c", "strong.c"),
         "ctors", List.of("ctors.c"),
         "data", List.of("data.c"),
-        "cxx", List.of("cxx.cpp"));
+        "cxx", List.of("cxx.cpp"),
+        "cxxmulti", List.of("main.cpp", "other.cpp"));
 
     /** Arguments passed to every program. */
     static final List<String> ARGUMENTS = List.of("one", "two words");
@@ -62,6 +63,10 @@ final class Corpus
         throws Exception
     {
         final List<Path> objects = new ArrayList<>();
+        if (program.equals("cxxmulti"))
+        {
+            source(program + "/shared.hpp", into);
+        }
         for (final String file : PROGRAMS.get(program))
         {
             final Path source = source(program + "/" + file, into);

@@ -114,6 +114,30 @@ class LinkErrorsTest
 
     @ParameterizedTest
     @EnumSource(Executors.Backend.class)
+    void aComdatGroupHasOneCopyAcrossLoads(final Executors.Backend backend) throws Exception
+    {
+        start(backend);
+        final List<LoadedModule> modules = new java.util.ArrayList<>();
+        for (final String name : List.of("first", "second"))
+        {
+            final Path source = directory.resolve(name + ".cpp");
+            Files.writeString(source, "inline long shared_inline(long x) { return x * 7; }\n" +
+                "extern \"C\" long " + name + "_address(const void *, unsigned long)\n" +
+                "{ return (long)&shared_inline + 0 * shared_inline(1); }\n");
+            modules.add(await(executors.linker().load(name, List.of(ObjectFile.read(Toolchain.compile("gcc", source,
+                directory.resolve(name + ".o"), List.of("-O2", "-fPIC")))), Map.of())));
+        }
+        final long first = await(modules.get(0).call("first_address", new byte[0]));
+        assertEquals(first, (long)await(modules.get(1).call("second_address", new byte[0])), "one copy");
+        assertEquals(modules.get(0).lookup("_Z13shared_inlinel").orElseThrow().value(), first);
+        assertThrows(ModuleStateException.class, () -> await(modules.get(0).unload()), "the second uses it");
+        await(modules.get(1).unload());
+        await(modules.get(0).unload());
+        assertNothingAllocated();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Executors.Backend.class)
     void loadsLibrariesIntoTheExecutor(final Executors.Backend backend) throws Exception
     {
         start(backend);

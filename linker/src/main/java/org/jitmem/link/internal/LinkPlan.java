@@ -90,6 +90,7 @@ final class LinkPlan
     private final Map<String, Integer> gotSlots = new LinkedHashMap<>();
     private final Map<String, Integer> stubSlots = new LinkedHashMap<>();
     private final Map<Long, long[]> discardedToKept = new HashMap<>();
+    private final Map<Long, FrameEdit> frameEdits = new HashMap<>();
     private final List<long[]> ehFrames = new ArrayList<>();
     private final List<KeptGroup> keptGroups = new ArrayList<>();
     private final long[] sizes = new long[Kind.values().length];
@@ -402,11 +403,16 @@ final class LinkPlan
                 alignments[k] = Math.max(alignments[k], section.alignment());
                 sizes[k] = align(sizes[k], section.alignment());
                 placed[section.index()] = new Placement(kind, sizes[k]);
-                sizes[k] += section.size();
                 if (section.name().equals(".eh_frame") && section.size() > 0)
                 {
-                    ehFrames.add(new long[] {placed[section.index()].offset()});
-                    sizes[k] += 4;
+                    final FrameEdit edit = FrameEdit.of(object, section, discarded);
+                    frameEdits.put(key(o, section.index()), edit);
+                    ehFrames.add(new long[] {sizes[k]});
+                    sizes[k] += edit.content().length + 4;
+                }
+                else
+                {
+                    sizes[k] += section.size();
                 }
             }
             placements.add(placed);
@@ -631,7 +637,8 @@ final class LinkPlan
                 final Placement placement = placed[section.index()];
                 if (placement != null && placement.offset() >= 0 && section.type() != Elf.SHT_NOBITS)
                 {
-                    final byte[] content = object.content(section);
+                    final FrameEdit edit = frameEdits.get(key(o, section.index()));
+                    final byte[] content = edit != null ? edit.content() : object.content(section);
                     System.arraycopy(content, 0, contents[placement.kind().ordinal()], (int)placement.offset(),
                         content.length);
                 }
@@ -647,8 +654,15 @@ final class LinkPlan
         final Placement placement = placements.get(o)[target.index()];
         final byte[] content = contents[placement.kind().ordinal()];
         final long sectionAddress = bases[placement.kind().ordinal()] + placement.offset();
+        final FrameEdit edit = frameEdits.get(key(o, target.index()));
+        final long sectionSize = edit != null ? edit.content().length : target.size();
         for (final Relocation relocation : object.relocations(rela))
         {
+            final long offset = edit != null ? edit.map(relocation.offset()) : relocation.offset();
+            if (offset < 0)
+            {
+                continue;
+            }
             final Symbol symbol = relocation.symbol() == 0 || object.symbols().isEmpty() ? null :
                 object.symbols().get(relocation.symbol());
             final LinkSite site = object.site().section(target.name()).symbol(symbol == null ? null : symbol.name())
@@ -659,9 +673,9 @@ final class LinkPlan
             final long value = symbol == null ? 0 : resolver.value(o, symbol, site);
             try
             {
-                architecture.apply(relocation.type(), new Fixup(content, (int)(placement.offset() +
-                    relocation.offset()), (int)(placement.offset() + target.size()), sectionAddress +
-                    relocation.offset(), value, relocation.addend(), symbol == null ? 0 : symbol.size(),
+                architecture.apply(relocation.type(), new Fixup(content, (int)(placement.offset() + offset),
+                    (int)(placement.offset() + sectionSize), sectionAddress + offset, value, relocation.addend(),
+                    symbol == null ? 0 : symbol.size(),
                     gotSlot == null ? 0 : gotBase + 8L * gotSlot, gotBase,
                     stubSlot == null ? 0 : stubBase + (long)stubSlot * architecture.stubSize(), site));
             }
