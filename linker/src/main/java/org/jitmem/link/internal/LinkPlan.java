@@ -45,8 +45,16 @@ final class LinkPlan
         }
     }
 
-    /** The symbol a GOT entry, a stub or an external name stands for. */
-    private record Target(int object, int symbol)
+    /**
+     * What a GOT entry or a stub stands for: a global by name, or a local symbol of one object; plus an addend where
+     * the entry holds symbol plus addend (aarch64).
+     *
+     * @param name   a global's name, or null for a local symbol
+     * @param object the local symbol's object
+     * @param symbol the local symbol's index
+     * @param addend added to the symbol's value in the entry
+     */
+    private record Target(String name, int object, int symbol, long addend)
     {
     }
 
@@ -87,8 +95,8 @@ final class LinkPlan
     private final Map<String, Long> commonOffsets = new HashMap<>();
     private final Map<String, List<String>> externalNames = new TreeMap<>();
     private final Set<String> strongExternals = new java.util.HashSet<>();
-    private final Map<String, Integer> gotSlots = new LinkedHashMap<>();
-    private final Map<String, Integer> stubSlots = new LinkedHashMap<>();
+    private final Map<Target, Integer> gotSlots = new LinkedHashMap<>();
+    private final Map<Target, Integer> stubSlots = new LinkedHashMap<>();
     private final Map<Long, long[]> discardedToKept = new HashMap<>();
     private final Map<Long, FrameEdit> frameEdits = new HashMap<>();
     private final List<long[]> ehFrames = new ArrayList<>();
@@ -212,11 +220,11 @@ final class LinkPlan
         final long stubBase = bases[Kind.CODE.ordinal()] + stubOffset;
         final Resolver resolver = new Resolver(bases, externals);
         final byte[] got = contents[Kind.RODATA.ordinal()];
-        for (final Map.Entry<String, Integer> entry : gotSlots.entrySet())
+        for (final Map.Entry<Target, Integer> entry : gotSlots.entrySet())
         {
             LittleEndian.putLong(got, (int)gotOffset + 8 * entry.getValue(), resolver.gotValue(entry.getKey()));
         }
-        for (final Map.Entry<String, Integer> entry : stubSlots.entrySet())
+        for (final Map.Entry<Target, Integer> entry : stubSlots.entrySet())
         {
             final int slot = entry.getValue();
             final Integer gotSlot = gotSlots.get(entry.getKey());
@@ -562,7 +570,7 @@ final class LinkPlan
                             strongExternals.add(symbol.name());
                         }
                     }
-                    final String targetKey = targetKey(o, symbol, relocation);
+                    final Target targetKey = targetKey(o, symbol, relocation);
                     if (kind == Architecture.Kind.GOT)
                     {
                         gotSlots.putIfAbsent(targetKey, gotSlots.size());
@@ -594,11 +602,12 @@ final class LinkPlan
         return !definitions.containsKey(name) && !name.equals(GLOBAL_OFFSET_TABLE) && !name.equals(DSO_HANDLE);
     }
 
-    private String targetKey(final int object, final Symbol symbol, final Relocation relocation)
+    private Target targetKey(final int object, final Symbol symbol, final Relocation relocation)
     {
-        final String base = symbol.isLocal() ? "l:" + object + ":" + symbol.index() : "g:" + symbol.name();
-        return architecture.machine() == Elf.EM_AARCH64 && relocation.addend() != 0 &&
-            architecture.kind(relocation.type()) == Architecture.Kind.GOT ? base + "+" + relocation.addend() : base;
+        final long addend = architecture.machine() == Elf.EM_AARCH64 &&
+            architecture.kind(relocation.type()) == Architecture.Kind.GOT ? relocation.addend() : 0;
+        return symbol.isLocal() ? new Target(null, object, symbol.index(), addend) :
+            new Target(symbol.name(), -1, -1, addend);
     }
 
     private void finishLayout()
@@ -667,7 +676,7 @@ final class LinkPlan
                 object.symbols().get(relocation.symbol());
             final LinkSite site = object.site().section(target.name()).symbol(symbol == null ? null : symbol.name())
                 .relocation(architecture.name(relocation.type()), relocation.offset());
-            final String targetKey = symbol == null ? null : targetKey(o, symbol, relocation);
+            final Target targetKey = symbol == null ? null : targetKey(o, symbol, relocation);
             final Integer gotSlot = targetKey == null ? null : gotSlots.get(targetKey);
             final Integer stubSlot = targetKey == null ? null : stubSlots.get(targetKey);
             final long value = symbol == null ? 0 : resolver.value(o, symbol, site);
@@ -815,19 +824,15 @@ final class LinkPlan
                 .symbol(symbol.name()));
         }
 
-        long gotValue(final String targetKey)
+        long gotValue(final Target target)
         {
-            final int plus = targetKey.indexOf('+', 2);
-            final String base = plus < 0 ? targetKey : targetKey.substring(0, plus);
-            final long addend = plus < 0 ? 0 : Long.parseLong(targetKey.substring(plus + 1));
-            if (base.startsWith("g:"))
+            if (target.name() != null)
             {
-                return named(base.substring(2), LinkSite.NONE.symbol(base.substring(2))) + addend;
+                return named(target.name(), LinkSite.NONE.symbol(target.name())) + target.addend();
             }
-            final int colon = base.indexOf(':', 2);
-            final int object = Integer.parseInt(base.substring(2, colon));
-            final Symbol symbol = objects.get(object).symbols().get(Integer.parseInt(base.substring(colon + 1)));
-            return value(object, symbol, objects.get(object).site().symbol(symbol.name())) + addend;
+            final Symbol symbol = objects.get(target.object()).symbols().get(target.symbol());
+            return value(target.object(), symbol, objects.get(target.object()).site().symbol(symbol.name())) +
+                target.addend();
         }
 
         long encodedAddress(final long encoded)
