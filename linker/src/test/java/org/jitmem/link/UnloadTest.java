@@ -100,4 +100,27 @@ class UnloadTest
         assertTrue(refused.getMessage().contains("module is unloaded"), refused.getMessage());
         assertEquals(0, executors.slab().statistics().usedBytes());
     }
+
+    @org.junit.jupiter.api.Test
+    void loadedFunctionsAreAppendedToThePerfMapWhenAsked() throws Exception
+    {
+        executors = started.start(Executors.Backend.POSIX_SHM, directory);
+        final Path map = Path.of("/tmp", "perf-" + executors.pid() + ".map");
+        try
+        {
+            executors.linker().perfMap(true);
+            final LoadedModule module = await(executors.linker().load("profiled", List.of(Toolchain.compileC(
+                directory, "profiled", "static int helper(int x) { return x * 3; }\n" +
+                "int profiled(int x) { return helper(x) + 1; }\n", "-O0")), Map.of()));
+            final List<String> lines = Files.readAllLines(map);
+            assertTrue(lines.contains(Long.toHexString(module.lookup("profiled").orElseThrow().value()) + " " +
+                lines.stream().filter(line -> line.endsWith(" profiled")).findFirst().orElseThrow().split(" ")[1] +
+                " profiled"), lines.toString());
+            assertTrue(lines.stream().anyMatch(line -> line.endsWith(" helper")), "local functions too: " + lines);
+        }
+        finally
+        {
+            Files.deleteIfExists(map);
+        }
+    }
 }

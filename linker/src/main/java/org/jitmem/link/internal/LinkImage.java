@@ -16,9 +16,10 @@ import java.util.Map;
  * @param intTrampoline   the same, returning the callee's {@code int}
  * @param dsoHandle       the address of {@code __dso_handle}, 0 when nothing references it
  * @param groups          the COMDAT groups kept: signature to member section addresses
+ * @param functions       every function defined (locals included) with its {start, size}, for profilers
  */
 record LinkImage(byte[][] contents, Map<String, Long> symbols, Map<String, Long> exports, List<Long> initializers,
     List<Long> finalizers, List<Long> ehFrames, long voidTrampoline, long intTrampoline, long dsoHandle,
-    Map<String, Map<String, Long>> groups)
+    Map<String, Map<String, Long>> groups, Map<String, long[]> functions)
 {
 }

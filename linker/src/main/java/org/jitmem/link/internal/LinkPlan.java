@@ -280,10 +280,23 @@ final class LinkPlan
                 addresses.put(section, resolver.encodedAddress(encoded)));
             groups.put(group.signature(), addresses);
         }
+        final Map<String, long[]> functions = new LinkedHashMap<>();
+        for (int o = 0; o < objects.size(); o++)
+        {
+            for (final Symbol symbol : objects.get(o).symbols())
+            {
+                if (symbol.type() == Elf.STT_FUNC && symbol.size() > 0 && symbol.sectionIndex() > 0 &&
+                    symbol.sectionIndex() < Elf.SHN_LORESERVE && placements.get(o)[symbol.sectionIndex()] != null)
+                {
+                    functions.putIfAbsent(symbol.name(), new long[] {resolver.sectionRelative(o, symbol,
+                        LinkSite.NONE), symbol.size()});
+                }
+            }
+        }
         return new LinkImage(contents, symbols, exports, initializers(contents, bases, false),
             initializers(contents, bases, true), ehFrameAddresses, bases[Kind.CODE.ordinal()],
             bases[Kind.CODE.ordinal()] + TRAMPOLINE_SLOT,
-            dsoHandleOffset < 0 ? 0 : bases[Kind.RODATA.ordinal()] + dsoHandleOffset, groups);
+            dsoHandleOffset < 0 ? 0 : bases[Kind.RODATA.ordinal()] + dsoHandleOffset, groups, functions);
     }
 
     /**
@@ -843,7 +856,7 @@ final class LinkPlan
             return placement == null ? 0 : address(placement);
         }
 
-        private long sectionRelative(final int object, final Symbol symbol, final LinkSite site)
+        long sectionRelative(final int object, final Symbol symbol, final LinkSite site)
         {
             final int index = symbol.sectionIndex();
             if (index == Elf.SHN_ABS)

@@ -21,9 +21,11 @@ import org.jitmem.runtime.BackendSelector;
 import org.jitmem.runtime.slab.SlabMemoryManager;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.Designate;
 
 /**
  * The {@link Linker} service: new loads go to the backend the runtime selects now, through one {@link ObjectLinker}
@@ -31,18 +33,32 @@ import org.osgi.service.component.annotations.ReferencePolicy;
  * stay with the backend that loaded them: once it has gone, their calls and unloads fail with the backend's
  * revocation error, while new loads go to the backend selected instead.
  */
-@Component(service = Linker.class)
+@Component(service = Linker.class, configurationPid = LinkerConfiguration.PID)
+@Designate(ocd = LinkerConfiguration.class)
 public final class LinkerComponent implements Linker
 {
     private final BackendSelector selector;
+    private volatile boolean perfMap;
     private final Map<SlabMemoryManager, ObjectLinker> linkers = new IdentityHashMap<>();
     private final Map<Long, ExecutorChannel> channels = new HashMap<>();
 
-    /** @param selector the runtime's backend selection */
+    /**
+     * @param selector      the runtime's backend selection
+     * @param configuration the linker settings
+     */
     @Activate
-    public LinkerComponent(@Reference final BackendSelector selector)
+    public LinkerComponent(@Reference final BackendSelector selector, final LinkerConfiguration configuration)
     {
         this.selector = selector;
+        modified(configuration);
+    }
+
+    /** @param configuration the new settings, for every linker from now on */
+    @Modified
+    synchronized void modified(final LinkerConfiguration configuration)
+    {
+        perfMap = configuration.perfMap();
+        linkers.values().forEach(linker -> linker.perfMap(perfMap));
     }
 
     /** @param channel a channel to an executor process */
@@ -143,7 +159,7 @@ public final class LinkerComponent implements Linker
             {
                 linker = ObjectLinker.inProcess(slab);
             }
-            linkers.put(slab, linker);
+            linkers.put(slab, linker.perfMap(perfMap));
             return linker;
         }
     }

@@ -50,6 +50,7 @@ public final class ObjectLinker implements Linker
     private final Map<String, Module> exporters = new HashMap<>();
     private final Map<String, Map<String, Long>> groups = new HashMap<>();
     private final Map<String, Module> groupOwners = new HashMap<>();
+    private volatile boolean perfMap;
 
     /**
      * @param slab                 the memory manager of the executor's backend
@@ -96,6 +97,16 @@ public final class ObjectLinker implements Linker
             default -> throw new UnsupportedObjectException("unsupported executor architecture: architecture=" +
                 architecture, LinkSite.NONE);
         };
+    }
+
+    /**
+     * @param enabled whether each function loaded from now on is appended to {@code /tmp/perf-<executor pid>.map}
+     * @return this linker
+     */
+    public ObjectLinker perfMap(final boolean enabled)
+    {
+        perfMap = enabled;
+        return this;
     }
 
     /** @return symbols of the executor process */
@@ -325,6 +336,10 @@ public final class ObjectLinker implements Linker
             final DuplicateSymbolException conflict = publish(module, plan);
             if (conflict == null)
             {
+                if (perfMap)
+                {
+                    PerfMap.append(slab.mapper().executorPid(), image.functions());
+                }
                 return CompletableFuture.completedFuture(module);
             }
             return finalized.deallocate().handle((ignored, deallocFailure) ->
