@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds jitmem and runs the container demo; installs Java, Maven and gcc first when they are missing (Debian).
+# Builds jitmem and runs the container demo; installs the prerequisites first when they are missing (Debian).
 set -euo pipefail
 cd "$(dirname "$0")"
 

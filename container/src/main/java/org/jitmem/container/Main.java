@@ -1,8 +1,11 @@
 package org.jitmem.container;
 
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Runs the jitmem container: Felix with SCR, Config Admin, Gogo, JNA and the jitmem bundles, all embedded in the
@@ -10,15 +13,19 @@ import java.util.Map;
  * <ul>
  *     <li>{@code java -jar jitmem-container.jar}: the interactive Gogo shell ({@code lb}, {@code scr:list},
  *     {@code stop 0} to leave);</li>
- *     <li>{@code java -jar jitmem-container.jar demo}: runs the demo without a shell and exits with its result.</li>
+ *     <li>{@code java -jar jitmem-container.jar demo}: runs the demo without a shell and exits with its result;</li>
+ *     <li>{@code java -jar jitmem-container.jar link a.o [-- args]}: runs a program's main in the executor.</li>
  * </ul>
  */
 public final class Main
 {
     /** The argument that runs the demo. */
     public static final String MODE_DEMO = "demo";
+    /** The first argument of the link mode. */
+    public static final String MODE_LINK = "link";
 
-    private static final String USAGE = "usage: java -jar jitmem-container.jar [demo]";
+    private static final String USAGE = "usage: java -jar jitmem-container.jar [demo | link [--backend type] a.o... " +
+        "[-- args...]]";
     private static final int EXIT_USAGE = 2;
 
     private Main()
@@ -39,6 +46,10 @@ public final class Main
         else if (args.length == 1 && MODE_DEMO.equals(args[0]))
         {
             exitCode = runDemo(out);
+        }
+        else if (MODE_LINK.equals(args[0]))
+        {
+            exitCode = runLink(List.of(args));
         }
         else
         {
@@ -65,6 +76,21 @@ public final class Main
             List.of(MODE_DEMO), out))
         {
             return new ApplicationRun(container, out).run();
+        }
+    }
+
+    /**
+     * Runs the linker's application quietly, so that standard output and error are the program's own: the container's
+     * progress goes nowhere, its log only at SEVERE, and what keeps the program from running to standard error.
+     */
+    private static int runLink(final List<String> arguments)
+    {
+        Logger.getLogger("").setLevel(Level.SEVERE);
+        final PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+        try (FelixContainer container = startWithShutdownHook(Map.of("gosh.args", "--nointeractive"), arguments,
+            quiet))
+        {
+            return new ApplicationRun(container, System.err).run();
         }
     }
 

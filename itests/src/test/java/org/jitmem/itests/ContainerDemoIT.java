@@ -96,7 +96,7 @@ final class ContainerDemoIT
         return matcher.end();
     }
 
-    private static Path containerJar()
+    static Path containerJar()
     {
         final String jar = System.getProperty("jitmem.itest.containerJar");
         assertTrue(jar != null && Files.isRegularFile(Paths.get(jar)), "container jar not built: " + jar);

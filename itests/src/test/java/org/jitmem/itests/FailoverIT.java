@@ -7,15 +7,8 @@ import static org.junit.Assert.fail;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
 
-import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryProtection;
@@ -132,53 +125,5 @@ public class FailoverIT extends FelixTestSupport
             memory.put(0, 0, code);
         }
         return within(inFlight.finalizeAllocation(List.of()));
-    }
-
-    private static SlabMemoryManager awaitSelected(final BackendSelector selector, final String type)
-    {
-        final Supplier<Optional<SlabMemoryManager>> selected = () -> selector.selected()
-            .filter(manager -> type.equals(manager.mapper().type()));
-        awaitTrue(type + " is selected", () -> selected.get().isPresent());
-        return selected.get().orElseThrow();
-    }
-
-    /** The operation fails with a typed error about the executor or its revoked memory, within the bound. */
-    private static void assertTypedFailure(final String what, final Supplier<CompletionStage<?>> operation)
-    {
-        try
-        {
-            within(operation.get());
-            fail(what + ": succeeded");
-        }
-        catch (final MemoryRevokedException | ExecutorUnavailableException expected)
-        {
-            assertTrue(what + ": " + expected, expected.getMessage() != null && !expected.getMessage().isEmpty());
-        }
-    }
-
-    /** Waits for a stage, bounded, and rethrows its failure unwrapped; a stage that never completes fails the test. */
-    private static <T> T within(final CompletionStage<T> stage)
-    {
-        try
-        {
-            return stage.toCompletableFuture().get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        }
-        catch (final TimeoutException ex)
-        {
-            throw new AssertionError("no answer within " + TIMEOUT_MILLIS + " ms: the operation hangs", ex);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", ex);
-        }
-        catch (final ExecutionException ex)
-        {
-            if (ex.getCause() instanceof RuntimeException failure)
-            {
-                throw failure;
-            }
-            throw new AssertionError("untyped failure", ex.getCause());
-        }
     }
 }

@@ -1,5 +1,7 @@
 package org.jitmem.itests;
 
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
 import static org.ops4j.pax.exam.CoreOptions.composite;
@@ -17,17 +19,26 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.MapperProperties;
+import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.machine.ProcMaps;
+import org.jitmem.runtime.BackendSelector;
+import org.jitmem.runtime.slab.SlabMemoryManager;
 import org.junit.Before;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
@@ -273,6 +284,54 @@ public abstract class FelixTestSupport
         }
     }
 
+    /** @return the manager of the backend of {@code type} once the selector has selected it, within the bound */
+    protected static SlabMemoryManager awaitSelected(final BackendSelector selector, final String type)
+    {
+        final Supplier<Optional<SlabMemoryManager>> selected = () -> selector.selected()
+            .filter(manager -> type.equals(manager.mapper().type()));
+        awaitTrue(type + " is selected", () -> selected.get().isPresent());
+        return selected.get().orElseThrow();
+    }
+
+    /** The operation fails with a typed error about the executor or its revoked memory, within the bound. */
+    protected static void assertTypedFailure(final String what, final Supplier<CompletionStage<?>> operation)
+    {
+        try
+        {
+            within(operation.get());
+            fail(what + ": succeeded");
+        }
+        catch (final MemoryRevokedException | ExecutorUnavailableException expected)
+        {
+            assertTrue(what + ": " + expected, expected.getMessage() != null && !expected.getMessage().isEmpty());
+        }
+    }
+
+    /** Waits for a stage, bounded, and rethrows its failure unwrapped; a stage that never completes fails the test. */
+    protected static <T> T within(final CompletionStage<T> stage)
+    {
+        try
+        {
+            return stage.toCompletableFuture().get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        }
+        catch (final TimeoutException ex)
+        {
+            throw new AssertionError("no answer within " + TIMEOUT_MILLIS + " ms: the operation hangs", ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", ex);
+        }
+        catch (final ExecutionException ex)
+        {
+            if (ex.getCause() instanceof RuntimeException failure)
+            {
+                throw failure;
+            }
+            throw new AssertionError("untyped failure", ex.getCause());
+        }
+    }
     /**
      * A service followed by a tracker, closed with try-with-resources.
      *

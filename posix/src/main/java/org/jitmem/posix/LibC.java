@@ -92,6 +92,30 @@ public final class LibC
      */
     public static native String strerror(int errno);
 
+    /**
+     * @param handle a handle from {@link #dlopen}, or {@link OsConstants#RTLD_DEFAULT} for every loaded object
+     * @param name   a symbol name
+     * @return its address, or 0 when it is not found
+     */
+    public static native long dlsym(long handle, String name);
+
+    /**
+     * @param path  a shared library's path or file name
+     * @param flags RTLD_ flags
+     * @return a handle, or 0 with the reason in {@link #dlerror}
+     */
+    public static native long dlopen(String path, int flags);
+
+    /**
+     * @param fd    an open descriptor
+     * @param onto  the descriptor to make a copy of it, closed first when open
+     * @return {@code onto}, or -1
+     */
+    public static native int dup2(int fd, int onto);
+
+    /** @return the last dynamic-linking error of this thread, or null */
+    public static native String dlerror();
+
     /** Linux-only calls, bound only on Linux. */
     public static final class Linux
     {

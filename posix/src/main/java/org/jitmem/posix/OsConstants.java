@@ -44,8 +44,19 @@ public final class OsConstants
     /** Fault the pages in writable now, in one call rather than one trap a page (Linux 5.14). */
     public static final int MADV_POPULATE_WRITE = 23;
 
+    /** dlsym: search every object loaded into the process. */
+    public static final long RTLD_DEFAULT = LINUX ? 0L : -2L;
+    /** dlopen: resolve every symbol now. */
+    public static final int RTLD_NOW = 2;
+    /** dlopen: make the library's symbols available to later lookups. */
+    public static final int RTLD_GLOBAL = LINUX ? 0x100 : 0x8;
+
     /** Open for reading only. */
     public static final int O_RDONLY = 0;
+    /** Open for writing only. */
+    public static final int O_WRONLY = 1;
+    /** Every write goes to the end of the file. */
+    public static final int O_APPEND = LINUX ? 0x400 : 0x8;
     /** Open for reading and writing. */
     public static final int O_RDWR = 2;
     /** Create when missing. */

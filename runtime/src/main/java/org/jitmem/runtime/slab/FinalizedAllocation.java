@@ -1,12 +1,14 @@
 package org.jitmem.runtime.slab;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jitmem.api.ActionCall;
 import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.ExecutorAddressRange;
+import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryRevokedException;
 
@@ -66,6 +68,25 @@ public final class FinalizedAllocation
     public CompletionStage<Long> call(final int index, final byte[] argument)
     {
         final ActionCall call = ActionCall.of(segmentAddress(index), argument);
+        return owner.underLease(MapperOperation.CALL, () -> owner.mapper().call(call));
+    }
+
+    /**
+     * Calls {@code int64_t fn(const void *arg, size_t len)} anywhere inside the allocation, under a lease as
+     * {@link #call(int, byte[])} does.
+     *
+     * @param function an address of executable code inside {@link #range()}
+     * @param argument the argument block
+     * @return what the function returned; fails with {@link InvalidRequestException} for an address outside the range
+     */
+    public CompletionStage<Long> call(final ExecutorAddress function, final byte[] argument)
+    {
+        if (!range.contains(function))
+        {
+            return CompletableFuture.failedFuture(new InvalidRequestException(MapperOperation.CALL,
+                "function outside the allocation: range=" + range, function.value(), argument.length));
+        }
+        final ActionCall call = ActionCall.of(function, argument);
         return owner.underLease(MapperOperation.CALL, () -> owner.mapper().call(call));
     }
 
