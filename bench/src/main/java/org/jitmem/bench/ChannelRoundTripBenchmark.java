@@ -17,8 +17,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The round trip of an empty executor call ({@code executor.ping} with no argument) to a real executor process, the
- * counterpart of the LLVM anchor's {@code --mode=rpc}. Sampled, so that medians compare with the anchor's medians.
- * Not final: JMH subclasses state classes.
+ * counterpart of the LLVM anchor's {@code rpc} benchmark. Sampled, so that medians compare with the anchor's medians;
+ * each iteration is one {@link CpuPerOperation} window. Not final: JMH subclasses state classes.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -30,6 +30,7 @@ public class ChannelRoundTripBenchmark
 
     private BenchExecutor executor;
     private ExecutorChannel channel;
+    private long calls;
 
     /** Starts the executor and connects to it. */
     @Setup(Level.Trial)
@@ -37,6 +38,21 @@ public class ChannelRoundTripBenchmark
     {
         executor = BenchExecutor.start();
         channel = executor.channel();
+    }
+
+    /** Starts the iteration's processor-time window. */
+    @Setup(Level.Iteration)
+    public void beginIteration()
+    {
+        calls = 0;
+        CpuPerOperation.begin(executor.pid());
+    }
+
+    /** Ends the iteration's processor-time window. */
+    @TearDown(Level.Iteration)
+    public void endIteration()
+    {
+        CpuPerOperation.end(calls);
     }
 
     /** Closes the channel; the executor exits. */
@@ -52,6 +68,8 @@ public class ChannelRoundTripBenchmark
     @Benchmark
     public byte[] emptyCall()
     {
-        return await(channel.call(PING, EMPTY));
+        final byte[] reply = await(channel.call(PING, EMPTY));
+        calls++;
+        return reply;
     }
 }

@@ -23,11 +23,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One full mapper cycle with a single read-write segment: reserve, prepare and copy the content in, initialize,
- * deinitialize, release. The trial setup {@linkplain WarmUp warms} the cycle up on one-page content first. Sampled,
- * so that medians compare with the LLVM anchor's medians. {@code retainedBytes} 16777216 is the backends' default
- * (released reservations are retained and reused, see {@link org.jitmem.posix.RetainingMemoryMapper}), 0 the bare
- * mapper, which maps and unmaps every cycle. Not final: JMH subclasses state classes.
+ * One full cycle of the bare mapper with a single segment, read-write (data) or read-execute (code): reserve, prepare
+ * and copy the content in, initialize, deinitialize, release; reserve maps and release unmaps every cycle, as in the
+ * LLVM anchor's cycle. The trial setup {@linkplain WarmUp warms} the cycle up on one-page content first. Sampled, so
+ * that medians compare with the anchor's medians; each iteration is one {@link CpuPerOperation} window. Not final:
+ * JMH subclasses state classes.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
@@ -44,29 +44,46 @@ public class MapperCycleBenchmark
     @Param({"4KiB", "64KiB", "1MiB", "16MiB"})
     public String size;
 
-    /** Bytes of released reservations retained for reuse; 0 for the bare mapper. */
-    @Param({"16777216", "0"})
-    public long retainedBytes;
+    /** The segment's protection: {@code RW} or {@code RX}; see {@link SegmentProtection}. */
+    @Param({"RW", "RX"})
+    public String protection;
 
     private BenchBackend opened;
     private MemoryMapper mapper;
     private byte[] content;
     private Segment segment;
+    private long cycles;
 
     /** Opens the backend, warms the cycle up and fills the content once. */
     @Setup(Level.Trial)
     public void open()
     {
         final int bytes = ContentSize.parse(size);
-        opened = BenchBackend.open(backend, retainedBytes);
+        final MemoryProtection prot = SegmentProtection.parse(protection);
+        opened = BenchBackend.open(backend);
         mapper = opened.mapper();
         final int page = (int)mapper.pageSize();
         content = new byte[page];
-        segment = Segment.of(0, page, MemoryProtection.READ_WRITE);
+        segment = Segment.of(0, page, prot);
         WarmUp.run(this::cycle);
         content = new byte[bytes];
         Arrays.fill(content, CONTENT_FILL);
-        segment = Segment.of(0, bytes, MemoryProtection.READ_WRITE);
+        segment = Segment.of(0, bytes, prot);
+    }
+
+    /** Starts the iteration's processor-time window. */
+    @Setup(Level.Iteration)
+    public void beginIteration()
+    {
+        cycles = 0;
+        CpuPerOperation.begin(opened.executorPid());
+    }
+
+    /** Ends the iteration's processor-time window. */
+    @TearDown(Level.Iteration)
+    public void endIteration()
+    {
+        CpuPerOperation.end(cycles);
     }
 
     /** Closes the backend. */
@@ -87,6 +104,7 @@ public class MapperCycleBenchmark
         final ExecutorAddress key = await(mapper.initialize(AllocInfo.of(base, segment)));
         await(mapper.deinitialize(List.of(key)));
         await(mapper.release(List.of(base)));
+        cycles++;
         return key;
     }
 }

@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.jitmem.api.MemoryProtection;
 import org.jitmem.runtime.slab.FinalizedAllocation;
 import org.jitmem.runtime.slab.InFlightAllocation;
 import org.jitmem.runtime.slab.SegmentRequest;
@@ -26,10 +25,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * {@value #ALLOCATIONS} small allocations through the {@link SlabMemoryManager} with its default 64 MiB slabs, the
- * counterpart of the LLVM anchor's {@code --mode=jitlink} with {@code map-ip-slab} and {@code map-shm-slab}: each
- * allocation is one read-write segment, allocated, written in full and finalized; the score is the time per
- * allocation. The batched deallocation that follows is not timed. A {@code cold} round runs on a fresh manager; a
+ * {@value #ALLOCATIONS} small allocations through the {@link SlabMemoryManager} with its default 64 MiB slabs over the
+ * bare mapper, the counterpart of the LLVM anchor's {@code slab} benchmark ({@code MapperJITLinkMemoryManager} with
+ * 64 MiB slabs): each allocation is one segment, read-write or read-execute, allocated, written in full and finalized;
+ * the score is the time per allocation, and the round is one {@link CpuPerOperation} window. The batched deallocation that follows is not timed. A {@code cold} round runs on a fresh manager; a
  * {@code warm} round runs on a manager that has allocated and deallocated as much once already, so that freed ranges
  * are reused. Unlike the anchor, a fork keeps its executor process across rounds; each round gets a fresh manager.
  * The trial setup runs up to {@value #WARM_UP_ROUNDS} untimed rounds (at most 10 s) on throwaway managers first, so
@@ -57,6 +56,10 @@ public class SlabAllocationBenchmark
     @Param({"cold", "warm"})
     public String round;
 
+    /** The segment's protection: {@code RW} or {@code RX}; see {@link SegmentProtection}. */
+    @Param({"RW", "RX"})
+    public String protection;
+
     /** Segment size, as the LLVM anchor labels it. */
     @Param({"4KiB"})
     public String size;
@@ -74,13 +77,13 @@ public class SlabAllocationBenchmark
         final int bytes = ContentSize.parse(size);
         content = new byte[bytes];
         Arrays.fill(content, (byte)0x5A);
-        requests = List.of(SegmentRequest.of(bytes, MemoryProtection.READ_WRITE));
+        requests = List.of(SegmentRequest.of(bytes, SegmentProtection.parse(protection)));
         opened = BenchBackend.open(backend);
         final long start = System.nanoTime();
         for (int i = 0; i < WARM_UP_ROUNDS && System.nanoTime() - start < WARM_UP_NANOS; i++)
         {
             manager = new SlabMemoryManager(opened.mapper(), SlabSettings.DEFAULT);
-            allocate();
+            allocateAll();
             closeManager();
         }
     }
@@ -99,7 +102,7 @@ public class SlabAllocationBenchmark
         manager = new SlabMemoryManager(opened.mapper(), SlabSettings.DEFAULT);
         if ("warm".equals(round))
         {
-            allocate();
+            allocateAll();
             deallocate();
         }
         else if (!"cold".equals(round))
@@ -123,6 +126,14 @@ public class SlabAllocationBenchmark
      */
     @Benchmark
     public FinalizedAllocation allocate()
+    {
+        CpuPerOperation.begin(opened.executorPid());
+        final FinalizedAllocation last = allocateAll();
+        CpuPerOperation.end(ALLOCATIONS);
+        return last;
+    }
+
+    private FinalizedAllocation allocateAll()
     {
         for (int i = 0; i < ALLOCATIONS; i++)
         {
