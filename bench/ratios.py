@@ -39,6 +39,8 @@ def size_bytes(label):
 
 def jmh_entries(results):
     for path in sorted(glob.glob(os.path.join(results, "jmh*.json")), key=os.path.getmtime):
+        if os.path.getsize(path) == 0:
+            continue  # a stage still running, or one that failed
         for entry in json.load(open(path)):
             metric = entry["primaryMetric"]
             if metric["scoreUnit"] != "us/op":

@@ -115,7 +115,7 @@ ANCHOR_NAMES=$(
 JVM_ARGS="-XX:+UseSerialGC -Xms1g -Xmx1g"
 anchor() {
   [ -n "$ANCHOR_BIN" ] && [ -n "$ANCHOR_NAMES" ] || return 0
-  echo "== LLVM anchor: $*"
+  echo "== LLVM anchor: $* --dispatcher=${DISPATCHER:-$ANCHOR_DISPATCHER}"
   "$ANCHOR_BIN" "$@" --dispatcher="${DISPATCHER:-$ANCHOR_DISPATCHER}" | tee -a "$RESULTS_DIR/anchor.txt"
 }
 jmh() {
