@@ -75,7 +75,7 @@ public class InitializeBenchmark
             reserveAndWriteContent();
             initializeAndDeinitialize();
             releaseReservation();
-        });
+        }, WarmUp.CYCLES);
         content = new byte[bytes];
         Arrays.fill(content, (byte)0x3C);
         segment = Segment.of(0, bytes, prot);

@@ -65,7 +65,7 @@ public class MapperCycleBenchmark
         final int page = (int)mapper.pageSize();
         content = new byte[page];
         segment = Segment.of(0, page, prot);
-        WarmUp.run(this::cycle);
+        WarmUp.run(this::cycle, WarmUp.CYCLES);
         content = new byte[bytes];
         Arrays.fill(content, CONTENT_FILL);
         segment = Segment.of(0, bytes, prot);
