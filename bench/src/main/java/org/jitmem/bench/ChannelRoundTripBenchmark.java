@@ -23,14 +23,13 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class ChannelRoundTripBenchmark
+public class ChannelRoundTripBenchmark extends CpuPerIteration
 {
     private static final String PING = "executor.ping";
     private static final byte[] EMPTY = new byte[0];
 
     private BenchExecutor executor;
     private ExecutorChannel channel;
-    private long calls;
 
     /** Starts the executor and connects to it. */
     @Setup(Level.Trial)
@@ -40,19 +39,10 @@ public class ChannelRoundTripBenchmark
         channel = executor.channel();
     }
 
-    /** Starts the iteration's processor-time window. */
-    @Setup(Level.Iteration)
-    public void beginIteration()
+    @Override
+    protected long executorPid()
     {
-        calls = 0;
-        CpuPerOperation.begin(executor.pid());
-    }
-
-    /** Ends the iteration's processor-time window. */
-    @TearDown(Level.Iteration)
-    public void endIteration()
-    {
-        CpuPerOperation.end(calls);
+        return executor.pid();
     }
 
     /** Closes the channel; the executor exits. */
@@ -69,7 +59,7 @@ public class ChannelRoundTripBenchmark
     public byte[] emptyCall()
     {
         final byte[] reply = await(channel.call(PING, EMPTY));
-        calls++;
+        counted();
         return reply;
     }
 }

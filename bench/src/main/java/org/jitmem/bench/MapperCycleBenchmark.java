@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class MapperCycleBenchmark
+public class MapperCycleBenchmark extends CpuPerIteration
 {
     private static final byte CONTENT_FILL = (byte)0xA5;
 
@@ -52,7 +52,6 @@ public class MapperCycleBenchmark
     private MemoryMapper mapper;
     private byte[] content;
     private Segment segment;
-    private long cycles;
 
     /** Opens the backend, warms the cycle up and fills the content once. */
     @Setup(Level.Trial)
@@ -71,19 +70,10 @@ public class MapperCycleBenchmark
         segment = Segment.of(0, bytes, prot);
     }
 
-    /** Starts the iteration's processor-time window. */
-    @Setup(Level.Iteration)
-    public void beginIteration()
+    @Override
+    protected long executorPid()
     {
-        cycles = 0;
-        CpuPerOperation.begin(opened.executorPid());
-    }
-
-    /** Ends the iteration's processor-time window. */
-    @TearDown(Level.Iteration)
-    public void endIteration()
-    {
-        CpuPerOperation.end(cycles);
+        return opened.executorPid();
     }
 
     /** Closes the backend. */
@@ -104,7 +94,7 @@ public class MapperCycleBenchmark
         final ExecutorAddress key = await(mapper.initialize(AllocInfo.of(base, segment)));
         await(mapper.deinitialize(List.of(key)));
         await(mapper.release(List.of(base)));
-        cycles++;
+        counted();
         return key;
     }
 }
