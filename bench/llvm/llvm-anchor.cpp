@@ -30,6 +30,10 @@
 //   llvm-jitlink uses; the processor time per operation shows that cost, the wall time the wake-ups.
 
 #include "llvm/ExecutionEngine/JITLink/JITLinkMemoryManager.h"
+#include "llvm/ExecutionEngine/Orc/Core.h"
+#include "llvm/ExecutionEngine/Orc/EPCDynamicLibrarySearchGenerator.h"
+#include "llvm/ExecutionEngine/Orc/EPCEHFrameRegistrar.h"
+#include "llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h"
 #include "llvm/ExecutionEngine/Orc/MapperJITLinkMemoryManager.h"
 #include "llvm/ExecutionEngine/Orc/MemoryMapper.h"
 #include "llvm/ExecutionEngine/Orc/Shared/OrcRTBridge.h"
@@ -38,6 +42,8 @@
 #include "llvm/ExecutionEngine/Orc/TaskDispatch.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -79,15 +85,17 @@ struct Settings {
   size_t Allocs = 10000;
   size_t AllocSize = 4 << 10;
   size_t SlabBytes = 64 << 20;
+  std::vector<std::string> Objects;
+  std::vector<std::string> Symbols;
 };
 Settings S;
 
 [[noreturn]] void usage(int Status) {
   (Status ? errs() : outs())
-      << "usage: jitmem-llvm-anchor rpc|cycle|slab [--mappers=inproc,shm] [--managers=inproc,shm]\n"
+      << "usage: jitmem-llvm-anchor rpc|cycle|slab|link [--mappers=inproc,shm] [--managers=inproc,shm]\n"
          "         [--sizes=4KiB,64KiB,1MiB,16MiB] [--size=4KiB] [--allocs=10000] [--prot=rw|rx]\n"
          "         [--dispatcher=dynamic|inplace] [--executor=PATH] [--reps=5] [--rep-seconds=0.5]\n"
-         "         [--warm-up-seconds=0.2] [--max-cycles=20000]\n";
+         "         [--warm-up-seconds=0.2] [--max-cycles=20000] [--objects=a.o,b.o,...] [--symbols=f,g,...]\n";
   std::exit(Status);
 }
 
@@ -145,6 +153,10 @@ void parseArgs(int Argc, char **Argv) {
       S.RepSeconds = std::atof(Value.str().c_str());
     else if (Key == "--warm-up-seconds")
       S.WarmUpSeconds = std::atof(Value.str().c_str());
+    else if (Key == "--objects")
+      S.Objects = parseList(Value);
+    else if (Key == "--symbols")
+      S.Symbols = parseList(Value);
     else if (Key == "--max-cycles")
       S.MaxCyclesPerRep = parseSize(Value);
     else {
@@ -312,7 +324,8 @@ public:
   Executor &operator=(const Executor &) = delete;
 
   ~Executor() {
-    ExitOnErr(EPC->disconnect());
+    if (EPC)
+      ExitOnErr(EPC->disconnect());
     EPC.reset();
     int Status = 0;
     waitpid(Pid, &Status, 0);
@@ -320,6 +333,9 @@ public:
 
   pid_t pid() const { return Pid; }
   SimpleRemoteEPC &epc() { return *EPC; }
+
+  // For an ExecutionSession, which takes the connection over and ends it with endSession().
+  std::unique_ptr<SimpleRemoteEPC> takeEpc() { return std::move(EPC); }
 
   std::unique_ptr<SharedMemoryMapper> mapper() {
     SharedMemoryMapper::SymbolAddrs Symbols;
@@ -552,6 +568,106 @@ int runSlab() {
   return 0;
 }
 
+// ------------------------------------------------------------------------------------------------------------ link
+
+// One JITLink session: ObjectLinkingLayer over MapperJITLinkMemoryManager (64 MiB slabs) with InProcessMemoryMapper
+// in this process, or SharedMemoryMapper over llvm-jitlink-executor; unwind tables registered, as jitmem does, and
+// undefined symbols resolved in the executor process.
+class LinkSession {
+public:
+  explicit LinkSession(const std::string &Name) {
+    std::unique_ptr<ExecutorProcessControl> EPC;
+    if (Name == "shm") {
+      Remote = std::make_unique<Executor>();
+      Manager = std::make_unique<MapperJITLinkMemoryManager>(S.SlabBytes, Remote->mapper());
+      EPC = Remote->takeEpc();
+    } else {
+      EPC = ExitOnErr(SelfExecutorProcessControl::Create());
+      Manager = ExitOnErr(MapperJITLinkMemoryManager::CreateWithMapper<InProcessMemoryMapper>(S.SlabBytes));
+    }
+    ES = std::make_unique<ExecutionSession>(std::move(EPC));
+    Layer = std::make_unique<ObjectLinkingLayer>(*ES, *Manager);
+    Layer->addPlugin(std::make_unique<EHFrameRegistrationPlugin>(*ES, ExitOnErr(EPCEHFrameRegistrar::Create(*ES))));
+    JD = &ES->createBareJITDylib("main");
+    JD->addGenerator(ExitOnErr(EPCDynamicLibrarySearchGenerator::GetForTargetProcess(*ES)));
+    for (const std::string &Symbol : S.Symbols)
+      Names.add(ES->intern(Symbol));
+  }
+
+  LinkSession(const LinkSession &) = delete;
+  LinkSession &operator=(const LinkSession &) = delete;
+
+  // As llvm-jitlink ends its session: the session first, then the layer and the memory manager, whose mapper still
+  // refers to the executor connection the session owns, then the session itself.
+  ~LinkSession() {
+    ExitOnErr(ES->endSession());
+    Layer.reset();
+    Manager.reset();
+    ES.reset();
+    Remote.reset();
+  }
+
+  pid_t executorPid() const { return Remote ? Remote->pid() : 0; }
+
+  // Adds every object to a fresh tracker and looks the symbols up: link, load and finalize; then removes the tracker.
+  void cycle(const std::vector<std::unique_ptr<MemoryBuffer>> &Objects, double *LoadMicros, double *UnloadMicros) {
+    ResourceTrackerSP Tracker = JD->createResourceTracker();
+    auto T0 = Clock::now();
+    for (const std::unique_ptr<MemoryBuffer> &Object : Objects)
+      ExitOnErr(Layer->add(Tracker, MemoryBuffer::getMemBuffer(Object->getMemBufferRef(), false)));
+    ExitOnErr(ES->lookup(makeJITDylibSearchOrder(JD), Names));
+    auto T1 = Clock::now();
+    ExitOnErr(Tracker->remove());
+    auto T2 = Clock::now();
+    *LoadMicros = microsBetween(T0, T1);
+    *UnloadMicros = microsBetween(T1, T2);
+  }
+
+private:
+  std::unique_ptr<Executor> Remote;
+  std::unique_ptr<MapperJITLinkMemoryManager> Manager;
+  std::unique_ptr<ExecutionSession> ES;
+  std::unique_ptr<ObjectLinkingLayer> Layer;
+  JITDylib *JD = nullptr;
+  SymbolLookupSet Names;
+};
+
+int runLink() {
+  if (S.Objects.empty() || S.Symbols.empty()) {
+    errs() << "jitmem-llvm-anchor: link needs --objects and --symbols\n";
+    usage(2);
+  }
+  std::vector<std::unique_ptr<MemoryBuffer>> Objects;
+  for (const std::string &Path : S.Objects)
+    Objects.push_back(ExitOnErr(errorOrToExpected(MemoryBuffer::getFile(Path))));
+  for (const std::string &Name : S.Mappers) {
+    LinkSession Session(Name);
+    double Load = 0, Unload = 0;
+    auto WarmUpStart = Clock::now();
+    for (size_t Cycles = 0; Cycles < 3 || microsBetween(WarmUpStart, Clock::now()) < S.WarmUpSeconds * 1e6;
+         ++Cycles)
+      Session.cycle(Objects, &Load, &Unload);
+    std::vector<double> Loads, Unloads;
+    CpuTime Start = CpuTime::now(Session.executorPid());
+    for (int Rep = 0; Rep < S.Reps; ++Rep) {
+      auto RepStart = Clock::now();
+      do {
+        Session.cycle(Objects, &Load, &Unload);
+        Loads.push_back(Load);
+        Unloads.push_back(Unload);
+      } while (microsBetween(RepStart, Clock::now()) < S.RepSeconds * 1e6);
+    }
+    CpuTime Used = CpuTime::now(Session.executorPid()).since(Start);
+    outs() << format("RESULT bench=link manager=%s objects=%zu samples=%zu load_median_us=%.2f load_p90_us=%.2f "
+                     "unload_median_us=%.2f load_per_object_us=%.2f ",
+                     Name.c_str(), Objects.size(), Loads.size(), median(Loads), percentile(Loads, 0.9),
+                     median(Unloads), median(Loads) / double(Objects.size()))
+           << cpuFields(Used, Loads.size()) << "\n";
+    outs().flush();
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int Argc, char **Argv) {
@@ -562,6 +678,10 @@ int main(int Argc, char **Argv) {
     return runCycle();
   if (S.Bench == "slab")
     return runSlab();
+  if (S.Bench == "link") {
+    InitializeNativeTarget();
+    return runLink();
+  }
   errs() << "jitmem-llvm-anchor: unknown benchmark: " << S.Bench << "\n";
   usage(2);
 }
