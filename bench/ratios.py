@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Prints the tables of a results directory: jitmem (JMH JSON, jmh*.json) beside the LLVM anchor (RESULT lines in
-anchor.txt, when present), measured in the same run.
+"""Prints the tables of a results directory: jitmem (JMH JSON, jmh*.json) beside the LLVM anchor (RESULT lines of
+anchor.txt, written by bench/llvm's jitmem-llvm-anchor), measured in the same run, and whether each goal is met.
 
 usage: ratios.py RESULTS_DIR
-Medians are compared with medians; the ratio is jitmem / LLVM, so below 1 means jitmem is faster (0.20 is 5 times
-faster).
+Medians are compared with medians; a ratio is jitmem / LLVM, so below 1 means jitmem is faster (0.20 is 5 times
+faster). Processor time per operation (cpu) is the controller's plus the executor process's, on either side.
 """
 import glob
 import json
@@ -12,46 +12,98 @@ import os
 import re
 import sys
 
-# jitmem backend type -> the anchor's mapper name and slab manager name
-ANCHOR_MAPPER = {"inprocess": "inproc", "posix-shm": "shm"}
-ANCHOR_MANAGER = {"inprocess": "map-ip-slab64M", "posix-shm": "map-shm-slab64M"}
-FIELD = re.compile(r'(\w+)=("[^"]*"|\S+)')
+ANCHOR_NAME = {"inprocess": "inproc", "posix-shm": "shm"}
+FIELD = re.compile(r'(\w+)=(\S+)')
+SIZE = re.compile(r'(\d+)(KiB|MiB)$')
+KIB = 1024
+
+# (label, backend, limit for a size in bytes)
+CYCLE_GOALS = [
+    ("bare cycle in process <= 0.8 at every size", "inprocess", lambda size: 0.8),
+    ("bare cycle over shared memory <= 0.2 up to 64 KiB, <= 0.5 above", "posix-shm",
+     lambda size: 0.2 if size <= 64 * KIB else 0.5),
+]
+SLAB_GOALS = [
+    ("slab 4 KiB in process <= 0.7", "inprocess", 0.7),
+    ("slab 4 KiB over shared memory <= 0.1", "posix-shm", 0.1),
+]
+FLAT_SPREAD = 2.0
+
+
+def size_bytes(label):
+    match = SIZE.match(label)
+    if not match:
+        return int(label)
+    return int(match.group(1)) * (KIB if match.group(2) == "KiB" else KIB * KIB)
+
+
+def median(values):
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 def jmh_entries(results):
-    paths = sorted(glob.glob(os.path.join(results, "jmh*.json")), key=os.path.getmtime)
-    for path in paths:
+    for path in sorted(glob.glob(os.path.join(results, "jmh*.json")), key=os.path.getmtime):
+        if os.path.getsize(path) == 0:
+            continue  # a stage still running, or one that failed
         for entry in json.load(open(path)):
             metric = entry["primaryMetric"]
             if metric["scoreUnit"] != "us/op":
                 sys.exit("unexpected JMH unit: " + metric["scoreUnit"])
-            yield entry["benchmark"].rsplit(".", 2)[-2:], entry.get("params", {}), metric
+            cpu = entry.get("secondaryMetrics", {}).get("cpu")
+            # The median over iterations (slab: rounds) of each one's processor time per operation, as the time is
+            # a median: an iteration in which the JIT compiler still ran on the other processor does not decide it.
+            per_iteration = sorted(value for fork in cpu["rawData"] for value in fork) if cpu else []
+            yield {
+                "benchmark": entry["benchmark"].rsplit(".", 2)[-2],
+                "params": entry.get("params", {}),
+                "median": metric["scorePercentiles"]["50.0"],
+                "p90": metric["scorePercentiles"]["90.0"],
+                "cpu": median(per_iteration) if per_iteration else None,
+            }
 
 
-def anchor_results(results):
+def anchor_rows(results):
     path = os.path.join(results, "anchor.txt")
     if not os.path.exists(path):
         return []
-    rows = []
-    for line in open(path):
-        if line.startswith("RESULT "):
-            rows.append({key: value.strip('"') for key, value in FIELD.findall(line[len("RESULT "):])})
-    return rows
+    return [dict(FIELD.findall(line[len("RESULT "):])) for line in open(path) if line.startswith("RESULT ")]
 
 
-def anchor_value(rows, key, **match):
+def anchor_row(rows, **match):
     for row in reversed(rows):
-        if all(row.get(k) == v for k, v in match.items()) and key in row:
-            return float(row[key])
+        if all(row.get(key) == value for key, value in match.items()):
+            return row
     return None
 
 
+def value(row, key):
+    return float(row[key]) if row is not None and key in row else None
+
+
 def ratio(jitmem, llvm):
-    return f"{jitmem / llvm:.2f}" if llvm else "-"
+    return jitmem / llvm if jitmem is not None and llvm else None
 
 
-def number(value):
-    return f"{value:.2f}" if value is not None else "-"
+def text(number):
+    return f"{number:.2f}" if number is not None else "-"
+
+
+def table(header, rows):
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+
+
+def verdict(ratios, limits):
+    """'yes', 'no' or 'not measured', and the worst ratio against its limit."""
+    pairs = [(r, limit) for r, limit in zip(ratios, limits) if r is not None]
+    if not pairs or len(pairs) < len(ratios):
+        return "not measured", None
+    worst = max(pairs, key=lambda pair: pair[0] / pair[1])
+    return ("yes" if all(r <= limit for r, limit in pairs) else "no"), worst[0]
 
 
 def main():
@@ -59,67 +111,109 @@ def main():
         sys.exit(__doc__)
     results = sys.argv[1]
     entries = list(jmh_entries(results))
-    anchor = anchor_results(results)
+    anchor = anchor_rows(results)
     env_path = os.path.join(results, "env.txt")
     if os.path.exists(env_path):
         print(open(env_path).read())
+    goals = []
+    cpu_ratios = []
 
-    rpc = [(p, m) for (c, b), p, m in entries if c == "ChannelRoundTripBenchmark"]
+    rpc = [e for e in entries if e["benchmark"] == "ChannelRoundTripBenchmark"]
     if rpc:
-        dynamic = anchor_value(anchor, "roundtrip_us", rpc="empty-wrapper-call", dispatcher="dynamic")
-        inplace = anchor_value(anchor, "roundtrip_us", rpc="empty-wrapper-call", dispatcher="inplace")
         print("## Round trip of an empty executor call, µs\n")
-        print("| jitmem median | jitmem p90 | LLVM dynamic | LLVM inplace | jitmem / LLVM dynamic | jitmem / LLVM inplace |")
-        print("|---|---|---|---|---|---|")
-        for _, metric in rpc:
-            median = metric["scorePercentiles"]["50.0"]
-            print(f"| {median:.2f} | {metric['scorePercentiles']['90.0']:.2f} | {number(dynamic)} | "
-                  f"{number(inplace)} | {ratio(median, dynamic)} | {ratio(median, inplace)} |")
-        print()
+        rows = []
+        for entry in rpc:
+            for dispatcher in ("dynamic", "inplace"):
+                llvm = anchor_row(anchor, bench="rpc", dispatcher=dispatcher)
+                rows.append([dispatcher, text(entry["median"]), text(entry["p90"]), text(value(llvm, "median_us")),
+                             text(ratio(entry["median"], value(llvm, "median_us"))), text(entry["cpu"]),
+                             text(value(llvm, "cpu_us")), text(ratio(entry["cpu"], value(llvm, "cpu_us")))])
+        table(["LLVM dispatcher", "jitmem median", "jitmem p90", "LLVM median", "jitmem / LLVM", "jitmem cpu/op",
+               "LLVM cpu/op", "cpu jitmem / LLVM"], rows)
 
-    cycles = [(p, m) for (c, b), p, m in entries if c == "MapperCycleBenchmark"]
+    cycles = [e for e in entries if e["benchmark"] == "MapperCycleBenchmark"]
+    cycle_ratios = {}
     if cycles:
-        print("## Mapper cycle, one RW segment (reserve, prepare + copy, initialize, deinitialize, release), µs\n")
-        print("retainedBytes: released reservations retained for reuse (16777216, the backends' default) or none (0, "
-              "the bare mapper, which maps and unmaps every cycle like the anchor)\n")
-        print("| backend | size | retainedBytes | jitmem median | jitmem p90 | LLVM median | jitmem / LLVM |")
-        print("|---|---|---|---|---|---|---|")
-        for params, metric in cycles:
-            median = metric["scorePercentiles"]["50.0"]
-            llvm = anchor_value(anchor, "cycle_us", mapper=ANCHOR_MAPPER.get(params["backend"]), size=params["size"])
-            print(f"| {params['backend']} | {params['size']} | {params.get('retainedBytes', '-')} | {median:.2f} | "
-                  f"{metric['scorePercentiles']['90.0']:.2f} | {number(llvm)} | {ratio(median, llvm)} |")
-        print()
+        print("## Bare mapper cycle (reserve, prepare + copy, initialize, deinitialize, release), µs per cycle\n")
+        rows = []
+        for entry in cycles:
+            params = entry["params"]
+            llvm = anchor_row(anchor, bench="cycle", mapper=ANCHOR_NAME.get(params["backend"]),
+                              prot=params["protection"].lower(), size=params["size"])
+            time_ratio = ratio(entry["median"], value(llvm, "median_us"))
+            cpu_ratio = ratio(entry["cpu"], value(llvm, "cpu_us"))
+            cycle_ratios[(params["backend"], params["protection"], params["size"])] = time_ratio
+            cpu_ratios.append((f"cycle {params['backend']} {params['protection']} {params['size']}", cpu_ratio))
+            rows.append([params["backend"], params["protection"], params["size"], text(entry["median"]),
+                         text(entry["p90"]), text(value(llvm, "median_us")), text(time_ratio), text(entry["cpu"]),
+                         text(value(llvm, "cpu_us")), text(cpu_ratio)])
+        table(["backend", "segment", "size", "jitmem median", "jitmem p90", "LLVM median", "jitmem / LLVM",
+               "jitmem cpu/op", "LLVM cpu/op", "cpu jitmem / LLVM"], rows)
+        for label, backend, limit in CYCLE_GOALS:
+            keys = sorted((k for k in cycle_ratios if k[0] == backend), key=lambda k: (k[1], size_bytes(k[2])))
+            met, worst = verdict([cycle_ratios[k] for k in keys], [limit(size_bytes(k[2])) for k in keys])
+            measured = ", ".join(f"{k[1]} {k[2]} {text(cycle_ratios[k])}" for k in keys)
+            goals.append((label, measured or "-", met))
 
-    inits = [(p, m) for (c, b), p, m in entries if c == "InitializeBenchmark"]
+    inits = [e for e in entries if e["benchmark"] == "InitializeBenchmark"]
     if inits:
         print("## Initialize + deinitialize after the content was written, µs (flat in the size is the goal)\n")
-        print("written: rewritten into a fresh reservation before each call, as the anchor's cycle does, or kept "
-              "(written once, the same reservation initialized and deinitialized over and over)\n")
-        print("| backend | size | written | jitmem median | LLVM initialize + deinitialize | jitmem / LLVM |")
-        print("|---|---|---|---|---|---|")
-        for params, metric in inits:
-            median = metric["scorePercentiles"]["50.0"]
-            match = dict(mapper=ANCHOR_MAPPER.get(params["backend"]), size=params["size"])
-            init = anchor_value(anchor, "initialize_us", **match)
-            deinit = anchor_value(anchor, "deinitialize_us", **match)
-            llvm = init + deinit if init is not None and deinit is not None else None
-            print(f"| {params['backend']} | {params['size']} | {params.get('written', '-')} | {median:.2f} | "
-                  f"{number(llvm)} | {ratio(median, llvm)} |")
-        print()
+        rows = []
+        kept = {}
+        for entry in inits:
+            params = entry["params"]
+            llvm = anchor_row(anchor, bench="cycle", mapper=ANCHOR_NAME.get(params["backend"]),
+                              prot=params["protection"].lower(), size=params["size"])
+            init, deinit = value(llvm, "initialize_us"), value(llvm, "deinitialize_us")
+            both = init + deinit if init is not None and deinit is not None else None
+            if params["written"] == "kept":
+                kept.setdefault((params["backend"], params["protection"]), []).append(entry["median"])
+            rows.append([params["backend"], params["protection"], params["size"], params["written"],
+                         text(entry["median"]), text(both), text(ratio(entry["median"], both))])
+        table(["backend", "segment", "size", "written", "jitmem median", "LLVM initialize + deinitialize",
+               "jitmem / LLVM"], rows)
+        spreads = {key: max(values) / min(values) for key, values in kept.items() if len(values) > 1}
+        if spreads:
+            goals.append((f"initialize + deinitialize flat in the size (kept: largest / smallest median <= "
+                          f"{FLAT_SPREAD:g})",
+                          ", ".join(f"{b} {p} {s:.2f}" for (b, p), s in sorted(spreads.items())),
+                          "yes" if all(s <= FLAT_SPREAD for s in spreads.values()) else "no"))
 
-    slabs = [(p, m) for (c, b), p, m in entries if c == "SlabAllocationBenchmark"]
+    slabs = [e for e in entries if e["benchmark"] == "SlabAllocationBenchmark"]
+    slab_ratios = {}
     if slabs:
-        print("## Slab manager: 10,000 allocations of 4 KiB (allocate, write, finalize), µs per allocation\n")
-        print("| backend | round | jitmem median | LLVM manager | LLVM median | jitmem / LLVM |")
-        print("|---|---|---|---|---|---|")
-        for params, metric in slabs:
-            median = metric["scorePercentiles"]["50.0"]
-            manager = ANCHOR_MANAGER.get(params["backend"], "-")
-            llvm = anchor_value(anchor, params["round"] + "_alloc_finalize_us", manager=manager)
-            print(f"| {params['backend']} | {params['round']} | {median:.2f} | {manager} | {number(llvm)} | "
-                  f"{ratio(median, llvm)} |")
-        print()
+        print("## Slab manager against MapperJITLinkMemoryManager (64 MiB slabs), µs per 4 KiB allocation\n")
+        print("10,000 allocations a round, each allocated, written and finalized; cold: a fresh manager; warm: freed "
+              "ranges reused\n")
+        rows = []
+        for entry in slabs:
+            params = entry["params"]
+            round_ = params["round"]
+            llvm = anchor_row(anchor, bench="slab", manager=ANCHOR_NAME.get(params["backend"]),
+                              prot=params["protection"].lower(), size=params["size"])
+            time_ratio = ratio(entry["median"], value(llvm, round_ + "_us"))
+            cpu_ratio = ratio(entry["cpu"], value(llvm, round_ + "_cpu_us"))
+            slab_ratios[(params["backend"], params["protection"], round_)] = time_ratio
+            cpu_ratios.append((f"slab {params['backend']} {params['protection']} {round_}", cpu_ratio))
+            rows.append([params["backend"], params["protection"], round_, text(entry["median"]),
+                         text(value(llvm, round_ + "_us")), text(time_ratio), text(entry["cpu"]),
+                         text(value(llvm, round_ + "_cpu_us")), text(cpu_ratio)])
+        table(["backend", "segment", "round", "jitmem median", "LLVM median", "jitmem / LLVM", "jitmem cpu/op",
+               "LLVM cpu/op", "cpu jitmem / LLVM"], rows)
+        for label, backend, limit in SLAB_GOALS:
+            keys = sorted(k for k in slab_ratios if k[0] == backend)
+            met, worst = verdict([slab_ratios[k] for k in keys], [limit] * len(keys))
+            goals.append((label, ", ".join(f"{k[1]} {k[2]} {text(slab_ratios[k])}" for k in keys) or "-", met))
+
+    if cpu_ratios:
+        met, worst = verdict([r for _, r in cpu_ratios], [1.0] * len(cpu_ratios))
+        over = [f"{name} {text(r)}" for name, r in cpu_ratios if r is not None and r > 1.0]
+        goals.append(("processor time per operation, both processes, <= LLVM's (cycle and slab)",
+                      f"worst {text(worst)}" + ("; above 1: " + ", ".join(over) if over else ""), met))
+
+    if goals:
+        print("## Goals (jitmem / LLVM, this run)\n")
+        table(["goal", "this run", "met"], [list(goal) for goal in goals])
 
 
 if __name__ == "__main__":

@@ -11,10 +11,10 @@ import org.jitmem.backend.inprocess.InProcessMemoryMapper;
 import org.jitmem.backend.posixshm.SharedMemoryMapper;
 
 /**
- * A backend under benchmark, opened outside any OSGi framework by its {@code jitmem.mapper.type} name, which is
- * what the benchmarks' {@code backend} parameter holds. Closing it releases whatever the backend needed besides the
- * mapper, such as an executor process: {@code posix-shm} starts one executor process per backend opened, from this
- * JVM's class path. The mapper is the bare one, as the backends' components register it.
+ * A bare mapper under benchmark (reserve maps and release unmaps, as LLVM's mappers do), opened outside any OSGi
+ * framework by its {@code jitmem.mapper.type} name, which is what the benchmarks' {@code backend} parameter holds.
+ * Closing it releases whatever the backend needed besides the mapper, such as an executor process: {@code posix-shm}
+ * starts one executor process per backend opened, from this JVM's class path.
  */
 public final class BenchBackend implements AutoCloseable
 {
@@ -22,11 +22,13 @@ public final class BenchBackend implements AutoCloseable
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final MemoryMapper mapper;
+    private final long executorPid;
     private final Runnable closer;
 
-    private BenchBackend(final MemoryMapper mapper, final Runnable closer)
+    private BenchBackend(final MemoryMapper mapper, final long executorPid, final Runnable closer)
     {
         this.mapper = mapper;
+        this.executorPid = executorPid;
         this.closer = closer;
     }
 
@@ -51,6 +53,12 @@ public final class BenchBackend implements AutoCloseable
         return mapper;
     }
 
+    /** @return the executor process, or 0 when the executor is this process */
+    public long executorPid()
+    {
+        return executorPid;
+    }
+
     @Override
     public void close()
     {
@@ -63,7 +71,7 @@ public final class BenchBackend implements AutoCloseable
         openers.put(MapperProperties.TYPE_INPROCESS, () ->
         {
             final InProcessMemoryMapper mapper = new InProcessMemoryMapper(false);
-            return new BenchBackend(mapper, mapper::close);
+            return new BenchBackend(mapper, 0, mapper::close);
         });
         openers.put(MapperProperties.TYPE_POSIX_SHM, () ->
         {
@@ -71,7 +79,7 @@ public final class BenchBackend implements AutoCloseable
             try
             {
                 final SharedMemoryMapper mapper = new SharedMemoryMapper(executor.channel(), false);
-                return new BenchBackend(mapper, () ->
+                return new BenchBackend(mapper, executor.pid(), () ->
                 {
                     try
                     {

@@ -67,6 +67,12 @@ public final class BenchExecutor implements AutoCloseable
         }
     }
 
+    /** @return the executor's process id */
+    public long pid()
+    {
+        return executor.process().pid();
+    }
+
     /** @return the channel to the executor */
     public SocketExecutorChannel channel()
     {

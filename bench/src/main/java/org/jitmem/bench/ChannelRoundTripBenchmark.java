@@ -17,13 +17,13 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The round trip of an empty executor call ({@code executor.ping} with no argument) to a real executor process, the
- * counterpart of the LLVM anchor's {@code --mode=rpc}. Sampled, so that medians compare with the anchor's medians.
- * Not final: JMH subclasses state classes.
+ * counterpart of the LLVM anchor's {@code rpc} benchmark. Sampled, so that medians compare with the anchor's medians;
+ * each iteration is one {@link CpuPerOperation} window. Not final: JMH subclasses state classes.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class ChannelRoundTripBenchmark
+public class ChannelRoundTripBenchmark extends CpuPerIteration
 {
     private static final String PING = "executor.ping";
     private static final byte[] EMPTY = new byte[0];
@@ -39,6 +39,12 @@ public class ChannelRoundTripBenchmark
         channel = executor.channel();
     }
 
+    @Override
+    protected long executorPid()
+    {
+        return executor.pid();
+    }
+
     /** Closes the channel; the executor exits. */
     @TearDown(Level.Trial)
     public void stop()
@@ -52,6 +58,8 @@ public class ChannelRoundTripBenchmark
     @Benchmark
     public byte[] emptyCall()
     {
-        return await(channel.call(PING, EMPTY));
+        final byte[] reply = await(channel.call(PING, EMPTY));
+        counted();
+        return reply;
     }
 }

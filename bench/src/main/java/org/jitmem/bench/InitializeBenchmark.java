@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Initialize then deinitialize of one read-write segment whose content has been written, untimed, before: the part
+ * Initialize then deinitialize of one segment, read-write or read-execute, whose content has been written, untimed, before: the part
  * of the mapper cycle that should not grow with the content size (the shared-memory backend sends protections, never
  * content). {@code written=rewritten} writes the content into a fresh reservation before every invocation, as the
  * LLVM anchor's cycle does, and compares with the sum of its {@code initialize_us} and {@code deinitialize_us}; the
@@ -45,6 +45,10 @@ public class InitializeBenchmark
     @Param({"4KiB", "64KiB", "1MiB", "16MiB"})
     public String size;
 
+    /** The segment's protection: {@code RW} or {@code RX}; see {@link SegmentProtection}. */
+    @Param({"RW", "RX"})
+    public String protection;
+
     /** {@code rewritten}: written into a fresh reservation before each invocation; {@code kept}: written once. */
     @Param({"rewritten", "kept"})
     public String written;
@@ -60,20 +64,21 @@ public class InitializeBenchmark
     public void open()
     {
         final int bytes = ContentSize.parse(size);
+        final MemoryProtection prot = SegmentProtection.parse(protection);
         opened = BenchBackend.open(backend);
         mapper = opened.mapper();
         final int page = (int)mapper.pageSize();
         content = new byte[page];
-        segment = Segment.of(0, page, MemoryProtection.READ_WRITE);
+        segment = Segment.of(0, page, prot);
         WarmUp.run(() ->
         {
             reserveAndWriteContent();
             initializeAndDeinitialize();
             releaseReservation();
-        });
+        }, WarmUp.CYCLES);
         content = new byte[bytes];
         Arrays.fill(content, (byte)0x3C);
-        segment = Segment.of(0, bytes, MemoryProtection.READ_WRITE);
+        segment = Segment.of(0, bytes, prot);
     }
 
     /** Releases what is still reserved and closes the backend. */

@@ -23,15 +23,16 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One full mapper cycle with a single read-write segment: reserve, prepare and copy the content in, initialize,
- * deinitialize, release. The trial setup {@linkplain WarmUp warms} the cycle up on one-page content first. Sampled,
- * so that medians compare with the LLVM anchor's medians. The bare mapper maps and unmaps every cycle, as the
- * anchor does. Not final: JMH subclasses state classes.
+ * One full cycle of the bare mapper with a single segment, read-write (data) or read-execute (code): reserve, prepare
+ * and copy the content in, initialize, deinitialize, release; reserve maps and release unmaps every cycle, as in the
+ * LLVM anchor's cycle. The trial setup {@linkplain WarmUp warms} the cycle up on one-page content first. Sampled, so
+ * that medians compare with the anchor's medians; each iteration is one {@link CpuPerOperation} window. Not final:
+ * JMH subclasses state classes.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class MapperCycleBenchmark
+public class MapperCycleBenchmark extends CpuPerIteration
 {
     private static final byte CONTENT_FILL = (byte)0xA5;
 
@@ -43,6 +44,10 @@ public class MapperCycleBenchmark
     @Param({"4KiB", "64KiB", "1MiB", "16MiB"})
     public String size;
 
+    /** The segment's protection: {@code RW} or {@code RX}; see {@link SegmentProtection}. */
+    @Param({"RW", "RX"})
+    public String protection;
+
     private BenchBackend opened;
     private MemoryMapper mapper;
     private byte[] content;
@@ -53,15 +58,22 @@ public class MapperCycleBenchmark
     public void open()
     {
         final int bytes = ContentSize.parse(size);
+        final MemoryProtection prot = SegmentProtection.parse(protection);
         opened = BenchBackend.open(backend);
         mapper = opened.mapper();
         final int page = (int)mapper.pageSize();
         content = new byte[page];
-        segment = Segment.of(0, page, MemoryProtection.READ_WRITE);
-        WarmUp.run(this::cycle);
+        segment = Segment.of(0, page, prot);
+        WarmUp.run(this::cycle, WarmUp.CYCLES);
         content = new byte[bytes];
         Arrays.fill(content, CONTENT_FILL);
-        segment = Segment.of(0, bytes, MemoryProtection.READ_WRITE);
+        segment = Segment.of(0, bytes, prot);
+    }
+
+    @Override
+    protected long executorPid()
+    {
+        return opened.executorPid();
     }
 
     /** Closes the backend. */
@@ -82,6 +94,7 @@ public class MapperCycleBenchmark
         final ExecutorAddress key = await(mapper.initialize(AllocInfo.of(base, segment)));
         await(mapper.deinitialize(List.of(key)));
         await(mapper.release(List.of(base)));
+        counted();
         return key;
     }
 }

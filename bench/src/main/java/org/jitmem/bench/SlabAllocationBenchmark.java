@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.jitmem.api.MemoryProtection;
 import org.jitmem.runtime.slab.FinalizedAllocation;
 import org.jitmem.runtime.slab.InFlightAllocation;
 import org.jitmem.runtime.slab.SegmentRequest;
@@ -26,16 +25,17 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * {@value #ALLOCATIONS} small allocations through the {@link SlabMemoryManager} with its default 64 MiB slabs, the
- * counterpart of the LLVM anchor's {@code --mode=jitlink} with {@code map-ip-slab} and {@code map-shm-slab}: each
- * allocation is one read-write segment, allocated, written in full and finalized; the score is the time per
- * allocation. The batched deallocation that follows is not timed. A {@code cold} round runs on a fresh manager; a
- * {@code warm} round runs on a manager that has allocated and deallocated as much once already, so that freed ranges
- * are reused. Unlike the anchor, a fork keeps its executor process across rounds; each round gets a fresh manager.
- * The trial setup runs up to {@value #WARM_UP_ROUNDS} untimed rounds (at most 10 s) on throwaway managers first, so
- * that the single-shot rounds time the JVM's compiled code, as a long-running JIT would run it: in a fresh JVM the
- * per-allocation time only settles after about 120,000 allocations (three to seven times slower before). Not final:
- * JMH subclasses state classes.
+ * {@value #ALLOCATIONS} small allocations through the {@link SlabMemoryManager} with its default 64 MiB slabs over the
+ * bare mapper, the counterpart of the LLVM anchor's {@code slab} benchmark ({@code MapperJITLinkMemoryManager} with
+ * 64 MiB slabs): each allocation is one segment, read-write or read-execute, allocated, written in full and finalized;
+ * the score is the time per allocation, and the round is one {@link CpuPerOperation} window. The batched deallocation
+ * that follows is not timed. A {@code cold} round runs on a fresh manager; a {@code warm} round runs on a manager that
+ * has allocated and deallocated as much once already, so that freed ranges are reused. Unlike the anchor, a fork keeps
+ * its executor process across rounds; each round gets a fresh manager. The trial setup runs a cold and a warm untimed
+ * round on each of at least {@value #WARM_UP_MANAGERS} throwaway managers first, and on until the compiler is quiet
+ * ({@link WarmUp}), so that the single-shot rounds time the JVM's compiled code, as a long-running JIT would run it: in
+ * a fresh JVM the per-allocation time only settles after about 120,000 allocations (three to seven times slower
+ * before). Not final: JMH subclasses state classes.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -45,9 +45,8 @@ public class SlabAllocationBenchmark
 {
     /** Allocations per round. */
     static final int ALLOCATIONS = 10_000;
-    /** Untimed rounds before the trial, until the compiled code has settled. */
-    static final int WARM_UP_ROUNDS = 16;
-    private static final long WARM_UP_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** Untimed managers before the trial, a cold and a warm round each, at least; then on until the compiler is quiet. */
+    static final int WARM_UP_MANAGERS = 4;
 
     /** The backend, by its {@code jitmem.mapper.type} name; see {@link BenchBackend}. */
     @Param({"inprocess", "posix-shm"})
@@ -56,6 +55,10 @@ public class SlabAllocationBenchmark
     /** {@code cold}: a fresh manager; {@code warm}: a manager whose freed ranges are reused. */
     @Param({"cold", "warm"})
     public String round;
+
+    /** The segment's protection: {@code RW} or {@code RX}; see {@link SegmentProtection}. */
+    @Param({"RW", "RX"})
+    public String protection;
 
     /** Segment size, as the LLVM anchor labels it. */
     @Param({"4KiB"})
@@ -74,15 +77,16 @@ public class SlabAllocationBenchmark
         final int bytes = ContentSize.parse(size);
         content = new byte[bytes];
         Arrays.fill(content, (byte)0x5A);
-        requests = List.of(SegmentRequest.of(bytes, MemoryProtection.READ_WRITE));
+        requests = List.of(SegmentRequest.of(bytes, SegmentProtection.parse(protection)));
         opened = BenchBackend.open(backend);
-        final long start = System.nanoTime();
-        for (int i = 0; i < WARM_UP_ROUNDS && System.nanoTime() - start < WARM_UP_NANOS; i++)
+        WarmUp.run(() ->
         {
             manager = new SlabMemoryManager(opened.mapper(), SlabSettings.DEFAULT);
-            allocate();
+            allocateAll();
+            deallocate();
+            allocateAll();
             closeManager();
-        }
+        }, WARM_UP_MANAGERS);
     }
 
     /** Closes the backend. */
@@ -99,7 +103,7 @@ public class SlabAllocationBenchmark
         manager = new SlabMemoryManager(opened.mapper(), SlabSettings.DEFAULT);
         if ("warm".equals(round))
         {
-            allocate();
+            allocateAll();
             deallocate();
         }
         else if (!"cold".equals(round))
@@ -123,6 +127,14 @@ public class SlabAllocationBenchmark
      */
     @Benchmark
     public FinalizedAllocation allocate()
+    {
+        CpuPerOperation.begin(opened.executorPid());
+        final FinalizedAllocation last = allocateAll();
+        CpuPerOperation.end(ALLOCATIONS);
+        return last;
+    }
+
+    private FinalizedAllocation allocateAll()
     {
         for (int i = 0; i < ALLOCATIONS; i++)
         {
