@@ -13,10 +13,12 @@
 #   cycle  MapperCycleBenchmark and InitializeBenchmark, bare mappers, one size at a time, RW and RX segments
 #                                                                    beside cycle (InProcessMemoryMapper, SharedMemoryMapper)
 #   slab   SlabAllocationBenchmark, 10,000 allocations of 4KiB, RW and RX   beside slab (MapperJITLinkMemoryManager)
+#   link   LinkBenchmark: one object of 50 functions, and 1,000 small objects, linked, loaded and finalized
+#          (bench/link-objects.sh compiles them once)          beside link (JITLink's ObjectLinkingLayer)
 # Every benchmark also reports the processor time per operation of the controller and the executor process together.
 #
 # Environment (defaults in brackets):
-#   STAGES               stages to run, comma-separated                                 [rpc,cycle,slab]
+#   STAGES               stages to run, comma-separated                            [rpc,cycle,slab,link]
 #   BACKENDS             jitmem backends, comma-separated jitmem.mapper.type names      [inprocess,posix-shm]
 #   SIZES                content sizes of the cycle stage                 [4KiB,64KiB,1MiB,16MiB]
 #   PROTECTIONS          segment protections of the cycle and slab stages   [RW,RX]
@@ -59,7 +61,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-STAGES=${STAGES:-rpc,cycle,slab}
+STAGES=${STAGES:-rpc,cycle,slab,link}
 BACKENDS=${BACKENDS:-inprocess,posix-shm}
 SIZES=${SIZES:-4KiB,64KiB,1MiB,16MiB}
 PROTECTIONS=${PROTECTIONS:-RW,RX}
@@ -154,6 +156,16 @@ for STAGE in ${STAGES//,/ }; do
       done
       jmh slab SlabAllocationBenchmark -p backend="$BACKENDS" -p protection="$PROTECTIONS" \
         -wi "$SLAB_WARMUP_ROUNDS" -i "$SLAB_ROUNDS"
+      ;;
+    link)
+      OBJECTS_DIR=$BENCH_DIR/target/link-objects
+      [ -f "$OBJECTS_DIR/symbols-small.txt" ] || "$BENCH_DIR/link-objects.sh" "$OBJECTS_DIR"
+      anchor link --mappers="$ANCHOR_NAMES" --objects="$OBJECTS_DIR/wide.o" \
+        --symbols="$(cat "$OBJECTS_DIR/symbols-wide.txt")" --reps="$ANCHOR_REPS" --rep-seconds="$ANCHOR_REP_SECONDS"
+      anchor link --mappers="$ANCHOR_NAMES" --objects="$(ls "$OBJECTS_DIR"/small/*.o | paste -sd,)" \
+        --symbols="$(cat "$OBJECTS_DIR/symbols-small.txt")" --reps="$ANCHOR_REPS" --rep-seconds=2
+      JVM_ARGS="$JVM_ARGS -Djitmem.bench.linkObjects=$OBJECTS_DIR" jmh link LinkBenchmark -p backend="$BACKENDS" \
+        -wi "$JMH_WARMUP_ITERATIONS" -w 1s -i "$JMH_ITERATIONS" -r 2s
       ;;
     *) echo "run.sh: unknown stage: $STAGE" >&2; exit 2 ;;
   esac

@@ -5,6 +5,7 @@
 //   jitmem-llvm-anchor rpc   [--dispatcher=D] [--reps=N] [--rep-seconds=S]
 //   jitmem-llvm-anchor cycle [--mappers=inproc,shm] [--sizes=4KiB,...] [--prot=rw|rx] [--reps=N] [--rep-seconds=S]
 //   jitmem-llvm-anchor slab  [--managers=inproc,shm] [--allocs=N] [--size=4KiB] [--prot=rw|rx] [--reps=N]
+//   jitmem-llvm-anchor link  [--managers=inproc,shm] --objects=a.o,b.o,... --symbols=f,g,... [--reps=N]
 //
 // rpc    one empty wrapper-function call to llvm-jitlink-executor and its reply (the transport's floor).
 // cycle  the bare mapper: reserve, prepare + copy of the content, initialize with one segment, deinitialize,
@@ -12,6 +13,9 @@
 // slab   MapperJITLinkMemoryManager with 64 MiB slabs over either mapper: N allocations of one segment, each
 //        allocated, written in full and finalized; a cold round on a fresh manager, then a warm round that
 //        reuses the ranges the cold round freed (the batched deallocation between them is timed apart).
+// link   JITLink: ObjectLinkingLayer over MapperJITLinkMemoryManager (64 MiB slabs) over either mapper, unwind tables
+//        registered, symbols resolved in the executor: every object added to a fresh resource tracker and
+//        materialized by one lookup of the symbols (link, load and finalize), then the tracker removed (unload).
 //
 // Each configuration prints one line "RESULT key=value ...": medians and 90th percentiles of the wall time per
 // operation in microseconds, and the processor time per operation of the controller (this process: getrusage,

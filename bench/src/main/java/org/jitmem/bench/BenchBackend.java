@@ -2,9 +2,11 @@ package org.jitmem.bench;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
+import org.jitmem.api.ExecutorChannel;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.backend.inprocess.InProcessMemoryMapper;
@@ -23,12 +25,15 @@ public final class BenchBackend implements AutoCloseable
 
     private final MemoryMapper mapper;
     private final long executorPid;
+    private final ExecutorChannel channel;
     private final Runnable closer;
 
-    private BenchBackend(final MemoryMapper mapper, final long executorPid, final Runnable closer)
+    private BenchBackend(final MemoryMapper mapper, final long executorPid, final ExecutorChannel channel,
+        final Runnable closer)
     {
         this.mapper = mapper;
         this.executorPid = executorPid;
+        this.channel = channel;
         this.closer = closer;
     }
 
@@ -59,6 +64,12 @@ public final class BenchBackend implements AutoCloseable
         return executorPid;
     }
 
+    /** @return the channel to the executor process, empty when the executor is this process */
+    public Optional<ExecutorChannel> channel()
+    {
+        return Optional.ofNullable(channel);
+    }
+
     @Override
     public void close()
     {
@@ -71,7 +82,7 @@ public final class BenchBackend implements AutoCloseable
         openers.put(MapperProperties.TYPE_INPROCESS, () ->
         {
             final InProcessMemoryMapper mapper = new InProcessMemoryMapper(false);
-            return new BenchBackend(mapper, 0, mapper::close);
+            return new BenchBackend(mapper, 0, null, mapper::close);
         });
         openers.put(MapperProperties.TYPE_POSIX_SHM, () ->
         {
@@ -79,7 +90,7 @@ public final class BenchBackend implements AutoCloseable
             try
             {
                 final SharedMemoryMapper mapper = new SharedMemoryMapper(executor.channel(), false);
-                return new BenchBackend(mapper, executor.pid(), () ->
+                return new BenchBackend(mapper, executor.pid(), executor.channel(), () ->
                 {
                     try
                     {

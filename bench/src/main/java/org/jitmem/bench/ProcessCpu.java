@@ -5,8 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import com.sun.jna.Native;
-import com.sun.jna.Platform;
+import org.jitmem.posix.Posix;
 
 /**
  * Processor time of a process, user plus system, of every thread, exited ones included: this JVM's from Linux's
@@ -20,9 +19,6 @@ final class ProcessCpu
     private static final long NANOS_PER_TICK = 10_000_000L;
     private static final int UTIME_FIELD = 14;
     private static final int STIME_FIELD = 15;
-    /** Linux's {@code CLOCK_PROCESS_CPUTIME_ID}. */
-    private static final int CLOCK_PROCESS_CPUTIME_ID = 2;
-    private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
     private ProcessCpu()
     {
@@ -33,12 +29,7 @@ final class ProcessCpu
      */
     static long thisProcessNanos()
     {
-        final long[] timespec = new long[2];
-        if (Clock.clock_gettime(CLOCK_PROCESS_CPUTIME_ID, timespec) != 0)
-        {
-            throw new IllegalStateException("clock_gettime failed: errno=" + Native.getLastError());
-        }
-        return timespec[0] * NANOS_PER_SECOND + timespec[1];
+        return Posix.processCpuNanos();
     }
 
     /**
@@ -63,25 +54,5 @@ final class ProcessCpu
         final int first = 3;
         return (Long.parseLong(fields[UTIME_FIELD - first]) + Long.parseLong(fields[STIME_FIELD - first])) *
             NANOS_PER_TICK;
-    }
-
-    /** The one C function this class needs, bound directly. */
-    private static final class Clock
-    {
-        static
-        {
-            Native.register(Platform.C_LIBRARY_NAME);
-        }
-
-        private Clock()
-        {
-        }
-
-        /**
-         * @param clock    a clock id
-         * @param timespec seconds and nanoseconds, filled in ({@code struct timespec} of 64-bit Linux)
-         * @return 0, or -1 with errno set
-         */
-        static native int clock_gettime(int clock, long[] timespec);
     }
 }

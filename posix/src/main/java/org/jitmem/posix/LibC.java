@@ -93,6 +93,13 @@ public final class LibC
     public static native String strerror(int errno);
 
     /**
+     * @param clock    a clock id, such as {@link OsConstants#CLOCK_PROCESS_CPUTIME_ID}
+     * @param timespec seconds and nanoseconds, filled in ({@code struct timespec} of a 64-bit system)
+     * @return 0, or -1 with errno set
+     */
+    public static native int clock_gettime(int clock, long[] timespec);
+
+    /**
      * @param handle a handle from {@link #dlopen}, or {@link OsConstants#RTLD_DEFAULT} for every loaded object
      * @param name   a symbol name
      * @return its address, or 0 when it is not found

@@ -44,6 +44,9 @@ public final class OsConstants
     /** Fault the pages in writable now, in one call rather than one trap a page (Linux 5.14). */
     public static final int MADV_POPULATE_WRITE = 23;
 
+    /** clock_gettime: the processor time of the whole process. */
+    public static final int CLOCK_PROCESS_CPUTIME_ID = LINUX ? 2 : 12;
+
     /** dlsym: search every object loaded into the process. */
     public static final long RTLD_DEFAULT = LINUX ? 0L : -2L;
     /** dlopen: resolve every symbol now. */

@@ -290,6 +290,19 @@ public final class Posix
         LibC.Linux.syscall(OsConstants.SYS_FUTEX, address, OsConstants.FUTEX_WAKE, count, 0, 0, 0);
     }
 
+    /** @return this process's processor time, user and system, of every thread (exited ones included), in ns */
+    public static long processCpuNanos()
+    {
+        final long[] timespec = new long[2];
+        if (LibC.clock_gettime(OsConstants.CLOCK_PROCESS_CPUTIME_ID, timespec) != 0)
+        {
+            final int errno = Native.getLastError();
+            throw new MemoryMapperException(MapperOperation.CHANNEL, "clock_gettime failed: " + strerror(errno),
+                MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN, errno);
+        }
+        return timespec[0] * 1_000_000_000L + timespec[1];
+    }
+
     /** @return this process's id */
     public static long pid()
     {
