@@ -71,6 +71,14 @@ def anchor_rows(results):
     return [dict(FIELD.findall(line[len("RESULT "):])) for line in open(path) if line.startswith("RESULT ")]
 
 
+def link_memory_rows(results):
+    """The LINK-MEMORY lines LinkBenchmark prints: the executor memory one load takes from the slab manager."""
+    path = os.path.join(results, "jmh.txt")
+    if not os.path.exists(path):
+        return []
+    return [dict(FIELD.findall(line)) for line in open(path) if line.startswith("LINK-MEMORY ")]
+
+
 def anchor_row(rows, **match):
     for row in reversed(rows):
         if all(row.get(key) == value for key, value in match.items()):
@@ -229,6 +237,19 @@ def main():
                "jitmem cpu/op", "JITLink cpu/op", "cpu jitmem / JITLink"], rows)
         met, worst = verdict([r for _, r in link_ratios], [LINK_GOAL[1]] * len(link_ratios))
         goals.append((LINK_GOAL[0], ", ".join(f"{name} {text(r)}" for name, r in link_ratios), met))
+        memory = link_memory_rows(results)
+        if memory:
+            print("Executor memory one load takes, bytes per object (jitmem: the slab manager's used bytes; JITLink: "
+                  "what MapperJITLinkMemoryManager allocates, each graph's segments rounded up to pages)\n")
+            rows = []
+            for row in memory:
+                llvm = anchor_row(anchor, bench="link", manager=ANCHOR_NAME.get(row["backend"]),
+                                  objects=row["objects"])
+                rows.append([row["backend"], row["objects"], row["executor_bytes_per_object"],
+                             text(value(llvm, "executor_bytes_per_object")),
+                             text(ratio(float(row["executor_bytes_per_object"]),
+                                        value(llvm, "executor_bytes_per_object")))])
+            table(["backend", "objects", "jitmem bytes/object", "JITLink bytes/object", "jitmem / JITLink"], rows)
 
     if cpu_ratios:
         met, worst = verdict([r for _, r in cpu_ratios], [1.0] * len(cpu_ratios))

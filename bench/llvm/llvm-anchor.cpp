@@ -52,6 +52,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -577,6 +578,33 @@ int runSlab() {
 // One JITLink session: ObjectLinkingLayer over MapperJITLinkMemoryManager (64 MiB slabs) with InProcessMemoryMapper
 // in this process, or SharedMemoryMapper over llvm-jitlink-executor; unwind tables registered, as jitmem does, and
 // undefined symbols resolved in the executor process.
+// Counts the executor memory MapperJITLinkMemoryManager allocates for each graph it links: the graph's segments laid
+// out contiguously, each rounded up to whole pages, GOT entries and stubs included (this pass runs after the
+// target's own post-prune passes have added them).
+class MemoryCounter : public ObjectLinkingLayer::Plugin {
+public:
+  explicit MemoryCounter(uint64_t PageSize) : PageSize(PageSize) {}
+
+  void modifyPassConfig(MaterializationResponsibility &, jitlink::LinkGraph &,
+                        jitlink::PassConfiguration &Config) override {
+    Config.PostPrunePasses.push_back([this](jitlink::LinkGraph &Graph) -> Error {
+      auto Sizes = jitlink::BasicLayout(Graph).getContiguousPageBasedLayoutSizes(PageSize);
+      if (!Sizes)
+        return Sizes.takeError();
+      Bytes += Sizes->total();
+      return Error::success();
+    });
+  }
+  Error notifyFailed(MaterializationResponsibility &) override { return Error::success(); }
+  Error notifyRemovingResources(JITDylib &, ResourceKey) override { return Error::success(); }
+  void notifyTransferringResources(JITDylib &, ResourceKey, ResourceKey) override {}
+
+  std::atomic<uint64_t> Bytes{0};
+
+private:
+  uint64_t PageSize;
+};
+
 class LinkSession {
 public:
   explicit LinkSession(const std::string &Name) {
@@ -592,6 +620,9 @@ public:
     ES = std::make_unique<ExecutionSession>(std::move(EPC));
     Layer = std::make_unique<ObjectLinkingLayer>(*ES, *Manager);
     Layer->addPlugin(std::make_unique<EHFrameRegistrationPlugin>(*ES, ExitOnErr(EPCEHFrameRegistrar::Create(*ES))));
+    auto Counter = std::make_unique<MemoryCounter>(ES->getExecutorProcessControl().getPageSize());
+    Memory = Counter.get();
+    Layer->addPlugin(std::move(Counter));
     JD = &ES->createBareJITDylib("main");
     JD->addGenerator(ExitOnErr(EPCDynamicLibrarySearchGenerator::GetForTargetProcess(*ES)));
     for (const std::string &Symbol : S.Symbols)
@@ -613,6 +644,9 @@ public:
 
   pid_t executorPid() const { return Remote ? Remote->pid() : 0; }
 
+  // Executor memory allocated for graphs so far, in bytes.
+  uint64_t allocatedBytes() const { return Memory->Bytes.load(); }
+
   // Adds every object to a fresh tracker and looks the symbols up: link, load and finalize; then removes the tracker.
   void cycle(const std::vector<std::unique_ptr<MemoryBuffer>> &Objects, double *LoadMicros, double *UnloadMicros) {
     ResourceTrackerSP Tracker = JD->createResourceTracker();
@@ -633,6 +667,7 @@ private:
   std::unique_ptr<ExecutionSession> ES;
   std::unique_ptr<ObjectLinkingLayer> Layer;
   JITDylib *JD = nullptr;
+  MemoryCounter *Memory = nullptr;
   SymbolLookupSet Names;
 };
 
@@ -647,6 +682,9 @@ int runLink() {
   for (const std::string &Name : S.Mappers) {
     LinkSession Session(Name);
     double Load = 0, Unload = 0;
+    uint64_t Before = Session.allocatedBytes();
+    Session.cycle(Objects, &Load, &Unload);
+    uint64_t BytesPerLoad = Session.allocatedBytes() - Before;
     auto WarmUpStart = Clock::now();
     for (size_t Cycles = 0; Cycles < 3 || microsBetween(WarmUpStart, Clock::now()) < S.WarmUpSeconds * 1e6;
          ++Cycles)
@@ -663,9 +701,10 @@ int runLink() {
     }
     CpuTime Used = CpuTime::now(Session.executorPid()).since(Start);
     outs() << format("RESULT bench=link manager=%s objects=%zu samples=%zu load_median_us=%.2f load_p90_us=%.2f "
-                     "unload_median_us=%.2f load_per_object_us=%.2f ",
+                     "unload_median_us=%.2f load_per_object_us=%.2f executor_bytes=%llu executor_bytes_per_object=%.0f ",
                      Name.c_str(), Objects.size(), Loads.size(), median(Loads), percentile(Loads, 0.9),
-                     median(Unloads), median(Loads) / double(Objects.size()))
+                     median(Unloads), median(Loads) / double(Objects.size()), (unsigned long long)BytesPerLoad,
+                     double(BytesPerLoad) / double(Objects.size()))
            << cpuFields(Used, Loads.size()) << "\n";
     outs().flush();
   }

@@ -74,6 +74,7 @@ public class LinkBenchmark extends CpuPerIteration
             load();
             unload();
         }, 3);
+        reportMemory();
     }
 
     /** Closes the manager and the backend. */
@@ -118,6 +119,20 @@ public class LinkBenchmark extends CpuPerIteration
             await(loaded.unload());
             loaded = null;
         }
+    }
+
+    /**
+     * Prints the executor memory one load takes from the slab manager, in a line that {@code bench/ratios.py} reads
+     * beside the anchor's {@code executor_bytes}.
+     */
+    private void reportMemory()
+    {
+        final long before = manager.statistics().usedBytes();
+        load();
+        final long bytes = manager.statistics().usedBytes() - before;
+        unload();
+        System.out.println("LINK-MEMORY backend=" + backend + " objects=" + files.size() + " executor_bytes=" + bytes +
+            " executor_bytes_per_object=" + bytes / files.size());
     }
 
     private static List<ObjectFile> readObjects(final Path directory, final String set)
