@@ -8,7 +8,7 @@
 set -euo pipefail
 OUT=${1:?usage: link-objects.sh OUTDIR}
 CC=${CC:-cc}
-CFLAGS=${CFLAGS:--O2 -Wno-format-truncation}
+CFLAGS=${CFLAGS:--O2}
 SMALL=${SMALL_OBJECTS:-1000}
 mkdir -p "$OUT/src" "$OUT/small"
 
@@ -34,8 +34,8 @@ long wide_f$i(long x)
     case 1: return (long)strlen(names[($i + x) & 7]) + $i;
     case 2: wide_scratch[($i + x) & 63] = x; return wide_scratch[$i & 63];
     case 3: return x > 1000 ? x : wide_f$next(x + 9);
-    case 4: { char text[32]; return snprintf(text, sizeof text, "%ld:%d", x, $i); }
-    case 5: { char copy[16]; memcpy(copy, names[$i & 7], 6); return copy[$i % 5] + x; }
+    case 4: { char text[48]; return snprintf(text, sizeof text, "%ld:%d", x, $i); }
+    case 5: { char copy[16]; memcpy(copy, names[$i & 7], 4); return copy[$i % 3] + x; }
     case 6: return x * $i - 3;
     default: return x ^ $i;
     }

@@ -76,7 +76,7 @@ def link_memory_rows(results):
     path = os.path.join(results, "jmh.txt")
     if not os.path.exists(path):
         return []
-    return [dict(FIELD.findall(line)) for line in open(path) if line.startswith("LINK-MEMORY ")]
+    return [dict(FIELD.findall(line[line.index("LINK-MEMORY "):])) for line in open(path) if "LINK-MEMORY " in line]
 
 
 def anchor_row(rows, **match):
