@@ -93,7 +93,9 @@ final class LaneMemory
         }
     }
 
-    /** Bumps the word at {@code offset} and wakes whoever sleeps on it, so that it sees the end, then {@link #close}s. */
+    /**
+     * Bumps the word at {@code offset} and wakes whoever sleeps on it, so that it sees the end, then {@link #close}s.
+     */
     void wakeAndClose(final int offset)
     {
         if (enter())
