@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Hashtable;
@@ -36,6 +37,11 @@ final class FelixContainer implements AutoCloseable
 {
     /** Service property with the command-line arguments, a {@code String[]}. */
     static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
+    /**
+     * System and framework property naming the container's state directory, kept across runs (the log, the Web
+     * Console's credentials); {@code ~/.jitmem} when not set. Felix's own storage is per run and not in it.
+     */
+    static final String STATE_DIRECTORY = "jitmem.state";
 
     private static final long STOP_TIMEOUT_MILLIS = TimeUnit.SECONDS.toMillis(30);
 
@@ -71,6 +77,7 @@ final class FelixContainer implements AutoCloseable
         final Map<String, String> config = new HashMap<>(properties);
         config.put(Constants.FRAMEWORK_STORAGE, workDirectory.resolve("felix-cache").toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        config.putIfAbsent(STATE_DIRECTORY, createStateDirectory().toString());
         System.setProperty("jna.tmpdir", workDirectory.resolve("jna").toString());
 
         final FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
@@ -216,6 +223,23 @@ final class FelixContainer implements AutoCloseable
         catch (final IOException ex)
         {
             throw new UncheckedIOException("cannot create the work directory: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static Path createStateDirectory()
+    {
+        final Path directory = Path.of(System.getProperty(STATE_DIRECTORY,
+            Path.of(System.getProperty("user.home"), ".jitmem").toString())).toAbsolutePath();
+        try
+        {
+            Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+            return directory;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot create the state directory: directory=" + directory + " " +
+                ex.getMessage(), ex);
         }
     }
 

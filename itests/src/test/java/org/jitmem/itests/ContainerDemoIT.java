@@ -39,6 +39,7 @@ final class ContainerDemoIT
         final Process process = new ProcessBuilder(
             Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
             "-Djava.io.tmpdir=" + javaTmp,
+            "-Djitmem.state=" + tmp.resolve("state"),
             "-jar", containerJar().toString(), "demo")
             .redirectErrorStream(true)
             .redirectOutput(output.toFile())

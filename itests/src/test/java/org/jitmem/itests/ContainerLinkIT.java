@@ -55,7 +55,8 @@ final class ContainerLinkIT
             .status());
         final Outcome expected = run(List.of(tmp.resolve("native").toString(), "one", "two words"));
         final List<String> link = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin",
-            "java").toString(), "-jar", ContainerDemoIT.containerJar().toString(), "link", "--backend", backend));
+            "java").toString(), "-Djitmem.state=" + tmp.resolve("state"), "-jar",
+            ContainerDemoIT.containerJar().toString(), "link", "--backend", backend));
         link.addAll(List.of(main.toString(), scale.toString(), "--", "one", "two words"));
         final Outcome actual = run(link);
         assertEquals(31, expected.status());
