@@ -15,4 +15,5 @@ mkdir -p "$(dirname "$OUTPUT")"
 # shellcheck disable=SC2046
 $CXX -O2 -DNDEBUG $($LLVM_CONFIG --cxxflags) -Wall -o "$OUTPUT" "$HERE/llvm-anchor.cpp" \
   $($LLVM_CONFIG --ldflags) -Wl,-rpath,"$($LLVM_CONFIG --libdir)" $($LLVM_CONFIG --libs) -lpthread
+${CC:-gcc} -O2 -Wall -shared -fPIC -o "$(dirname "$OUTPUT")/nodelay-preload.so" "$HERE/nodelay-preload.c" -ldl
 echo "built $OUTPUT (LLVM $($LLVM_CONFIG --version))"

@@ -6,6 +6,7 @@
 //   jitmem-llvm-anchor cycle [--mappers=inproc,shm] [--sizes=4KiB,...] [--prot=rw|rx] [--reps=N] [--rep-seconds=S]
 //   jitmem-llvm-anchor slab  [--managers=inproc,shm] [--allocs=N] [--size=4KiB] [--prot=rw|rx] [--reps=N]
 //   jitmem-llvm-anchor link  [--managers=inproc,shm] --objects=a.o,b.o,... --symbols=f,g,... [--reps=N]
+//   jitmem-llvm-anchor cycle|slab --mappers=tcp [--listen-port=P] [--connect=HOST:PORT] ...
 //
 // rpc    one empty wrapper-function call to llvm-jitlink-executor and its reply (the transport's floor).
 // cycle  the bare mapper: reserve, prepare + copy of the content, initialize with one segment, deinitialize,
@@ -16,6 +17,18 @@
 // link   JITLink: ObjectLinkingLayer over MapperJITLinkMemoryManager (64 MiB slabs) over either mapper, unwind tables
 //        registered, symbols resolved in the executor: every object added to a fresh resource tracker and
 //        materialized by one lookup of the symbols (link, load and finalize), then the tracker removed (unload).
+//
+// tcp    llvm-jitlink-executor started with listen=127.0.0.1:P, reached over TCP (directly, or through whatever
+//        --connect names, e.g. a delaying proxy in front of P), with LLVM's generic memory manager for remote
+//        executors (EPCGenericJITLinkMemoryManager, SimpleRemoteEPC's default): the content travels in the finalize
+//        request, as jitmem's copying backend sends it. LLVM has no bare remote MemoryMapper, so the cycle here is the
+//        manager's: allocate (reserve), write, finalize, deallocate; the slab benchmark uses the same manager, which
+//        reserves for every allocation (LLVM's remote slab would need a mapper it does not have). No TLS: LLVM has none.
+//        As shipped, neither end sets TCP_NODELAY, and a call costs about 90 ms here: the transport writes a message's
+//        header and body apart, and Nagle's algorithm holds the body until the peer's delayed acknowledgement. That
+//        measures the kernel's timers, not LLVM, so by default both ends set TCP_NODELAY: this process itself, the
+//        executor through nodelay-preload.so (built beside this program; it sets the option on accepted sockets).
+//        --tcp-nodelay=0 measures LLVM as shipped.
 //
 // Each configuration prints one line "RESULT key=value ...": medians and 90th percentiles of the wall time per
 // operation in microseconds, and the processor time per operation of the controller (this process: getrusage,
@@ -59,10 +72,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <sstream>
+#include <thread>
 #include <string>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,6 +103,10 @@ struct Settings {
   std::string Prot = "rw";
   std::string Dispatcher = "dynamic";
   std::string Executor = "/usr/lib/llvm-19/bin/llvm-jitlink-executor";
+  int ListenPort = 0;     // tcp: the executor's port on 127.0.0.1; 0 picks a free one
+  std::string Connect;    // tcp: where to connect; empty for the executor's own port
+  bool TcpNoDelay = true; // tcp: TCP_NODELAY on both ends (the executor's through NoDelayPreload)
+  std::string NoDelayPreload;
   int Reps = 5;
   double RepSeconds = 0.5;
   double WarmUpSeconds = 0.2;
@@ -100,7 +124,9 @@ Settings S;
       << "usage: jitmem-llvm-anchor rpc|cycle|slab|link [--mappers=inproc,shm] [--managers=inproc,shm]\n"
          "         [--sizes=4KiB,64KiB,1MiB,16MiB] [--size=4KiB] [--allocs=10000] [--prot=rw|rx]\n"
          "         [--dispatcher=dynamic|inplace] [--executor=PATH] [--reps=5] [--rep-seconds=0.5]\n"
-         "         [--warm-up-seconds=0.2] [--max-cycles=20000] [--objects=a.o,b.o,...] [--symbols=f,g,...]\n";
+         "         [--warm-up-seconds=0.2] [--max-cycles=20000] [--objects=a.o,b.o,...] [--symbols=f,g,...]\n"
+         "         [--listen-port=P] [--connect=HOST:PORT] [--tcp-nodelay=1|0] [--nodelay-preload=LIB.so]\n"
+         "         (the last four with --mappers=tcp / --managers=tcp)\n";
   std::exit(Status);
 }
 
@@ -164,6 +190,14 @@ void parseArgs(int Argc, char **Argv) {
       S.Symbols = parseList(Value);
     else if (Key == "--max-cycles")
       S.MaxCyclesPerRep = parseSize(Value);
+    else if (Key == "--listen-port")
+      S.ListenPort = std::atoi(Value.str().c_str());
+    else if (Key == "--connect")
+      S.Connect = Value.str();
+    else if (Key == "--tcp-nodelay")
+      S.TcpNoDelay = Value != "0";
+    else if (Key == "--nodelay-preload")
+      S.NoDelayPreload = Value.str();
     else {
       errs() << "jitmem-llvm-anchor: unknown option: " << Argv[I] << "\n";
       usage(2);
@@ -290,10 +324,71 @@ void release(MemoryMapper &Mapper, ExecutorAddr Base) {
   ExitOnErr(Done.get());
 }
 
-// llvm-jitlink-executor as llvm-jitlink -oop-executor starts it: a child process on a pair of pipes.
+// A free TCP port on 127.0.0.1 (the kernel's choice; released before the executor binds it).
+int freePort() {
+  int Fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in Address{};
+  Address.sin_family = AF_INET;
+  Address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t Length = sizeof(Address);
+  if (Fd < 0 || bind(Fd, reinterpret_cast<sockaddr *>(&Address), sizeof(Address)) != 0 ||
+      getsockname(Fd, reinterpret_cast<sockaddr *>(&Address), &Length) != 0) {
+    perror("jitmem-llvm-anchor: free port");
+    std::exit(1);
+  }
+  close(Fd);
+  return ntohs(Address.sin_port);
+}
+
+// Connects to HOST:PORT as llvm-jitlink -oop-executor-connect does, retrying while the executor starts (5 s at most).
+int connectTcp(const std::string &HostAndPort) {
+  auto [Host, Port] = StringRef(HostAndPort).rsplit(':');
+  addrinfo Hints{};
+  Hints.ai_family = AF_INET;
+  Hints.ai_socktype = SOCK_STREAM;
+  auto Deadline = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    addrinfo *Found = nullptr;
+    if (getaddrinfo(Host.str().c_str(), Port.str().c_str(), &Hints, &Found) != 0 || !Found) {
+      errs() << "jitmem-llvm-anchor: cannot resolve " << HostAndPort << "\n";
+      std::exit(1);
+    }
+    int Fd = socket(Found->ai_family, Found->ai_socktype, Found->ai_protocol);
+    int Status = Fd < 0 ? -1 : connect(Fd, Found->ai_addr, Found->ai_addrlen);
+    freeaddrinfo(Found);
+    if (Status == 0) {
+      int On = S.TcpNoDelay ? 1 : 0;
+      setsockopt(Fd, IPPROTO_TCP, TCP_NODELAY, &On, sizeof(On));
+      return Fd;
+    }
+    if (Fd >= 0)
+      close(Fd);
+    if (Clock::now() > Deadline) {
+      errs() << "jitmem-llvm-anchor: cannot connect to " << HostAndPort << "\n";
+      std::exit(1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::unique_ptr<TaskDispatcher> makeDispatcher() {
+  if (S.Dispatcher == "inplace")
+    return std::make_unique<InPlaceTaskDispatcher>();
+  return std::make_unique<DynamicThreadPoolTaskDispatcher>(std::nullopt);
+}
+
+// How the controller reaches llvm-jitlink-executor.
+enum class Transport { Pipes, Tcp };
+
+// llvm-jitlink-executor as llvm-jitlink starts it: a child process on a pair of pipes (-oop-executor), or listening on
+// 127.0.0.1 and reached over TCP (listen=, -oop-executor-connect).
 class Executor {
 public:
-  Executor() {
+  explicit Executor(Transport Kind = Transport::Pipes) {
+    if (Kind == Transport::Tcp) {
+      startListening();
+      return;
+    }
     int ToExecutor[2], FromExecutor[2];
     if (pipe(ToExecutor) != 0 || pipe(FromExecutor) != 0) {
       perror("jitmem-llvm-anchor: pipe");
@@ -316,21 +411,23 @@ public:
     }
     close(ToExecutor[0]);
     close(FromExecutor[1]);
-    std::unique_ptr<TaskDispatcher> Dispatcher;
-    if (S.Dispatcher == "inplace")
-      Dispatcher = std::make_unique<InPlaceTaskDispatcher>();
-    else
-      Dispatcher = std::make_unique<DynamicThreadPoolTaskDispatcher>(std::nullopt);
     EPC = ExitOnErr(SimpleRemoteEPC::Create<FDSimpleRemoteEPCTransport>(
-        std::move(Dispatcher), SimpleRemoteEPC::Setup(), FromExecutor[0], ToExecutor[1]));
+        makeDispatcher(), SimpleRemoteEPC::Setup(), FromExecutor[0], ToExecutor[1]));
   }
 
   Executor(const Executor &) = delete;
   Executor &operator=(const Executor &) = delete;
 
   ~Executor() {
-    if (EPC)
+    if (EPC && Socket >= 0) {
+      // LLVM 19's FD transport ends a session by closing its descriptor while its own reader thread is blocked in
+      // read() on it; for one socket used both ways that wakes no reader on either end and both wait for ever. Shut
+      // the socket down first: both readers see the end, the executor exits, and disconnect() finds it gone.
+      shutdown(Socket, SHUT_RDWR);
+      consumeError(EPC->disconnect());
+    } else if (EPC) {
       ExitOnErr(EPC->disconnect());
+    }
     EPC.reset();
     int Status = 0;
     waitpid(Pid, &Status, 0);
@@ -354,7 +451,29 @@ public:
   }
 
 private:
+  void startListening() {
+    int Port = S.ListenPort ? S.ListenPort : freePort();
+    Pid = fork();
+    if (Pid < 0) {
+      perror("jitmem-llvm-anchor: fork");
+      std::exit(1);
+    }
+    if (Pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL); // never outlive the benchmark
+      std::string Listen = "listen=127.0.0.1:" + std::to_string(Port);
+      if (S.TcpNoDelay && !S.NoDelayPreload.empty())
+        setenv("LD_PRELOAD", S.NoDelayPreload.c_str(), 1);
+      execl(S.Executor.c_str(), S.Executor.c_str(), Listen.c_str(), (char *)nullptr);
+      perror("jitmem-llvm-anchor: exec llvm-jitlink-executor");
+      _exit(127);
+    }
+    Socket = connectTcp(S.Connect.empty() ? "127.0.0.1:" + std::to_string(Port) : S.Connect);
+    EPC = ExitOnErr(SimpleRemoteEPC::Create<FDSimpleRemoteEPCTransport>(makeDispatcher(), SimpleRemoteEPC::Setup(),
+                                                                        Socket, Socket));
+  }
+
   pid_t Pid = -1;
+  int Socket = -1;
   std::unique_ptr<SimpleRemoteEPC> EPC;
 };
 
@@ -428,7 +547,35 @@ void cycle(MemoryMapper &Mapper, const std::vector<char> &Content, size_t Bytes,
   }
 }
 
-void measureCycles(const std::string &Name, MemoryMapper &Mapper, pid_t ExecutorPid) {
+// The generic manager's cycle, in the same fields: reserve = allocate (the reserve call), prepare_copy = writing the
+// working memory, initialize = finalize (content, protections and actions in one call), deinitialize = deallocate
+// (deinitialize and release in one call), release = 0.
+void managerCycle(jitlink::JITLinkMemoryManager &Manager, const std::vector<char> &Content, size_t Bytes,
+                  CycleSamples *Samples) {
+  auto T0 = Clock::now();
+  auto Allocation = ExitOnErr(jitlink::SimpleSegmentAlloc::Create(
+      Manager, nullptr, {{segmentGroup(), jitlink::SimpleSegmentAlloc::Segment(Bytes, Align(16))}}));
+  auto T1 = Clock::now();
+  MutableArrayRef<char> Working = Allocation.getSegInfo(segmentGroup()).WorkingMem;
+  std::memcpy(Working.data(), Content.data(), Bytes);
+  auto T2 = Clock::now();
+  auto Finalized = ExitOnErr(Allocation.finalize());
+  auto T3 = Clock::now();
+  ExitOnErr(Manager.deallocate(std::move(Finalized)));
+  auto T4 = Clock::now();
+  if (Samples) {
+    Samples->Reserve.push_back(microsBetween(T0, T1));
+    Samples->PrepareCopy.push_back(microsBetween(T1, T2));
+    Samples->Initialize.push_back(microsBetween(T2, T3));
+    Samples->Deinitialize.push_back(microsBetween(T3, T4));
+    Samples->Release.push_back(0);
+    Samples->Cycle.push_back(microsBetween(T0, T4));
+  }
+}
+
+using CycleFunction = std::function<void(const std::vector<char> &, size_t, CycleSamples *)>;
+
+void measureCycles(const std::string &Name, const CycleFunction &Cycle, pid_t ExecutorPid) {
   std::vector<char> Content(*std::max_element(S.Sizes.begin(), S.Sizes.end()));
   for (size_t I = 0; I < Content.size(); ++I)
     Content[I] = char(I * 131 + 7);
@@ -436,7 +583,7 @@ void measureCycles(const std::string &Name, MemoryMapper &Mapper, pid_t Executor
     auto WarmUpStart = Clock::now();
     for (size_t Cycles = 0; Cycles < 3 || microsBetween(WarmUpStart, Clock::now()) < S.WarmUpSeconds * 1e6;
          ++Cycles)
-      cycle(Mapper, Content, Bytes, nullptr);
+      Cycle(Content, Bytes, nullptr);
     CycleSamples Samples;
     CpuTime Start = CpuTime::now(ExecutorPid);
     for (int Rep = 0; Rep < S.Reps; ++Rep) {
@@ -444,7 +591,7 @@ void measureCycles(const std::string &Name, MemoryMapper &Mapper, pid_t Executor
       for (size_t Cycles = 0; Cycles < 3 || (microsBetween(RepStart, Clock::now()) < S.RepSeconds * 1e6 &&
                                              Cycles < S.MaxCyclesPerRep);
            ++Cycles)
-        cycle(Mapper, Content, Bytes, &Samples);
+        Cycle(Content, Bytes, &Samples);
     }
     CpuTime Used = CpuTime::now(ExecutorPid).since(Start);
     outs() << format("RESULT bench=cycle mapper=%s prot=%s dispatcher=%s size=%s samples=%zu median_us=%.2f "
@@ -461,15 +608,26 @@ void measureCycles(const std::string &Name, MemoryMapper &Mapper, pid_t Executor
 
 int runCycle() {
   for (const std::string &Name : S.Mappers) {
+    auto OverMapper = [](MemoryMapper &Mapper) -> CycleFunction {
+      return [&Mapper](const std::vector<char> &Content, size_t Bytes, CycleSamples *Samples) {
+        cycle(Mapper, Content, Bytes, Samples);
+      };
+    };
     if (Name == "inproc") {
       auto Mapper = ExitOnErr(InProcessMemoryMapper::Create());
-      measureCycles(Name, *Mapper, -1);
+      measureCycles(Name, OverMapper(*Mapper), -1);
     } else if (Name == "shm") {
       Executor Remote;
       auto Mapper = Remote.mapper();
-      measureCycles(Name, *Mapper, Remote.pid());
+      measureCycles(Name, OverMapper(*Mapper), Remote.pid());
+    } else if (Name == "tcp") {
+      Executor Remote(Transport::Tcp);
+      jitlink::JITLinkMemoryManager &Manager = Remote.epc().getMemMgr();
+      measureCycles(Name, [&Manager](const std::vector<char> &Content, size_t Bytes, CycleSamples *Samples) {
+        managerCycle(Manager, Content, Bytes, Samples);
+      }, Remote.pid());
     } else {
-      errs() << "jitmem-llvm-anchor: unknown mapper: " << Name << " (inproc or shm)\n";
+      errs() << "jitmem-llvm-anchor: unknown mapper: " << Name << " (inproc, shm or tcp)\n";
       return 2;
     }
   }
@@ -482,17 +640,25 @@ using jitlink::JITLinkMemoryManager;
 using jitlink::SimpleSegmentAlloc;
 
 // A slab manager over a fresh mapper; over shared memory, with a fresh executor too, destroyed after the manager.
+// Over TCP, the executor connection's own generic manager, which reserves for every allocation.
 struct SlabManager {
   std::unique_ptr<Executor> Remote; // declared first: destroyed last
-  std::unique_ptr<MapperJITLinkMemoryManager> Manager;
+  std::unique_ptr<MapperJITLinkMemoryManager> Slabs;
+  JITLinkMemoryManager *Manager = nullptr;
 
   explicit SlabManager(const std::string &Name) {
+    if (Name == "tcp") {
+      Remote = std::make_unique<Executor>(Transport::Tcp);
+      Manager = &Remote->epc().getMemMgr();
+      return;
+    }
     if (Name == "shm") {
       Remote = std::make_unique<Executor>();
-      Manager = std::make_unique<MapperJITLinkMemoryManager>(S.SlabBytes, Remote->mapper());
+      Slabs = std::make_unique<MapperJITLinkMemoryManager>(S.SlabBytes, Remote->mapper());
     } else {
-      Manager = ExitOnErr(MapperJITLinkMemoryManager::CreateWithMapper<InProcessMemoryMapper>(S.SlabBytes));
+      Slabs = ExitOnErr(MapperJITLinkMemoryManager::CreateWithMapper<InProcessMemoryMapper>(S.SlabBytes));
     }
+    Manager = Slabs.get();
   }
 
   pid_t executorPid() const { return Remote ? Remote->pid() : -1; }
@@ -550,8 +716,8 @@ std::string roundFields(const char *Round, const std::vector<RoundTimes> &Reps) 
 
 int runSlab() {
   for (const std::string &Name : S.Mappers) {
-    if (Name != "inproc" && Name != "shm") {
-      errs() << "jitmem-llvm-anchor: unknown manager: " << Name << " (inproc or shm)\n";
+    if (Name != "inproc" && Name != "shm" && Name != "tcp") {
+      errs() << "jitmem-llvm-anchor: unknown manager: " << Name << " (inproc, shm or tcp)\n";
       return 2;
     }
     {
@@ -565,7 +731,7 @@ int runSlab() {
       Warm.push_back(allocationRound(Slab, S.Allocs));
     }
     outs() << format("RESULT bench=slab manager=%s prot=%s dispatcher=%s allocs=%zu size=%s slab=%s reps=%d ",
-                     Name.c_str(), S.Prot.c_str(), Name == "shm" ? S.Dispatcher.c_str() : "-", S.Allocs,
+                     Name.c_str(), S.Prot.c_str(), Name != "inproc" ? S.Dispatcher.c_str() : "-", S.Allocs,
                      sizeLabel(S.AllocSize).c_str(), sizeLabel(S.SlabBytes).c_str(), S.Reps)
            << roundFields("cold", Cold) << " " << roundFields("warm", Warm) << "\n";
     outs().flush();
@@ -715,6 +881,7 @@ int runLink() {
 
 int main(int Argc, char **Argv) {
   parseArgs(Argc, Argv);
+  signal(SIGPIPE, SIG_IGN); // a write to an executor that has gone is an error to report, not a reason to die
   if (S.Bench == "rpc")
     return runRpc();
   if (S.Bench == "cycle")
