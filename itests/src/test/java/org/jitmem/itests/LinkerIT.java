@@ -66,6 +66,9 @@ public class LinkerIT extends FelixTestSupport
                 awaitSelected(selector.service(), MapperProperties.TYPE_INPROCESS);
                 assertTypedFailure("a call into the departed backend's module",
                     () -> inExecutor.call("greeting_length", new byte[3]));
+                assertTrue("the departed backend's symbols are not found",
+                    linker.service().lookup("greeting_length").isEmpty());
+                assertTrue("nor its modules listed", linker.service().modules().isEmpty());
                 final LoadedModule here = within(linker.service().load("greeting", objects, Map.of()));
                 assertEquals("runs in this process", Long.valueOf(EXPECTED),
                     within(here.call("greeting_length", new byte[3])));

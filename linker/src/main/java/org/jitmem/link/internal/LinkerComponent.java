@@ -30,8 +30,9 @@ import org.osgi.service.metatype.annotations.Designate;
 /**
  * The {@link Linker} service: new loads go to the backend the runtime selects now, through one {@link ObjectLinker}
  * per slab memory manager; an executor in another process is asked for its symbols over its channel service. Modules
- * stay with the backend that loaded them: once it has gone, their calls and unloads fail with the backend's
- * revocation error, while new loads go to the backend selected instead.
+ * stay with the backend that loaded them: once it drains or has gone, they are no longer listed or searched (their
+ * addresses are no longer the executor's to run), their calls and unloads fail with the backend's revocation error,
+ * and new loads go to the backend selected instead.
  */
 @Component(service = Linker.class, configurationPid = LinkerConfiguration.PID)
 @Designate(ocd = LinkerConfiguration.class)
@@ -129,7 +130,14 @@ public final class LinkerComponent implements Linker
 
     private synchronized List<ObjectLinker> linkers()
     {
+        dropDraining();
         return new ArrayList<>(linkers.values());
+    }
+
+    /** Forgets the linkers of backends that drain or have gone; the one place a linker leaves this component. */
+    private synchronized void dropDraining()
+    {
+        linkers.keySet().removeIf(SlabMemoryManager::isDraining);
     }
 
     private ObjectLinker selected()
@@ -138,7 +146,7 @@ public final class LinkerComponent implements Linker
             new LinkException("no memory backend is selected", LinkSite.NONE));
         synchronized (this)
         {
-            linkers.keySet().removeIf(SlabMemoryManager::isDraining);
+            dropDraining();
             final ObjectLinker existing = linkers.get(slab);
             if (existing != null)
             {
