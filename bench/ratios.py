@@ -27,6 +27,7 @@ SLAB_GOALS = [
     ("slab 4 KiB in process <= 0.7", "inprocess", 0.7),
     ("slab 4 KiB over shared memory <= 0.1", "posix-shm", 0.1),
 ]
+LINK_OBJECTS = {"wide": "1", "small": "1000"}
 LINK_GOAL = ("link + load + finalize <= 0.5 of JITLink's", 0.5)
 FLAT_SPREAD = 2.0
 
@@ -86,6 +87,27 @@ def anchor_row(rows, **match):
     return None
 
 
+def rpc_anchor(anchor, dispatcher):
+    return anchor_row(anchor, bench="rpc", dispatcher=dispatcher)
+
+
+def cycle_anchor(anchor, params):
+    """The anchor's cycle row for a MapperCycleBenchmark or InitializeBenchmark entry's parameters."""
+    return anchor_row(anchor, bench="cycle", mapper=ANCHOR_NAME.get(params["backend"]),
+                      prot=params["protection"].lower(), size=params["size"])
+
+
+def slab_anchor(anchor, params):
+    return anchor_row(anchor, bench="slab", manager=ANCHOR_NAME.get(params["backend"]),
+                      prot=params["protection"].lower(), size=params["size"])
+
+
+def link_anchor(anchor, backend, objects):
+    """objects: LinkBenchmark's parameter (wide, small) or the count LINK-MEMORY lines give (1, 1000)."""
+    return anchor_row(anchor, bench="link", manager=ANCHOR_NAME.get(backend),
+                      objects=LINK_OBJECTS.get(objects, objects))
+
+
 def value(row, key):
     return float(row[key]) if row is not None and key in row else None
 
@@ -133,7 +155,7 @@ def main():
         rows = []
         for entry in rpc:
             for dispatcher in ("dynamic", "inplace"):
-                llvm = anchor_row(anchor, bench="rpc", dispatcher=dispatcher)
+                llvm = rpc_anchor(anchor, dispatcher)
                 rows.append([dispatcher, text(entry["median"]), text(entry["p90"]), text(value(llvm, "median_us")),
                              text(ratio(entry["median"], value(llvm, "median_us"))), text(entry["cpu"]),
                              text(value(llvm, "cpu_us")), text(ratio(entry["cpu"], value(llvm, "cpu_us")))])
@@ -147,8 +169,7 @@ def main():
         rows = []
         for entry in cycles:
             params = entry["params"]
-            llvm = anchor_row(anchor, bench="cycle", mapper=ANCHOR_NAME.get(params["backend"]),
-                              prot=params["protection"].lower(), size=params["size"])
+            llvm = cycle_anchor(anchor, params)
             time_ratio = ratio(entry["median"], value(llvm, "median_us"))
             cpu_ratio = ratio(entry["cpu"], value(llvm, "cpu_us"))
             cycle_ratios[(params["backend"], params["protection"], params["size"])] = time_ratio
@@ -171,8 +192,7 @@ def main():
         kept = {}
         for entry in inits:
             params = entry["params"]
-            llvm = anchor_row(anchor, bench="cycle", mapper=ANCHOR_NAME.get(params["backend"]),
-                              prot=params["protection"].lower(), size=params["size"])
+            llvm = cycle_anchor(anchor, params)
             init, deinit = value(llvm, "initialize_us"), value(llvm, "deinitialize_us")
             both = init + deinit if init is not None and deinit is not None else None
             if params["written"] == "kept":
@@ -198,8 +218,7 @@ def main():
         for entry in slabs:
             params = entry["params"]
             round_ = params["round"]
-            llvm = anchor_row(anchor, bench="slab", manager=ANCHOR_NAME.get(params["backend"]),
-                              prot=params["protection"].lower(), size=params["size"])
+            llvm = slab_anchor(anchor, params)
             time_ratio = ratio(entry["median"], value(llvm, round_ + "_us"))
             cpu_ratio = ratio(entry["cpu"], value(llvm, round_ + "_cpu_us"))
             slab_ratios[(params["backend"], params["protection"], round_)] = time_ratio
@@ -224,8 +243,7 @@ def main():
         rows = []
         for entry in links:
             params = entry["params"]
-            objects = "1" if params["objects"] == "wide" else "1000"
-            llvm = anchor_row(anchor, bench="link", manager=ANCHOR_NAME.get(params["backend"]), objects=objects)
+            llvm = link_anchor(anchor, params["backend"], params["objects"])
             time_ratio = ratio(entry["median"], value(llvm, "load_median_us"))
             cpu_ratio = ratio(entry["cpu"], value(llvm, "cpu_us"))
             link_ratios.append((f"{params['backend']} {params['objects']}", time_ratio))
@@ -243,8 +261,7 @@ def main():
                   "what MapperJITLinkMemoryManager allocates, each graph's segments rounded up to pages)\n")
             rows = []
             for row in memory:
-                llvm = anchor_row(anchor, bench="link", manager=ANCHOR_NAME.get(row["backend"]),
-                                  objects=row["objects"])
+                llvm = link_anchor(anchor, row["backend"], row["objects"])
                 rows.append([row["backend"], row["objects"], row["executor_bytes_per_object"],
                              text(value(llvm, "executor_bytes_per_object")),
                              text(ratio(float(row["executor_bytes_per_object"]),

@@ -2,7 +2,7 @@
 # Builds the JMH uber-jar and the LLVM anchor (bench/llvm, LLVM 19's own mappers and slab manager), runs each stage's
 # anchor configuration right before the same jitmem benchmark, and prints the ratios jitmem / LLVM and the goals.
 #
-#   bench/run.sh --install-prerequisites   # once: g++, LLVM 19 (llvm-jitlink-executor) and its headers (apt-get)
+#   bench/run.sh --install-prerequisites   # once: g++, LLVM 19 (llvm-jitlink-executor), its headers, matplotlib
 #   bench/run.sh                           # every stage, default settings
 #   bench/run.sh --quick                   # short settings, for a first look
 #   bench/run.sh --no-anchor               # jitmem only
@@ -16,6 +16,8 @@
 #   link   LinkBenchmark: one object of 50 functions, and 1,000 small objects, linked, loaded and finalized
 #          (bench/link-objects.sh compiles them once)          beside link (JITLink's ObjectLinkingLayer)
 # Every benchmark also reports the processor time per operation of the controller and the executor process together.
+# At the end it draws the figures (charts.py): bench/charts/jitmem-vs-llvm.png, each measure from the latest run that
+# has it under bench/target/results.
 #
 # Environment (defaults in brackets):
 #   STAGES               stages to run, comma-separated                            [rpc,cycle,slab,link]
@@ -29,6 +31,7 @@
 #   ANCHOR_DISPATCHER    the anchor's controller dispatcher for remote mappers and managers        [dynamic]
 #   LLVM_CONFIG          LLVM 19's llvm-config                          [/usr/lib/llvm-19/bin/llvm-config]
 #   RESULTS_DIR          where results go                                       [bench/target/results/<UTC time>]
+#   CHART                the figures drawn at the end                          [bench/charts/jitmem-vs-llvm.png]
 #
 # Settings for a noisy 2-core machine: the anchor right before jitmem, one configuration at a time, so that both
 # see the same neighbours; one benchmark thread, forks so that one unlucky JVM does not decide the result, sample
@@ -47,7 +50,7 @@ install_prerequisites() {
   local sudo=
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y g++ llvm-19 llvm-19-dev python3
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y g++ llvm-19 llvm-19-dev python3 python3-matplotlib
 }
 
 while [ $# -gt 0 ]; do
@@ -56,7 +59,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=true; shift ;;
     --no-anchor) WITH_ANCHOR=false; shift ;;
     --) shift; JMH_EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -78,6 +81,7 @@ else
 fi
 ANCHOR_DISPATCHER=${ANCHOR_DISPATCHER:-dynamic}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH_DIR/target/results/$(date -u +%Y%m%dT%H%M%SZ)}
+CHART=${CHART:-$BENCH_DIR/charts/jitmem-vs-llvm.png}
 
 ANCHOR_BIN=
 if $WITH_ANCHOR; then
@@ -175,4 +179,10 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS_DIR/en
 echo
 python3 "$BENCH_DIR/ratios.py" "$RESULTS_DIR" | tee "$RESULTS_DIR/summary.md"
 echo
+# Debian's matplotlib is for Debian's python3; earlier runs first, so that this run's measures win.
+if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+  /usr/bin/python3 "$BENCH_DIR/charts.py" "$CHART" $(ls -d "$BENCH_DIR"/target/results/*/ 2>/dev/null) "$RESULTS_DIR"
+else
+  echo "run.sh: no chart: matplotlib is missing (bench/run.sh --install-prerequisites installs it)" >&2
+fi
 echo "results in $RESULTS_DIR"

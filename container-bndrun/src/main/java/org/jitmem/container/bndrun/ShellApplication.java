@@ -1,0 +1,87 @@
+package org.jitmem.container.bndrun;
+
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * The shell as the launcher's application when it was given no arguments: the Gogo console on the launcher's main
+ * thread ({@code Callable<Integer>} with {@code main.thread=true}, as bnd's launcher runs it), ended by Ctrl-D or
+ * {@code stop 0}. Gogo's own console is off ({@code gosh.args=--nointeractive} in the bndrun) so that the other
+ * applications ({@code demo}, {@code link}) keep standard input and output to themselves.
+ */
+@Component
+public final class ShellApplication
+{
+    /** Service property of the launcher's service: the command-line arguments, a {@code String[]}. */
+    static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
+    /** Service property of an application the launcher runs on its main thread. */
+    static final String MAIN_THREAD = "main.thread";
+
+    private final ServiceRegistration<?> registration;
+
+    /**
+     * @param context   this bundle's context, to offer the console as the application
+     * @param launcher  the launcher's service properties, its arguments among them
+     * @param processor Gogo's command processor
+     */
+    @Activate
+    public ShellApplication(final BundleContext context,
+        @Reference(service = Object.class, target = "(" + LAUNCHER_ARGUMENTS + "=*)") final Map<String, Object> launcher,
+        @Reference final CommandProcessor processor)
+    {
+        final boolean noArguments = launcher.get(LAUNCHER_ARGUMENTS) instanceof String[] arguments &&
+            arguments.length == 0;
+        final Dictionary<String, Object> properties = new Hashtable<>(Map.of(MAIN_THREAD, Boolean.TRUE));
+        this.registration = noArguments ?
+            context.registerService(Callable.class, new Console(processor), properties) : null;
+    }
+
+    /** Withdraws the application. */
+    @Deactivate
+    public void deactivate()
+    {
+        if (registration != null)
+        {
+            registration.unregister();
+        }
+    }
+
+    /** The application proper: bnd's launcher accepts a {@code Callable} only when it is a {@code Callable<Integer>}. */
+    private static final class Console implements Callable<Integer>
+    {
+        private final CommandProcessor processor;
+
+        Console(final CommandProcessor processor)
+        {
+            this.processor = processor;
+        }
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true);
+            out.println("jitmem: Gogo shell ready; try 'lb', 'scr:list' or 'help'; 'stop 0' or Ctrl-D leaves");
+            try (CommandSession session = processor.createSession(new FileInputStream(FileDescriptor.in), out,
+                new PrintStream(new FileOutputStream(FileDescriptor.err), true)))
+            {
+                session.execute("gosh --login --noshutdown");
+            }
+            return 0;
+        }
+    }
+}
