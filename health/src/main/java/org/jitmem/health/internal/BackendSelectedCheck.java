@@ -34,7 +34,8 @@ public final class BackendSelectedCheck implements HealthCheck
     public Result execute()
     {
         final List<BackendDescription> backends = selector.backends();
-        final Optional<BackendDescription> selected = backends.stream().filter(BackendDescription::selected).findFirst();
+        final Optional<BackendDescription> selected =
+            backends.stream().filter(BackendDescription::selected).findFirst();
         final String pinned = selector.pinnedType();
         if (selected.isPresent())
         {

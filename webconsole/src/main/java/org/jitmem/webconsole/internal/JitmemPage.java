@@ -114,7 +114,8 @@ final class JitmemPage
             out.println("<tr><td colspan=\"8\">no memory mapper present</td></tr>");
         }
         out.println("</table>");
-        out.println("<form method=\"post\" id=\"pin-form\">" + hidden(ACTION, "pin") + hidden(ActionGuard.TOKEN, token) +
+        out.println("<form method=\"post\" id=\"pin-form\">" + hidden(ACTION, "pin") +
+            hidden(ActionGuard.TOKEN, token) +
             "<label>Pin backend type <select name=\"" + TYPE + "\" id=\"pin-type\"><option value=\"\">none (best " +
             "backend)</option>");
         backends.stream().map(BackendDescription::type).distinct().forEach(type -> out.println("<option value=\"" +
