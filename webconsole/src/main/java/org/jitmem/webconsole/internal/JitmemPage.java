@@ -135,8 +135,10 @@ final class JitmemPage
             final SlabStatistics stats = manager.statistics();
             final MemoryUsage usage = manager.mapper().memoryUsage().orElse(null);
             out.println("<tr data-type=\"" + escape(stats.mapperType()) + "\"><td>" + escape(stats.mapperType()) +
-                "</td><td class=\"num reserved\">" + bytes(stats.reservedBytes()) + "</td><td class=\"num\">" +
-                stats.reservations() + "</td><td class=\"num used\">" + bytes(stats.usedBytes()) +
+                "</td><td class=\"num reserved\" data-bytes=\"" + stats.reservedBytes() + "\">" +
+                bytes(stats.reservedBytes()) + "</td><td class=\"num\">" +
+                stats.reservations() + "</td><td class=\"num used\" data-bytes=\"" + stats.usedBytes() + "\">" +
+                bytes(stats.usedBytes()) +
                 "</td><td class=\"num\">" + stats.allocations() + "</td><td class=\"num\">" + bytes(stats.freeBytes()) +
                 "</td><td class=\"num\">" + bytes(stats.burnedBytes()) + "</td><td class=\"num\">" +
                 (usage == null ? "-" : bytes(usage.reservedBytes()) + " / " + bytes(usage.reservedLimit())) +
@@ -145,7 +147,8 @@ final class JitmemPage
         }
         out.println("</table>");
         out.println("<div class=\"charts\">");
-        history.forEach(this::chart);
+        managers.stream().map(manager -> manager.statistics().mapperType()).distinct()
+            .forEach(type -> chart(type, history.getOrDefault(type, List.of())));
         out.println("</div>");
     }
 
@@ -269,7 +272,7 @@ final class JitmemPage
             units[unit]);
     }
 
-    /** @return the smallest 1, 2 or 5 times a power of two's byte unit at or above the value, so the axis reads well */
+    /** @return the axis' top: the smallest power of two times a binary unit at or above the value */
     private static long scale(final long max)
     {
         long unit = 1024;
