@@ -54,7 +54,8 @@ final class WebConsoleBrowserIT
     private static final String CHROMIUM = "/usr/bin/chromium";
     private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
     private static final long START_TIMEOUT_SECONDS = 120;
-    private static final Pattern ADDRESS = Pattern.compile("jitmem: Web Console at (http://127\\.0\\.0\\.1:(\\d+)/\\S+)");
+    private static final Pattern ADDRESS =
+        Pattern.compile("jitmem: Web Console at (http://127\\.0\\.0\\.1:(\\d+)/\\S+)");
     private static final Pattern CREDENTIALS =
         Pattern.compile("Web Console credentials generated: user (\\S+), password (\\S+) ");
     private static final Pattern SHELL_SELECTED = Pattern.compile("(?m)^\\* (\\S+)\\s+service\\.id=");
