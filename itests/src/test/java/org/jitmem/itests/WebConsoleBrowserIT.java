@@ -189,9 +189,9 @@ final class WebConsoleBrowserIT
         assertEquals("RUNNING", text("executor-phase"));
         assertEquals(executorPid.group(1), text("executor-pid"));
         final long used = Long.parseLong(browser.findElement(By.cssSelector(
-            "#statistics tr[data-type='" + selected.group(1) + "'] td.used")).getAttribute("data-bytes"));
+            "#statistics tr[data-type='" + selected.group(1) + "'] td.used")).getDomAttribute("data-bytes"));
         final long reserved = Long.parseLong(browser.findElement(By.cssSelector(
-            "#statistics tr[data-type='" + selected.group(1) + "'] td.reserved")).getAttribute("data-bytes"));
+            "#statistics tr[data-type='" + selected.group(1) + "'] td.reserved")).getDomAttribute("data-bytes"));
         assertTrue(used >= 100_000, "the loaded object's table is in use: used=" + used);
         assertTrue(stats.contains(String.format("%s (page", selected.group(1))), stats);
         assertTrue(stats.contains(String.format("used     %,d bytes", used)), "page used=" + used + "\n" + stats);
@@ -240,7 +240,7 @@ final class WebConsoleBrowserIT
     {
         open(page);
         final String token = browser.findElement(By.cssSelector("#executor-stop input[name='token']"))
-            .getAttribute("value");
+            .getDomAttribute("value");
         final String pid = text("executor-pid");
         assertEquals(200, HTTP.send(authorized(URI.create(page + "?action=stop&token=" + token), user, password)
             .GET().build(), HttpResponse.BodyHandlers.discarding()).statusCode());
