@@ -257,7 +257,7 @@ final class WebConsoleBrowserIT
 
     /** Stop and start from the page: the executor ends, the health check says so, and a new one runs. */
     @Test
-    @Order(5)
+    @Order(6)
     void executorStopsAndStartsFromThePage() throws IOException, InterruptedException
     {
         open(page);
@@ -277,7 +277,7 @@ final class WebConsoleBrowserIT
 
     /** Writes target/screenshots/jitmem-webconsole.png, the whole page, for people to look at. */
     @Test
-    @Order(6)
+    @Order(5)
     void screenshot() throws IOException, InterruptedException
     {
         Thread.sleep(TimeUnit.SECONDS.toMillis(6));

@@ -27,11 +27,12 @@ final class JitmemPage
     /** The query parameter with the outcome of the last action, shown once above the page. */
     static final String OUTCOME = "outcome";
 
-    private static final int CHART_WIDTH = 560;
-    private static final int CHART_HEIGHT = 140;
+    private static final int CHART_WIDTH = 360;
+    private static final int CHART_HEIGHT = 120;
     private static final int CHART_LEFT = 70;
     private static final int CHART_TOP = 10;
     private static final long WINDOW_MILLIS = UsageSampler.PERIOD_SECONDS * 1_000L * UsageSampler.SAMPLES;
+    private static final long SHORTEST_SPAN_MILLIS = 60_000;
     private static final String STYLE = """
         <style>
         .jitmem h2 { margin: 18px 0 6px; font-size: 15px; }
@@ -42,7 +43,9 @@ final class JitmemPage
         .jitmem td.num { text-align: right; font-family: monospace; }
         .jitmem tr.selected td { background: #e6f4e6; font-weight: bold; }
         .jitmem .props { font-family: monospace; font-size: 12px; color: #444; }
-        .jitmem form { display: inline-block; margin: 4px 12px 4px 0; }
+        .jitmem p, .jitmem label { font-size: 13px; }
+        .jitmem form { display: inline-block; margin: 6px 12px 6px 0; }
+        .jitmem button, .jitmem select { font-size: 13px; padding: 3px 12px; }
         .jitmem .outcome { border: 1px solid #8bb38b; background: #eef8ee; padding: 6px 10px; margin: 8px 0; }
         .jitmem .charts { display: flex; flex-wrap: wrap; gap: 16px; }
         .jitmem .chart { border: 1px solid #c9ced6; padding: 6px; background: #fff; }
@@ -155,9 +158,11 @@ final class JitmemPage
     private void chart(final String type, final List<UsageSampler.Sample> samples)
     {
         final long now = System.currentTimeMillis();
+        final long span = samples.isEmpty() ? WINDOW_MILLIS :
+            Math.min(WINDOW_MILLIS, Math.max(SHORTEST_SPAN_MILLIS, now - samples.get(0).epochMillis()));
         final long top = scale(samples.stream().mapToLong(UsageSampler.Sample::reservedBytes).max().orElse(0));
         out.println("<div class=\"chart\" data-type=\"" + escape(type) + "\"><div class=\"title\">" + escape(type) +
-            ": reserved and used bytes, last " + WINDOW_MILLIS / 60_000 + " minutes</div>");
+            ": reserved and used bytes</div>");
         final int width = CHART_LEFT + CHART_WIDTH + 10;
         final int height = CHART_TOP + CHART_HEIGHT + 22;
         out.println("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + width + "\" height=\"" + height +
@@ -171,19 +176,23 @@ final class JitmemPage
                 "\" y2=\"" + y + "\" stroke=\"#e3e6ea\"/><text x=\"" + (CHART_LEFT - 6) + "\" y=\"" + (y + 4) +
                 "\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">" + bytes(top * i / 4) + "</text>");
         }
+        final String since = span < 2 * SHORTEST_SPAN_MILLIS ? span / 1_000 + " s" : span / 60_000 + " min";
         out.println("<text x=\"" + CHART_LEFT + "\" y=\"" + (height - 4) + "\" font-size=\"11\" fill=\"#555\">-" +
-            WINDOW_MILLIS / 60_000 + " min</text><text x=\"" + (CHART_LEFT + CHART_WIDTH) + "\" y=\"" + (height - 4) +
+            since + "</text><text x=\"" + (CHART_LEFT + CHART_WIDTH) + "\" y=\"" + (height - 4) +
             "\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">now</text>");
-        out.println(polyline(samples, now, top, true, "#4a90d9", "#4a90d933"));
-        out.println(polyline(samples, now, top, false, "#e07b24", "#e07b2440"));
+        out.println(polyline(samples, now, span, top, true, "#4a90d9", "#4a90d933"));
+        out.println(polyline(samples, now, span, top, false, "#e07b24", "#e07b2440"));
         out.println("</svg>");
-        out.println("<div class=\"legend\"><span><i class=\"swatch\" style=\"background:#4a90d9\"></i>reserved</span>" +
-            "<span><i class=\"swatch\" style=\"background:#e07b24\"></i>used</span><span>" + samples.size() +
-            " samples, one every " + UsageSampler.PERIOD_SECONDS + " s</span></div></div>");
+        final UsageSampler.Sample latest = samples.isEmpty() ? new UsageSampler.Sample(now, 0, 0) :
+            samples.get(samples.size() - 1);
+        out.println("<div class=\"legend\"><span><i class=\"swatch\" style=\"background:#4a90d9\"></i>reserved " +
+            bytes(latest.reservedBytes()) + "</span><span><i class=\"swatch\" style=\"background:#e07b24\"></i>used " +
+            bytes(latest.usedBytes()) + "</span><span>" + samples.size() + " samples, one every " +
+            UsageSampler.PERIOD_SECONDS + " s, kept " + WINDOW_MILLIS / 60_000 + " min</span></div></div>");
     }
 
-    private static String polyline(final List<UsageSampler.Sample> samples, final long now, final long top,
-        final boolean reserved, final String stroke, final String fill)
+    private static String polyline(final List<UsageSampler.Sample> samples, final long now, final long span,
+        final long top, final boolean reserved, final String stroke, final String fill)
     {
         final StringBuilder points = new StringBuilder();
         double firstX = -1;
@@ -191,7 +200,7 @@ final class JitmemPage
         for (final UsageSampler.Sample sample : samples)
         {
             final double x = CHART_LEFT + CHART_WIDTH * Math.max(0.0,
-                1.0 - (now - sample.epochMillis()) / (double)WINDOW_MILLIS);
+                1.0 - (now - sample.epochMillis()) / (double)span);
             final long value = reserved ? sample.reservedBytes() : sample.usedBytes();
             final double y = CHART_TOP + CHART_HEIGHT - (top == 0 ? 0 : CHART_HEIGHT * (double)value / top);
             points.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
