@@ -65,24 +65,34 @@ public final class UsageSampler
         timer.shutdownNow();
     }
 
-    /** Takes one sample of every backend present now. */
+    /** Takes one sample of every backend present now; a backend leaving meanwhile only misses this sample. */
     void sample()
     {
         final long now = System.currentTimeMillis();
-        final List<SlabMemoryManager> managers = selector.managers();
-        synchronized (samples)
+        final Map<String, Sample> taken = new LinkedHashMap<>();
+        for (final SlabMemoryManager manager : selector.managers())
         {
-            for (final SlabMemoryManager manager : managers)
+            try
             {
                 final SlabStatistics stats = manager.statistics();
-                final ArrayDeque<Sample> history = samples.computeIfAbsent(stats.mapperType(),
-                    type -> new ArrayDeque<>(SAMPLES));
+                taken.putIfAbsent(stats.mapperType(), new Sample(now, stats.reservedBytes(), stats.usedBytes()));
+            }
+            catch (final RuntimeException ex)
+            {
+                // A scheduled task that throws is never run again: skip this backend until the next sample.
+            }
+        }
+        synchronized (samples)
+        {
+            taken.forEach((type, sample) ->
+            {
+                final ArrayDeque<Sample> history = samples.computeIfAbsent(type, key -> new ArrayDeque<>(SAMPLES));
                 if (history.size() == SAMPLES)
                 {
                     history.removeFirst();
                 }
-                history.addLast(new Sample(now, stats.reservedBytes(), stats.usedBytes()));
-            }
+                history.addLast(sample);
+            });
         }
     }
 
