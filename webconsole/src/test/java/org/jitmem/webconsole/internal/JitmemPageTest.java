@@ -50,7 +50,6 @@ final class JitmemPageTest
         assertEquals(forms, Pattern.compile("<form method=\"post\"").matcher(page).results().count(), page);
         assertEquals(forms, Pattern.compile("name=\"token\" value=\"t0k3n\"").matcher(page).results().count(), page);
         assertTrue(page.contains("id=\"executor-pid\">42<"), page);
-        assertFalse(page.contains("<script src") || page.contains("http://") && !page.contains("www.w3.org/2000/svg"),
-            "nothing is loaded from elsewhere");
+        assertFalse(page.contains("src=") || page.contains("href="), "nothing is loaded from elsewhere");
     }
 }
