@@ -20,6 +20,8 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -72,6 +74,8 @@ final class WebConsoleBrowserIT
     private static String password;
     private static ChromeDriverService driverService;
     private static WebDriver browser;
+    /** Selenium warns that it has no DevTools binding for this Chromium; the test uses WebDriver only. */
+    private static final Logger DEVTOOLS = Logger.getLogger("org.openqa.selenium.devtools");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     @BeforeAll
@@ -97,6 +101,7 @@ final class WebConsoleBrowserIT
         assertFalse(Files.readString(tmp.resolve("state").resolve("webconsole.properties")).contains(password));
         awaitShell("jitmem:executor", "RUNNING");
 
+        DEVTOOLS.setLevel(Level.SEVERE);
         driverService = new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER))
             .usingAnyFreePort().build();
         final ChromeOptions options = new ChromeOptions();
