@@ -45,8 +45,10 @@ final class WebConsoleAccess
     static final String CREDENTIALS_FILE = "webconsole.properties";
     /** The Web Console's root and the jitmem page's label. */
     static final String PAGE = "system/console/jitmem";
+    /** Felix HTTP's own messages go to java.util.logging, as the container's do, never to standard output. */
+    static final String LOG_TO_JUL = "org.apache.felix.http.log.jul";
     /** Framework properties that keep Felix HTTP from opening any port, for the modes without a shell. */
-    static final Map<String, String> DISABLED = Map.of("org.apache.felix.http.enable", "false");
+    static final Map<String, String> DISABLED = Map.of("org.apache.felix.http.enable", "false", LOG_TO_JUL, "true");
 
     private static final String HOST = "127.0.0.1";
     private static final String GENERATED_USER = "jitmem";
@@ -78,6 +80,7 @@ final class WebConsoleAccess
             "org.osgi.service.http.port", port,
             "org.apache.felix.http.host", HOST,
             "org.apache.felix.https.enable", "false",
+            LOG_TO_JUL, "true",
             "felix.webconsole.username", credentials.getProperty("username"),
             "felix.webconsole.password", credentials.getProperty("password"));
     }
