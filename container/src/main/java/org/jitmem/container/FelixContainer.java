@@ -226,7 +226,8 @@ final class FelixContainer implements AutoCloseable
         }
     }
 
-    private static Path createStateDirectory()
+    /** @return the state directory, created 0700 when missing: {@value #STATE_DIRECTORY}, else {@code ~/.jitmem} */
+    static Path createStateDirectory()
     {
         final Path directory = Path.of(System.getProperty(STATE_DIRECTORY,
             Path.of(System.getProperty("user.home"), ".jitmem").toString())).toAbsolutePath();

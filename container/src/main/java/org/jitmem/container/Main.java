@@ -2,6 +2,7 @@ package org.jitmem.container;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
@@ -62,8 +63,10 @@ public final class Main
 
     private static int runShell(final PrintStream out)
     {
-        try (FelixContainer container = startWithShutdownHook(Map.of(), List.of(), out))
+        try (FelixContainer container = startWithShutdownHook(
+            WebConsoleAccess.frameworkProperties(FelixContainer.createStateDirectory(), out), List.of(), out))
         {
+            WebConsoleAccess.announce(container.systemContext(), out);
             out.println("jitmem: Gogo shell ready; try 'lb', 'scr:list' or 'help'; 'stop 0' or Ctrl-D leaves");
             container.awaitStop(0);
         }
@@ -72,7 +75,7 @@ public final class Main
 
     private static int runDemo(final PrintStream out)
     {
-        try (FelixContainer container = startWithShutdownHook(Map.of("gosh.args", "--nointeractive"),
+        try (FelixContainer container = startWithShutdownHook(withoutHttp(Map.of("gosh.args", "--nointeractive")),
             List.of(MODE_DEMO), out))
         {
             return new ApplicationRun(container, out).run();
@@ -87,11 +90,18 @@ public final class Main
     {
         Logger.getLogger("").setLevel(Level.SEVERE);
         final PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        try (FelixContainer container = startWithShutdownHook(Map.of("gosh.args", "--nointeractive"), arguments,
-            quiet))
+        try (FelixContainer container = startWithShutdownHook(withoutHttp(Map.of("gosh.args", "--nointeractive")),
+            arguments, quiet))
         {
             return new ApplicationRun(container, System.err).run();
         }
+    }
+
+    private static Map<String, String> withoutHttp(final Map<String, String> properties)
+    {
+        final Map<String, String> all = new HashMap<>(properties);
+        all.putAll(WebConsoleAccess.DISABLED);
+        return all;
     }
 
     private static FelixContainer startWithShutdownHook(final Map<String, String> properties,
