@@ -209,6 +209,12 @@ public final class ChannelServer implements AutoCloseable
         return listener instanceof UnixListener unix ? unix.socketPath() : null;
     }
 
+    /** @return {@code socket=<path>}, or {@code listen=<host:port>} with the bound port */
+    public String endpoint()
+    {
+        return listener.toString();
+    }
+
     /** @return the address this server listens on: a Unix domain socket's, or the bound TCP address and port */
     public SocketAddress localAddress()
     {
