@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -41,10 +42,25 @@ final class ListeningExecutor implements AutoCloseable
     static ListeningExecutor start(final List<String> prefix, final String listen, final Path errors,
         final List<String> arguments) throws Exception
     {
+        return start(prefix, listen, errors, arguments, Map.of());
+    }
+
+    /**
+     * @param prefix      words before the java command, or none
+     * @param listen      {@code host:port} to listen on
+     * @param errors      the file standard error goes to
+     * @param arguments   further executor options
+     * @param environment variables added to the executor's environment
+     * @return the executor, once it said it is ready
+     * @throws Exception when it does not start
+     */
+    static ListeningExecutor start(final List<String> prefix, final String listen, final Path errors,
+        final List<String> arguments, final Map<String, String> environment) throws Exception
+    {
         final List<String> all = new ArrayList<>(List.of("--listen", listen));
         all.addAll(arguments);
         final Process process = StandaloneExecutor.start(prefix, List.of("-Xmx128m",
-            "-Djna.tmpdir=" + errors.resolveSibling("jna")), all, errors);
+            "-Djna.tmpdir=" + errors.resolveSibling("jna")), all, errors, environment);
         try
         {
             final String ready = StandaloneExecutor.awaitReadyLine(process);

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -52,15 +53,31 @@ final class StandaloneExecutor
     static Process start(final List<String> prefix, final List<String> jvmOptions, final List<String> arguments,
         final Path errors) throws IOException
     {
+        return start(prefix, jvmOptions, arguments, errors, Map.of());
+    }
+
+    /**
+     * @param prefix      words before the java command, such as {@code ip netns exec <name>}
+     * @param jvmOptions  JVM options before {@code -jar}
+     * @param arguments   the executor's arguments
+     * @param errors      where the executor's standard error goes, or null to inherit it
+     * @param environment variables added to the executor's environment
+     * @return the started process
+     * @throws IOException when it cannot be started
+     */
+    static Process start(final List<String> prefix, final List<String> jvmOptions, final List<String> arguments,
+        final Path errors, final Map<String, String> environment) throws IOException
+    {
         final List<String> command = new ArrayList<>(prefix);
         command.add(javaCommand());
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", JAR.toString()));
         command.addAll(arguments);
-        return new ProcessBuilder(command)
+        final ProcessBuilder builder = new ProcessBuilder(command)
             .redirectError(errors == null ? ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.appendTo(
-                errors.toFile()))
-            .start();
+                errors.toFile()));
+        builder.environment().putAll(environment);
+        return builder.start();
     }
 
     /**
