@@ -16,6 +16,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -60,6 +61,7 @@ public final class ChannelServer implements AutoCloseable
     private final Listener listener;
     private final TcpListenOptions tcp;
     private final ScheduledExecutorService timers;
+    private final ExecutorService heartbeatWriters;
     private final ExecutorInfo executor;
     private final int maxFrameSize;
     private final Function<ExecutorInfo, ? extends List<? extends ExecutorFunctionProvider>> providers;
@@ -83,6 +85,13 @@ public final class ChannelServer implements AutoCloseable
         this.listener = listener;
         this.tcp = tcp;
         this.timers = timers;
+        this.heartbeatWriters = tcp == null ? null : new ThreadPoolExecutor(0, tcp.maxConnections(), 1,
+            TimeUnit.SECONDS, new SynchronousQueue<>(), task ->
+            {
+                final Thread writer = new Thread(task, "jitmem-executor-heartbeat");
+                writer.setDaemon(true);
+                return writer;
+            });
         primaryAccepted.set(tcp != null);
         this.executor = new ExecutorInfo(Protocol.VERSION, ProcessHandle.current().pid(), pageSize,
             System.getProperty("os.arch"), System.getProperty("os.name"));
@@ -267,6 +276,7 @@ public final class ChannelServer implements AutoCloseable
         if (timers != null)
         {
             timers.shutdownNow();
+            heartbeatWriters.shutdownNow();
         }
         LockSupport.unpark(watchdog);
         joinUnlessCurrent(watchdog);
@@ -348,6 +358,12 @@ public final class ChannelServer implements AutoCloseable
     {
         final long interval = tcp.heartbeat().interval().toNanos();
         return timers.scheduleAtFixedRate(heartbeat, interval, interval, TimeUnit.NANOSECONDS);
+    }
+
+    /** @return where heartbeats are written: at most one thread per connection, none while all is quiet */
+    ExecutorService heartbeatWriters()
+    {
+        return heartbeatWriters;
     }
 
     /**

@@ -10,6 +10,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jitmem.api.ErrorJoiner;
 import org.jitmem.api.ExecutorFunction;
@@ -54,6 +55,7 @@ final class ServerConnection
     private volatile FrameWriter writer;
     private volatile Transport transport;
     private volatile boolean disconnected;
+    private final AtomicBoolean heartbeatPending = new AtomicBoolean();
     /** Why the connection ended, for its one log line over TCP. */
     private volatile String endReason = "closed by the executor";
 
@@ -216,17 +218,47 @@ final class ServerConnection
         }
     }
 
-    /** Sends one heartbeat unless a frame is being written anyway; a connection that cannot be written is closed. */
+    /**
+     * Called by the server's timer every heartbeat interval: disconnects a controller that has not read what this end
+     * wrote for the heartbeat timeout, otherwise has a heartbeat sent unless a frame is being written anyway. The
+     * write runs on another thread, so the timer never waits for a peer.
+     */
     private void heartbeat()
     {
+        final FrameWriter current = writer;
+        if (current.isStuck(System.nanoTime(), server.tcp().heartbeatTimeout().toNanos()))
+        {
+            endReason = "the controller reads nothing: a write waited longer than the heartbeat timeout=" +
+                server.tcp().heartbeatTimeout();
+            disconnect();
+            return;
+        }
+        if (!heartbeatPending.compareAndSet(false, true))
+        {
+            return;
+        }
         try
         {
-            writer.tryWrite(Protocol.HEARTBEAT, 0, Protocol.EMPTY, Protocol.EMPTY);
+            server.heartbeatWriters().execute(() ->
+            {
+                try
+                {
+                    current.tryWrite(Protocol.HEARTBEAT, 0, Protocol.EMPTY, Protocol.EMPTY);
+                }
+                catch (final IOException ex)
+                {
+                    endReason = "cannot send a heartbeat: " + ex;
+                    disconnect();
+                }
+                finally
+                {
+                    heartbeatPending.set(false);
+                }
+            });
         }
-        catch (final IOException ex)
+        catch (final RejectedExecutionException ex)
         {
-            endReason = "cannot send a heartbeat: " + ex;
-            disconnect();
+            heartbeatPending.set(false);
         }
     }
 

@@ -147,6 +147,37 @@ final class RemoteExecutorSecurityTest
     }
 
     @Test
+    void aControllerThatSendsButNeverReadsIsDisconnected() throws Exception
+    {
+        final String stuck = "the controller reads nothing";
+        final long before = executor.countLines(stuck);
+        try (SSLSocket greedy = handshaken())
+        {
+            final Thread sender = new Thread(() ->
+            {
+                try
+                {
+                    final DataOutputStream out = new DataOutputStream(greedy.getOutputStream());
+                    final byte[] argument = new byte[MAX_FRAME_SIZE / 2];
+                    while (true)
+                    {
+                        writeCall(out, "executor.ping", argument);
+                    }
+                }
+                catch (final IOException ex)
+                {
+                    // the executor closed the connection
+                }
+            }, "greedy-controller");
+            sender.setDaemon(true);
+            sender.start();
+            executor.await(() -> executor.countLines(stuck) > before, "a line naming the stuck write");
+            sender.join(TimeUnit.NANOSECONDS.toMillis(WAIT_NANOS));
+        }
+        stillServesAGoodController();
+    }
+
+    @Test
     void aFloodOfConnectionsIsBoundedAndPassesWithTheHandshakeTimeout() throws Exception
     {
         final long threadsBefore = executor.threads();
