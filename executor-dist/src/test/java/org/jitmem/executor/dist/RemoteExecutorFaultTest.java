@@ -94,25 +94,34 @@ final class RemoteExecutorFaultTest
     }
 
     @Test
-    void vanishedControllersReservationIsReleasedAfterTheGracePeriod() throws Exception
+    void vanishedControllersReservationIsReleasedAfterTheGracePeriodAndNoOtherOne() throws Exception
     {
         final long pid = executor.process().pid();
         final long before = executor.countLines("no frame within the heartbeat timeout");
-        try (FaultProxy proxy = proxy(); SocketExecutorChannel channel = connect(proxy))
+        try (FaultProxy proxy = proxy(); SocketExecutorChannel vanishing = connect(proxy);
+            SocketExecutorChannel staying = connect(null))
         {
-            final long pageSize = channel.executor().pageSize();
-            final ExecutorAddressRange range = SharedMemoryCodec.decodeReservation(MemoryMapper.await(channel.call(
-                SharedMemoryCodec.RESERVE, SharedMemoryCodec.encodeLong(16 * pageSize)))).range();
-            assertTrue(ProcMaps.of(pid).isMapped(range.start().value(), range.size()), "reserved: " + range);
+            final ExecutorAddressRange gone = reserve(vanishing);
+            final ExecutorAddressRange kept = reserve(staying);
+            assertTrue(ProcMaps.of(pid).isMapped(gone.start().value(), gone.size()), "reserved: " + gone);
 
             proxy.mode(FaultProxy.Mode.HALF_OPEN);
             executor.await(() -> executor.countLines("no frame within the heartbeat timeout") > before,
                 "the executor gives the silent controller up");
-            assertTrue(ProcMaps.of(pid).isMapped(range.start().value(), range.size()),
-                "kept during the grace period: " + range);
-            executor.await(() -> ProcMaps.of(pid).isUnmapped(range.start().value(), range.size()),
-                "released after the grace period: " + range);
+            assertTrue(ProcMaps.of(pid).isMapped(gone.start().value(), gone.size()),
+                "kept during the grace period: " + gone);
+            executor.await(() -> ProcMaps.of(pid).isUnmapped(gone.start().value(), gone.size()),
+                "released after the grace period: " + gone);
+            assertTrue(ProcMaps.of(pid).isMapped(kept.start().value(), kept.size()),
+                "the other controller's reservation stays: " + kept);
+            assertArrayEquals(new byte[] {3}, MemoryMapper.await(staying.call("executor.ping", new byte[] {3})));
         }
+    }
+
+    private static ExecutorAddressRange reserve(final SocketExecutorChannel channel)
+    {
+        return SharedMemoryCodec.decodeReservation(MemoryMapper.await(channel.call(SharedMemoryCodec.RESERVE,
+            SharedMemoryCodec.encodeLong(16 * channel.executor().pageSize())))).range();
     }
 
     private static void cutAndExpectFailure(final FaultProxy.Mode fault) throws Exception
@@ -143,9 +152,10 @@ final class RemoteExecutorFaultTest
         return new FaultProxy(new InetSocketAddress("127.0.0.1", executor.port()));
     }
 
+    /** @return a channel through the proxy, or straight to the executor when it is null */
     private static SocketExecutorChannel connect(final FaultProxy proxy)
     {
-        return TcpConnectOptions.builder("127.0.0.1", proxy.port())
+        return TcpConnectOptions.builder("127.0.0.1", proxy == null ? executor.port() : proxy.port())
             .tls(certificates.context("controller"))
             .heartbeat(Duration.ofMillis(250), HEARTBEAT_TIMEOUT)
             .connectTimeout(Duration.ofSeconds(10))
