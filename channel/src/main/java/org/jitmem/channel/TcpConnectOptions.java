@@ -221,18 +221,7 @@ public final class TcpConnectOptions
          */
         public TcpConnectOptions build()
         {
-            if (tls == null && !plaintext)
-            {
-                throw TcpListenOptions.invalid("no TLS context: a TCP channel speaks mutual TLS only");
-            }
-            if (tls != null && plaintext)
-            {
-                throw TcpListenOptions.invalid("both TLS and plaintext asked for");
-            }
-            if (plaintext && !isLoopback(host))
-            {
-                throw TcpListenOptions.invalid("plaintext is allowed to a loopback address only: host=" + host);
-            }
+            TcpListenOptions.checkSecurity(tls, plaintext, plaintext && isLoopback(host), "host=" + host);
             if (port < 1 || port > 65535 || connectTimeout.toMillis() < 1 || maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE)
             {
                 throw TcpListenOptions.invalid("connect option out of range: port=" + port + " connectTimeout=" +

@@ -186,25 +186,38 @@ public final class TcpListenOptions
          */
         public TcpListenOptions build()
         {
-            if (tls == null && !plaintext)
-            {
-                throw invalid("no TLS context: an executor listens on TCP with mutual TLS only");
-            }
-            if (tls != null && plaintext)
-            {
-                throw invalid("both TLS and plaintext asked for");
-            }
             final InetAddress host = address.getAddress();
-            if (plaintext && (host == null || !host.isLoopbackAddress()))
-            {
-                throw invalid("plaintext is allowed on a loopback address only: address=" + address);
-            }
+            checkSecurity(tls, plaintext, host != null && host.isLoopbackAddress(), "address=" + address);
             if (maxConnections < 1 || handshakeTimeout.toMillis() < 1 || releaseGrace.isNegative())
             {
                 throw invalid("listen option out of range: maxConnections=" + maxConnections + " handshakeTimeout=" +
                     handshakeTimeout + " releaseGrace=" + releaseGrace);
             }
             return new TcpListenOptions(this);
+        }
+    }
+
+    /**
+     * @param tls       the TLS context, or null
+     * @param plaintext whether plaintext was asked for
+     * @param loopback  whether the address is a loopback one
+     * @param where     the address, for the message
+     * @throws InvalidRequestException unless exactly one of TLS and plaintext was asked for, plaintext on loopback
+     */
+    static void checkSecurity(final SSLContext tls, final boolean plaintext, final boolean loopback,
+        final String where)
+    {
+        if (tls == null && !plaintext)
+        {
+            throw invalid("no TLS context: TCP channels speak mutual TLS only: " + where);
+        }
+        if (tls != null && plaintext)
+        {
+            throw invalid("both TLS and plaintext asked for: " + where);
+        }
+        if (plaintext && !loopback)
+        {
+            throw invalid("plaintext is allowed on a loopback address only: " + where);
         }
     }
 

@@ -70,10 +70,8 @@ final class NetworkNamespaceTest
             ip("netns", "exec", namespace, "ip", "link", "set", executorLink, "up");
             ip("netns", "exec", namespace, "ip", "link", "set", "lo", "up");
 
-            final List<String> options = new ArrayList<>(certificates.executorTlsOptions());
-            options.addAll(List.of("--release-grace-ms", "1000"));
             executor = ListeningExecutor.start(List.of("ip", "netns", "exec", namespace), EXECUTOR_ADDRESS + ":0",
-                tmp.resolve("executor.err"), options);
+                tmp.resolve("executor.err"), certificates.executorTlsOptions("--release-grace-ms", "1000"));
 
             final SocketExecutorChannel channel = TcpConnectOptions.builder(EXECUTOR_ADDRESS, executor.port())
                 .tls(certificates.context("controller"))

@@ -9,7 +9,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -50,10 +49,9 @@ final class RemoteExecutorFaultTest
     static void startExecutor() throws Exception
     {
         certificates = TestCertificates.create(Files.createDirectories(tmp.resolve("certificates")));
-        final List<String> options = new ArrayList<>(certificates.executorTlsOptions());
-        options.addAll(List.of("--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1000",
-            "--release-grace-ms", "3000"));
-        executor = ListeningExecutor.start(List.of(), "127.0.0.1:0", tmp.resolve("executor.err"), options);
+        executor = ListeningExecutor.start(List.of(), "127.0.0.1:0", tmp.resolve("executor.err"),
+            certificates.executorTlsOptions("--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1000",
+                "--release-grace-ms", "3000"));
     }
 
     @AfterAll

@@ -61,10 +61,9 @@ final class RemoteExecutorSecurityTest
     static void startExecutor() throws Exception
     {
         certificates = TestCertificates.create(java.nio.file.Files.createDirectories(tmp.resolve("certificates")));
-        final List<String> options = new ArrayList<>(certificates.executorTlsOptions());
-        options.addAll(List.of("--max-connections", Integer.toString(MAX_CONNECTIONS), "--handshake-timeout-ms",
-            "1000", "--max-frame-size", Integer.toString(MAX_FRAME_SIZE)));
-        executor = ListeningExecutor.start(List.of(), "127.0.0.1:0", tmp.resolve("executor.err"), options);
+        executor = ListeningExecutor.start(List.of(), "127.0.0.1:0", tmp.resolve("executor.err"),
+            certificates.executorTlsOptions("--max-connections", Integer.toString(MAX_CONNECTIONS),
+                "--handshake-timeout-ms", "1000", "--max-frame-size", Integer.toString(MAX_FRAME_SIZE)));
     }
 
     @AfterAll

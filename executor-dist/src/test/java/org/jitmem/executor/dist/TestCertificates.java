@@ -91,12 +91,17 @@ final class TestCertificates
         return TlsStores.context(keyStore(name), PASSWORD.toCharArray(), trustStore(), PASSWORD.toCharArray());
     }
 
-    /** @return executor options that listen with the executor's key and the test authority */
-    List<String> executorTlsOptions()
+    /**
+     * @param more further executor options
+     * @return executor options that listen with the executor's key and the test authority, then {@code more}
+     */
+    List<String> executorTlsOptions(final String... more)
     {
-        return List.of("--key-store", keyStore("executor").toString(), "--key-store-password-file",
-            passwordFile().toString(), "--trust-store", trustStore().toString(), "--trust-store-password-file",
-            passwordFile().toString());
+        final List<String> options = new ArrayList<>(List.of("--key-store", keyStore("executor").toString(),
+            "--key-store-password-file", passwordFile().toString(), "--trust-store", trustStore().toString(),
+            "--trust-store-password-file", passwordFile().toString()));
+        options.addAll(List.of(more));
+        return options;
     }
 
     private void authority(final String name, final String subject) throws Exception
