@@ -22,6 +22,10 @@ public final class TcpListenOptions
     public static final int DEFAULT_MAX_CONNECTIONS = 16;
     /** Default bound on a handshake, TLS and HELLO together. */
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+    /** Default heartbeat interval, both ends. */
+    public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Heartbeat.DEFAULT_INTERVAL;
+    /** Default heartbeat timeout, both ends. */
+    public static final Duration DEFAULT_HEARTBEAT_TIMEOUT = Heartbeat.DEFAULT_TIMEOUT;
     /** Default delay before a vanished controller's executor state is released. */
     public static final Duration DEFAULT_RELEASE_GRACE = Duration.ofSeconds(5);
 

@@ -356,8 +356,8 @@ public final class ExecutorMain
             boolean plaintext = false;
             int maxConnections = TcpListenOptions.DEFAULT_MAX_CONNECTIONS;
             long handshakeMillis = TcpListenOptions.DEFAULT_HANDSHAKE_TIMEOUT.toMillis();
-            long heartbeatIntervalMillis = 250;
-            long heartbeatTimeoutMillis = 1000;
+            long heartbeatIntervalMillis = TcpListenOptions.DEFAULT_HEARTBEAT_INTERVAL.toMillis();
+            long heartbeatTimeoutMillis = TcpListenOptions.DEFAULT_HEARTBEAT_TIMEOUT.toMillis();
             long releaseGraceMillis = TcpListenOptions.DEFAULT_RELEASE_GRACE.toMillis();
             for (int i = 0; i < args.length; i++)
             {
