@@ -60,8 +60,8 @@ import org.jitmem.posix.OsConstants;
  * close.
  * <p>
  * Over TCP there is no lane; a heartbeat thread sends a HEARTBEAT frame every heartbeat interval, and when no frame
- * at all has come from the executor for the heartbeat timeout the channel closes itself: every pending call fails
- * with {@link ExecutorUnavailableException} and {@link #closed()} completes.
+ * at all has come from the executor for the heartbeat timeout, or a write to it has waited that long, the channel
+ * closes itself: every pending call fails with {@link ExecutorUnavailableException} and {@link #closed()} completes.
  */
 public final class SocketExecutorChannel implements ExecutorChannel
 {
@@ -585,6 +585,12 @@ public final class SocketExecutorChannel implements ExecutorChannel
                 final long requestId = frame.requestId();
                 if (frame.type() == Protocol.HEARTBEAT && heartbeat != null)
                 {
+                    if (writer.isStuck(System.nanoTime(), heartbeat.timeout().toNanos()))
+                    {
+                        shutdown("executor reads nothing: a write waited longer than the heartbeat timeout=" +
+                            heartbeat.timeout(), null);
+                        return;
+                    }
                     continue;
                 }
                 if (frame.type() == Protocol.RESULT)
