@@ -27,14 +27,14 @@ public final class TcpConnectOptions
     private final int maxFrameSize;
     private final Executor completions;
 
-    private TcpConnectOptions(final Builder builder)
+    private TcpConnectOptions(final Builder builder, final Heartbeat heartbeat)
     {
         this.host = builder.host;
         this.port = builder.port;
         this.tls = builder.tls;
         this.verifyHost = builder.verifyHost;
         this.connectTimeout = builder.connectTimeout;
-        this.heartbeat = new Heartbeat(builder.heartbeatInterval, builder.heartbeatTimeout);
+        this.heartbeat = heartbeat;
         this.maxFrameSize = builder.maxFrameSize;
         this.completions = builder.completions;
     }
@@ -122,16 +122,12 @@ public final class TcpConnectOptions
     }
 
     /** Builds {@link TcpConnectOptions}; not thread-safe. */
-    public static final class Builder
+    public static final class Builder extends TcpBuilder<Builder>
     {
         private final String host;
         private final int port;
-        private SSLContext tls;
-        private boolean plaintext;
         private boolean verifyHost = true;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
-        private Duration heartbeatInterval = Heartbeat.DEFAULT_INTERVAL;
-        private Duration heartbeatTimeout = Heartbeat.DEFAULT_TIMEOUT;
         private int maxFrameSize = Protocol.DEFAULT_MAX_FRAME_SIZE;
         private Executor completions;
 
@@ -141,24 +137,9 @@ public final class TcpConnectOptions
             this.port = port;
         }
 
-        /**
-         * @param context TLS 1.3 context, see {@link TlsStores#context}
-         * @return this
-         */
-        public Builder tls(final SSLContext context)
+        @Override
+        Builder self()
         {
-            this.tls = Objects.requireNonNull(context, "context");
-            return this;
-        }
-
-        /**
-         * Speaks plaintext, without authentication: for benchmarks against an executor on a loopback address only.
-         *
-         * @return this
-         */
-        public Builder plaintextOnLoopback()
-        {
-            this.plaintext = true;
             return this;
         }
 
@@ -179,18 +160,6 @@ public final class TcpConnectOptions
         public Builder connectTimeout(final Duration timeout)
         {
             this.connectTimeout = Objects.requireNonNull(timeout, "timeout");
-            return this;
-        }
-
-        /**
-         * @param interval how often to send a heartbeat
-         * @param timeout  how long the executor may stay silent before every pending call fails
-         * @return this
-         */
-        public Builder heartbeat(final Duration interval, final Duration timeout)
-        {
-            this.heartbeatInterval = Objects.requireNonNull(interval, "interval");
-            this.heartbeatTimeout = Objects.requireNonNull(timeout, "timeout");
             return this;
         }
 
@@ -221,13 +190,13 @@ public final class TcpConnectOptions
          */
         public TcpConnectOptions build()
         {
-            TcpListenOptions.checkSecurity(tls, plaintext, plaintext && isLoopback(host), "host=" + host);
+            final Heartbeat heartbeat = checked(plaintext && isLoopback(host), "host=" + host);
             if (port < 1 || port > 65535 || connectTimeout.toMillis() < 1 || maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE)
             {
                 throw TcpListenOptions.invalid("connect option out of range: port=" + port + " connectTimeout=" +
                     connectTimeout + " maxFrameSize=" + maxFrameSize + " min=" + Protocol.MIN_MAX_FRAME_SIZE);
             }
-            return new TcpConnectOptions(this);
+            return new TcpConnectOptions(this, heartbeat);
         }
 
         private static boolean isLoopback(final String host)

@@ -36,13 +36,13 @@ public final class TcpListenOptions
     private final Heartbeat heartbeat;
     private final Duration releaseGrace;
 
-    private TcpListenOptions(final Builder builder)
+    private TcpListenOptions(final Builder builder, final Heartbeat heartbeat)
     {
         this.address = builder.address;
         this.tls = builder.tls;
         this.maxConnections = builder.maxConnections;
         this.handshakeTimeout = builder.handshakeTimeout;
-        this.heartbeat = new Heartbeat(builder.heartbeatInterval, builder.heartbeatTimeout);
+        this.heartbeat = heartbeat;
         this.releaseGrace = builder.releaseGrace;
     }
 
@@ -103,15 +103,11 @@ public final class TcpListenOptions
     }
 
     /** Builds {@link TcpListenOptions}; not thread-safe. */
-    public static final class Builder
+    public static final class Builder extends TcpBuilder<Builder>
     {
         private final InetSocketAddress address;
-        private SSLContext tls;
-        private boolean plaintext;
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
-        private Duration heartbeatInterval = Heartbeat.DEFAULT_INTERVAL;
-        private Duration heartbeatTimeout = Heartbeat.DEFAULT_TIMEOUT;
         private Duration releaseGrace = DEFAULT_RELEASE_GRACE;
 
         private Builder(final InetSocketAddress address)
@@ -119,25 +115,9 @@ public final class TcpListenOptions
             this.address = Objects.requireNonNull(address, "address");
         }
 
-        /**
-         * @param context TLS 1.3 context, see {@link TlsStores#context}; controllers must present a certificate it
-         *                trusts
-         * @return this
-         */
-        public Builder tls(final SSLContext context)
+        @Override
+        Builder self()
         {
-            this.tls = Objects.requireNonNull(context, "context");
-            return this;
-        }
-
-        /**
-         * Speaks plaintext, without authentication: for benchmarks on a loopback address only.
-         *
-         * @return this
-         */
-        public Builder plaintextOnLoopback()
-        {
-            this.plaintext = true;
             return this;
         }
 
@@ -162,18 +142,6 @@ public final class TcpListenOptions
         }
 
         /**
-         * @param interval how often to send a heartbeat
-         * @param timeout  how long a controller may stay silent before its connection is closed
-         * @return this
-         */
-        public Builder heartbeat(final Duration interval, final Duration timeout)
-        {
-            this.heartbeatInterval = Objects.requireNonNull(interval, "interval");
-            this.heartbeatTimeout = Objects.requireNonNull(timeout, "timeout");
-            return this;
-        }
-
-        /**
          * @param grace how long a closed connection's executor state (its reservations) is kept before release
          * @return this
          */
@@ -191,37 +159,13 @@ public final class TcpListenOptions
         public TcpListenOptions build()
         {
             final InetAddress host = address.getAddress();
-            checkSecurity(tls, plaintext, host != null && host.isLoopbackAddress(), "address=" + address);
+            final Heartbeat heartbeat = checked(host != null && host.isLoopbackAddress(), "address=" + address);
             if (maxConnections < 1 || handshakeTimeout.toMillis() < 1 || releaseGrace.isNegative())
             {
                 throw invalid("listen option out of range: maxConnections=" + maxConnections + " handshakeTimeout=" +
                     handshakeTimeout + " releaseGrace=" + releaseGrace);
             }
-            return new TcpListenOptions(this);
-        }
-    }
-
-    /**
-     * @param tls       the TLS context, or null
-     * @param plaintext whether plaintext was asked for
-     * @param loopback  whether the address is a loopback one
-     * @param where     the address, for the message
-     * @throws InvalidRequestException unless exactly one of TLS and plaintext was asked for, plaintext on loopback
-     */
-    static void checkSecurity(final SSLContext tls, final boolean plaintext, final boolean loopback,
-        final String where)
-    {
-        if (tls == null && !plaintext)
-        {
-            throw invalid("no TLS context: TCP channels speak mutual TLS only: " + where);
-        }
-        if (tls != null && plaintext)
-        {
-            throw invalid("both TLS and plaintext asked for: " + where);
-        }
-        if (plaintext && !loopback)
-        {
-            throw invalid("plaintext is allowed on a loopback address only: " + where);
+            return new TcpListenOptions(this, heartbeat);
         }
     }
 
