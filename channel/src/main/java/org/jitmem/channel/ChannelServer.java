@@ -1,16 +1,8 @@
 package org.jitmem.channel;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.net.SocketAddress;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -20,6 +12,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,9 +31,6 @@ import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
 
-import jdk.net.ExtendedSocketOptions;
-import jdk.net.UnixDomainPrincipal;
-
 /**
  * The executor's end of the channel: listens on a Unix domain socket in a private (0700) directory, accepts
  * connections from processes of the same user only (checked with {@code SO_PEERCRED}), says HELLO, and runs each
@@ -48,6 +42,13 @@ import jdk.net.UnixDomainPrincipal;
  * one, the controller's; {@link #primaryLost()} tells as soon as it has ended, {@link #primaryClosed()} once its
  * calls have finished too. Closing the server ends every connection and removes the socket file, and the directory
  * when the server created it.
+ * <p>
+ * A server started with {@link #listen} accepts TCP connections instead, each opened with a TLS 1.3 handshake that
+ * requires the controller's certificate (bounded in time, on the connection's own thread, before any executor
+ * function exists for it). It has no primary connection: controllers come and go, at most
+ * {@link TcpListenOptions#maxConnections()} at once, each with its own providers, closed once the connection has
+ * ended and the release grace period has passed. Both ends send heartbeats; a controller silent for the heartbeat
+ * timeout is disconnected. Such connections have no lane.
  */
 public final class ChannelServer implements AutoCloseable
 {
@@ -56,20 +57,18 @@ public final class ChannelServer implements AutoCloseable
     /** How long a call runs inline before the reading of its connection is handed over. */
     static final long HAND_OVER_AFTER_MILLIS = 1;
     private static final long WATCHDOG_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(HAND_OVER_AFTER_MILLIS);
-    private static final Set<PosixFilePermission> PRIVATE_DIRECTORY = PosixFilePermissions.fromString("rwx------");
-    private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
 
-    private final Path socketPath;
-    private final Path directory;
-    private final boolean createdDirectory;
-    private final ServerSocketChannel serverSocket;
-    private final UserPrincipal owner;
+    private final Listener listener;
+    private final TcpListenOptions tcp;
+    private final ScheduledExecutorService timers;
+    private final ExecutorService heartbeatWriters;
     private final ExecutorInfo executor;
     private final int maxFrameSize;
     private final Function<ExecutorInfo, ? extends List<? extends ExecutorFunctionProvider>> providers;
     private final ExecutorService workers;
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
+    private final Set<Runnable> pendingReleases = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean primaryAccepted = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<Void> primaryLost = new CompletableFuture<>();
@@ -79,16 +78,21 @@ public final class ChannelServer implements AutoCloseable
     private final Thread watchdog;
     private volatile boolean watchdogIdle;
 
-    private ChannelServer(final Path socketPath, final Path directory, final boolean createdDirectory,
-        final ServerSocketChannel serverSocket, final UserPrincipal owner, final long pageSize,
-        final Function<ExecutorInfo, ? extends List<? extends ExecutorFunctionProvider>> providers, final int maxFrameSize,
-        final int workerThreads)
+    private ChannelServer(final Listener listener, final TcpListenOptions tcp, final ScheduledExecutorService timers,
+        final long pageSize, final Function<ExecutorInfo, ? extends List<? extends ExecutorFunctionProvider>> providers,
+        final int maxFrameSize, final int workerThreads)
     {
-        this.socketPath = socketPath;
-        this.directory = directory;
-        this.createdDirectory = createdDirectory;
-        this.serverSocket = serverSocket;
-        this.owner = owner;
+        this.listener = listener;
+        this.tcp = tcp;
+        this.timers = timers;
+        this.heartbeatWriters = tcp == null ? null : new ThreadPoolExecutor(0, tcp.maxConnections(), 1,
+            TimeUnit.SECONDS, new SynchronousQueue<>(), task ->
+            {
+                final Thread writer = new Thread(task, "jitmem-executor-heartbeat");
+                writer.setDaemon(true);
+                return writer;
+            });
+        primaryAccepted.set(tcp != null);
         this.executor = new ExecutorInfo(Protocol.VERSION, ProcessHandle.current().pid(), pageSize,
             System.getProperty("os.arch"), System.getProperty("os.name"));
         this.maxFrameSize = maxFrameSize;
@@ -130,57 +134,100 @@ public final class ChannelServer implements AutoCloseable
         final Function<ExecutorInfo, ? extends List<? extends ExecutorFunctionProvider>> providers, final int maxFrameSize,
         final int workerThreads)
     {
+        checkSettings(pageSize, maxFrameSize, workerThreads);
+        final UnixListener listener = UnixListener.bind(socketPath);
+        try
+        {
+            return new ChannelServer(listener, null, null, pageSize, providers, maxFrameSize, workerThreads).begin();
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            listener.close();
+            listener.remove();
+            throw ex;
+        }
+    }
+
+    /**
+     * Listens on TCP and starts accepting.
+     *
+     * @param options       where and how: TLS, bounds, heartbeats, release grace
+     * @param pageSize      the page size stated in HELLO
+     * @param providers     creates the providers of one connection, as for {@link #start}
+     * @param maxFrameSize  largest frame accepted or sent, header included; a larger one closes its connection
+     * @param workerThreads threads that take over reading a connection while one of its calls runs long
+     * @return the running server
+     * @throws InvalidRequestException      when an argument is out of range
+     * @throws ExecutorUnavailableException when the address cannot be bound
+     */
+    public static ChannelServer listen(final TcpListenOptions options, final long pageSize,
+        final Function<ExecutorInfo, ? extends List<? extends ExecutorFunctionProvider>> providers, final int maxFrameSize,
+        final int workerThreads)
+    {
+        checkSettings(pageSize, maxFrameSize, workerThreads);
+        final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, task ->
+        {
+            final Thread timer = new Thread(task, "jitmem-executor-timer");
+            timer.setDaemon(true);
+            return timer;
+        });
+        timers.setRemoveOnCancelPolicy(true);
+        final TcpListener listener;
+        try
+        {
+            listener = TcpListener.bind(options, timers);
+        }
+        catch (final IOException ex)
+        {
+            timers.shutdownNow();
+            throw new ExecutorUnavailableException(MapperOperation.CHANNEL, "cannot listen: address=" +
+                options.address() + " " + ex, MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN, ex);
+        }
+        try
+        {
+            return new ChannelServer(listener, options, timers, pageSize, providers, maxFrameSize, workerThreads)
+                .begin();
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            listener.close();
+            timers.shutdownNow();
+            throw ex;
+        }
+    }
+
+    private ChannelServer begin()
+    {
+        watchdog.start();
+        acceptor.start();
+        return this;
+    }
+
+    private static void checkSettings(final long pageSize, final int maxFrameSize, final int workerThreads)
+    {
         if (maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE || workerThreads < 1 || pageSize <= 0)
         {
             throw invalid("server setting out of range: maxFrameSize=" + maxFrameSize + " workerThreads=" +
                 workerThreads + " pageSize=" + pageSize);
         }
-        final Path socket = socketPath.toAbsolutePath();
-        final Path directory = socket.getParent();
-        final boolean created = createPrivateDirectory(directory);
-        ServerSocketChannel serverSocket = null;
-        try
-        {
-            checkPrivate(directory);
-            serverSocket = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            serverSocket.bind(UnixDomainSocketAddress.of(socket));
-            Files.setPosixFilePermissions(socket, PRIVATE_FILE);
-            final UserPrincipal owner = Files.getOwner(socket, LinkOption.NOFOLLOW_LINKS);
-            if (!owner.equals(Files.getOwner(directory, LinkOption.NOFOLLOW_LINKS)))
-            {
-                throw invalid("socket directory belongs to another user: directory=" + directory);
-            }
-            final ChannelServer server = new ChannelServer(socket, directory, created, serverSocket, owner, pageSize,
-                providers, maxFrameSize, workerThreads);
-            server.watchdog.start();
-            server.acceptor.start();
-            return server;
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            final boolean bound = serverSocket != null && serverSocket.socket().isBound();
-            Closeables.closeQuietly(serverSocket);
-            if (bound)
-            {
-                deleteQuietly(socket);
-            }
-            if (created)
-            {
-                deleteQuietly(directory);
-            }
-            if (ex instanceof RuntimeException runtime)
-            {
-                throw runtime;
-            }
-            throw new ExecutorUnavailableException(MapperOperation.CHANNEL, "cannot listen: socket=" + socket,
-                MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN, ex);
-        }
     }
 
-    /** @return the socket this server listens on */
+    /** @return the socket this server listens on, or null when it listens on TCP */
     public Path socketPath()
     {
-        return socketPath;
+        return listener instanceof UnixListener unix ? unix.socketPath() : null;
+    }
+
+    /** @return {@code socket=<path>}, or {@code listen=<host:port>} with the bound port */
+    public String endpoint()
+    {
+        return listener.toString();
+    }
+
+    /** @return the address this server listens on: a Unix domain socket's, or the bound TCP address and port */
+    public SocketAddress localAddress()
+    {
+        return listener.localAddress();
     }
 
     /** @return what this server states in HELLO */
@@ -219,12 +266,18 @@ public final class ChannelServer implements AutoCloseable
             awaitClosed();
             return;
         }
-        Closeables.closeQuietly(serverSocket);
+        listener.close();
         primaryLost.complete(null);
         joinUnlessCurrent(acceptor);
         final List<ServerConnection> ending = new ArrayList<>(connections);
         ending.forEach(ServerConnection::disconnect);
         ending.forEach(connection -> joinUnlessCurrent(connection.thread()));
+        new ArrayList<>(pendingReleases).forEach(this::releaseNow);
+        if (timers != null)
+        {
+            timers.shutdownNow();
+            heartbeatWriters.shutdownNow();
+        }
         LockSupport.unpark(watchdog);
         joinUnlessCurrent(watchdog);
         workers.shutdown();
@@ -232,7 +285,7 @@ public final class ChannelServer implements AutoCloseable
         {
             if (!workers.awaitTermination(1, TimeUnit.MINUTES))
             {
-                LOG.log(System.Logger.Level.WARNING, "workers still busy after close: socket=" + socketPath);
+                LOG.log(System.Logger.Level.WARNING, "workers still busy after close: " + listener);
             }
         }
         catch (final InterruptedException ex)
@@ -250,11 +303,7 @@ public final class ChannelServer implements AutoCloseable
      */
     public void removeSocket()
     {
-        deleteQuietly(socketPath);
-        if (createdDirectory)
-        {
-            deleteQuietly(directory);
-        }
+        listener.remove();
     }
 
     private void awaitClosed()
@@ -276,7 +325,7 @@ public final class ChannelServer implements AutoCloseable
     @Override
     public String toString()
     {
-        return "ChannelServer[socket=" + socketPath + " pid=" + executor.pid() + "]";
+        return "ChannelServer[" + listener + " pid=" + executor.pid() + "]";
     }
 
     int maxFrameSize()
@@ -287,6 +336,65 @@ public final class ChannelServer implements AutoCloseable
     ExecutorService workers()
     {
         return workers;
+    }
+
+    /** @return true when connections run over a Unix domain socket (lanes possible, no heartbeats) */
+    boolean isLocal()
+    {
+        return listener.isLocal();
+    }
+
+    /** @return the TCP settings, or null for a Unix domain socket */
+    TcpListenOptions tcp()
+    {
+        return tcp;
+    }
+
+    /**
+     * @param heartbeat sends one heartbeat
+     * @return its schedule, every heartbeat interval, to cancel when the connection ends
+     */
+    ScheduledFuture<?> scheduleHeartbeats(final Runnable heartbeat)
+    {
+        final long interval = tcp.heartbeat().interval().toNanos();
+        return timers.scheduleAtFixedRate(heartbeat, interval, interval, TimeUnit.NANOSECONDS);
+    }
+
+    /** @return where heartbeats are written: at most one thread per connection, none while all is quiet */
+    ExecutorService heartbeatWriters()
+    {
+        return heartbeatWriters;
+    }
+
+    /**
+     * Runs {@code release} once the release grace period has passed, or at once when the server closes.
+     *
+     * @param release closes a connection's providers
+     */
+    void releaseAfterGrace(final Runnable release)
+    {
+        pendingReleases.add(release);
+        if (closed.get())
+        {
+            releaseNow(release);
+            return;
+        }
+        try
+        {
+            timers.schedule(() -> releaseNow(release), tcp.releaseGrace().toNanos(), TimeUnit.NANOSECONDS);
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            releaseNow(release);
+        }
+    }
+
+    private void releaseNow(final Runnable release)
+    {
+        if (pendingReleases.remove(release))
+        {
+            release.run();
+        }
     }
 
     List<? extends ExecutorFunctionProvider> createProviders()
@@ -326,28 +434,34 @@ public final class ChannelServer implements AutoCloseable
 
     private void accept()
     {
-        while (serverSocket.isOpen())
+        while (listener.isOpen())
         {
-            final SocketChannel socket;
+            final Listener.Accepted accepted;
             try
             {
-                socket = serverSocket.accept();
+                accepted = listener.accept();
             }
             catch (final IOException ex)
             {
-                if (serverSocket.isOpen())
+                if (listener.isOpen())
                 {
-                    LOG.log(System.Logger.Level.WARNING, "accept failed: socket=" + socketPath, ex);
+                    LOG.log(System.Logger.Level.WARNING, "accept failed: " + listener, ex);
                     LockSupport.parkNanos(ACCEPT_RETRY_NANOS);
                 }
                 continue;
             }
-            if (!isSameUser(socket))
+            if (accepted == null)
             {
-                Closeables.closeQuietly(socket);
                 continue;
             }
-            final ServerConnection connection = new ServerConnection(this, socket, executor,
+            if (tcp != null && connections.size() >= tcp.maxConnections())
+            {
+                LOG.log(System.Logger.Level.WARNING, "connection refused, too many connections: peer=" +
+                    accepted.peer() + " max=" + tcp.maxConnections());
+                accepted.abort();
+                continue;
+            }
+            final ServerConnection connection = new ServerConnection(this, accepted, executor,
                 primaryAccepted.compareAndSet(false, true));
             connections.add(connection);
             ownThreads.add(connection.thread());
@@ -392,78 +506,10 @@ public final class ChannelServer implements AutoCloseable
         }
     }
 
-    private boolean isSameUser(final SocketChannel socket)
-    {
-        try
-        {
-            final UnixDomainPrincipal peer = socket.getOption(ExtendedSocketOptions.SO_PEERCRED);
-            if (owner.equals(peer.user()))
-            {
-                return true;
-            }
-            LOG.log(System.Logger.Level.WARNING, "connection refused, peer is another user: peer=" + peer.user() +
-                " owner=" + owner + " socket=" + socketPath);
-        }
-        catch (final IOException | UnsupportedOperationException ex)
-        {
-            LOG.log(System.Logger.Level.WARNING, "connection refused, peer unknown: socket=" + socketPath, ex);
-        }
-        return false;
-    }
-
-    private static boolean createPrivateDirectory(final Path directory)
-    {
-        if (Files.exists(directory, LinkOption.NOFOLLOW_LINKS))
-        {
-            return false;
-        }
-        try
-        {
-            if (directory.getParent() != null)
-            {
-                Files.createDirectories(directory.getParent());
-            }
-            Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PRIVATE_DIRECTORY));
-            Files.setPosixFilePermissions(directory, PRIVATE_DIRECTORY);
-            return true;
-        }
-        catch (final IOException ex)
-        {
-            throw new ExecutorUnavailableException(MapperOperation.CHANNEL, "cannot create socket directory: directory=" +
-                directory, MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN, ex);
-        }
-    }
-
-    private static void checkPrivate(final Path directory) throws IOException
-    {
-        if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS))
-        {
-            throw invalid("socket directory is not a directory: directory=" + directory);
-        }
-        final Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(directory, LinkOption.NOFOLLOW_LINKS);
-        if (!permissions.equals(PRIVATE_DIRECTORY))
-        {
-            throw invalid("socket directory is not private: directory=" + directory + " permissions=" +
-                PosixFilePermissions.toString(permissions));
-        }
-    }
-
     private static InvalidRequestException invalid(final String reason)
     {
         return new InvalidRequestException(MapperOperation.CHANNEL, reason, MemoryMapperException.UNKNOWN,
             MemoryMapperException.UNKNOWN);
-    }
-
-    private static void deleteQuietly(final Path path)
-    {
-        try
-        {
-            Files.deleteIfExists(path);
-        }
-        catch (final IOException ex)
-        {
-            LOG.log(System.Logger.Level.WARNING, "cannot delete: path=" + path, ex);
-        }
     }
 
     private static void joinUnlessCurrent(final Thread thread)

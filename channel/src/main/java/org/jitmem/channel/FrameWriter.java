@@ -14,6 +14,8 @@ final class FrameWriter
     private final WritableByteChannel channel;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(FrameReader.BUFFER_SIZE);
     private final ReentrantLock lock = new ReentrantLock();
+    /** When the write in progress started ({@link System#nanoTime()}), 0 while none is. */
+    private volatile long writingSince;
 
     FrameWriter(final WritableByteChannel channel)
     {
@@ -64,14 +66,34 @@ final class FrameWriter
         }
     }
 
+    /**
+     * @param nowNanos  the current {@link System#nanoTime()}
+     * @param boundNanos how long a write may take
+     * @return true when a write has been in progress for longer: the peer does not read
+     */
+    boolean isStuck(final long nowNanos, final long boundNanos)
+    {
+        final long since = writingSince;
+        return since != 0 && nowNanos - since > boundNanos;
+    }
+
     private void writeLocked(final byte type, final long requestId, final byte[] head, final byte[] body)
         throws IOException
     {
-        buffer.clear();
-        buffer.putInt((int)(frameSize(head, body) - Integer.BYTES)).put(type).putLong(requestId);
-        put(head);
-        put(body);
-        flush();
+        final long now = System.nanoTime();
+        writingSince = now == 0 ? 1 : now;
+        try
+        {
+            buffer.clear();
+            buffer.putInt((int)(frameSize(head, body) - Integer.BYTES)).put(type).putLong(requestId);
+            put(head);
+            put(body);
+            flush();
+        }
+        finally
+        {
+            writingSince = 0;
+        }
     }
 
     private void put(final byte[] bytes) throws IOException

@@ -36,7 +36,12 @@ import org.jitmem.api.UnsupportedPlatformException;
  *            kinds: 0 MemoryMapperException, 1 InvalidRequestException, 2 ActionFailedException,
  *                   3 ExecutorUnavailableException, 4 MemoryRevokedException, 5 UnsupportedPlatformException
  * GOODBYE  controller to executor: the controller is closing normally; empty payload
+ * HEARTBEAT either way, over TCP only: sent every heartbeat interval, requestId 0, empty payload; a peer from which
+ *            no frame at all has come for the heartbeat timeout is given up
  * </pre>
+ *
+ * Over TCP the frames run inside TLS 1.3 with both ends' certificates checked (or in plaintext on loopback, for
+ * benchmarks); there is no lane, and lane functions do not exist.
  *
  * A frame whose length is out of range is answered with ERROR (requestId 0) and the connection is closed; so is a
  * connection that ends inside a frame. An unknown type or a malformed payload is answered with ERROR for its
@@ -65,6 +70,8 @@ public final class Protocol
     public static final byte ERROR = 4;
     /** Controller to executor: normal close. */
     public static final byte GOODBYE = 5;
+    /** Either way, over TCP: the sender is alive. */
+    public static final byte HEARTBEAT = 6;
 
     static final byte[] EMPTY = new byte[0];
     /** Built-in function: the executor creates a lane ({@link LaneLayout}) for the connection and offers it. */
@@ -328,6 +335,7 @@ public final class Protocol
             case RESULT -> "RESULT";
             case ERROR -> "ERROR";
             case GOODBYE -> "GOODBYE";
+            case HEARTBEAT -> "HEARTBEAT";
             default -> Integer.toString(type & 0xFF);
         };
     }

@@ -2,13 +2,15 @@ package org.jitmem.channel;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.nio.channels.SocketChannel;
+import java.net.SocketTimeoutException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jitmem.api.ErrorJoiner;
 import org.jitmem.api.ExecutorFunction;
@@ -24,8 +26,10 @@ import org.jitmem.api.MemoryMapperException;
  * than the server's hand-over deadline, the server's watchdog hands the reading over to one of the server's workers,
  * so that a long call holds up no other; the thread running the long call stops reading once the call returns. The
  * bytes of calls in flight are bounded by a budget, so a client that sends faster than calls complete is simply no
- * longer read. The connection's own thread reads first and winds the connection down: once reading has ended it
- * waits for the calls still running and then closes the connection's providers.
+ * longer read. The connection's own thread opens the connection (a TLS handshake over TCP), reads first and winds
+ * the connection down: once reading has ended it waits for the calls still running and then closes the connection's
+ * providers, after the server's release grace period over TCP. Over TCP it also sends heartbeats, ignores those it
+ * gets, and logs one line when it ends and why.
  */
 final class ServerConnection
 {
@@ -34,11 +38,9 @@ final class ServerConnection
     private static final int CALL_OVERHEAD = 1024;
 
     private final ChannelServer server;
-    private final SocketChannel socket;
+    private final Listener.Accepted accepted;
     private final ExecutorInfo executor;
     private final boolean primary;
-    private final FrameReader reader;
-    private final FrameWriter writer;
     private final int budget;
     private final Semaphore inFlight;
     private final Thread thread;
@@ -48,16 +50,22 @@ final class ServerConnection
     private Map<String, ExecutorFunction> functions = Map.of();
     /** The connection's lane, once the controller asked for one; set by the reading thread. */
     private volatile LaneServer lane;
+    /** Set by the connection's thread once the connection is open; read by the threads it hands reading to. */
+    private FrameReader reader;
+    private volatile FrameWriter writer;
+    private volatile Transport transport;
+    private volatile boolean disconnected;
+    private final AtomicBoolean heartbeatPending = new AtomicBoolean();
+    /** Why the connection ended, for its one log line over TCP. */
+    private volatile String endReason = "closed by the executor";
 
-    ServerConnection(final ChannelServer server, final SocketChannel socket, final ExecutorInfo executor,
+    ServerConnection(final ChannelServer server, final Listener.Accepted accepted, final ExecutorInfo executor,
         final boolean primary)
     {
         this.server = server;
-        this.socket = socket;
+        this.accepted = accepted;
         this.executor = executor;
         this.primary = primary;
-        this.reader = new FrameReader(socket, server.maxFrameSize());
-        this.writer = new FrameWriter(socket);
         this.budget = (int)Math.min(Integer.MAX_VALUE, 2L * server.maxFrameSize() + CALL_OVERHEAD);
         this.inFlight = new Semaphore(budget);
         this.thread = new Thread(this::run, "jitmem-executor-connection" + (primary ? "-primary" : ""));
@@ -77,7 +85,13 @@ final class ServerConnection
     /** Closes the socket; the connection's thread then winds the connection down. */
     void disconnect()
     {
-        Closeables.closeQuietly(socket);
+        disconnected = true;
+        accepted.abort();
+        final Transport current = transport;
+        if (current != null)
+        {
+            current.close();
+        }
     }
 
     /**
@@ -112,13 +126,20 @@ final class ServerConnection
 
     private void run()
     {
+        if (!open())
+        {
+            server.connectionEnded(this);
+            return;
+        }
         boolean greeted = false;
+        ScheduledFuture<?> heartbeats = null;
         try
         {
             if (openProviders())
             {
                 writer.write(Protocol.HELLO, 0, Protocol.EMPTY, Protocol.encodeHello(executor, server.maxFrameSize()));
                 greeted = true;
+                heartbeats = server.isLocal() ? null : server.scheduleHeartbeats(this::heartbeat);
             }
         }
         catch (final IOException ex)
@@ -135,6 +156,10 @@ final class ServerConnection
         }
         awaitReadingEnded();
         disconnect();
+        if (heartbeats != null)
+        {
+            heartbeats.cancel(false);
+        }
         final LaneServer current = lane;
         if (current != null)
         {
@@ -142,8 +167,99 @@ final class ServerConnection
             current.awaitClosed();
         }
         inFlight.acquireUninterruptibly(budget);
-        closeProviders();
+        if (server.isLocal())
+        {
+            closeProviders();
+            server.connectionEnded(this);
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, "connection closed: peer=" + transport.peer() + " reason=" + endReason +
+            (greeted ? " releaseGrace=" + server.tcp().releaseGrace() : ""));
         server.connectionEnded(this);
+        if (greeted)
+        {
+            server.releaseAfterGrace(this::closeProviders);
+        }
+        else
+        {
+            closeProviders();
+        }
+    }
+
+    /** @return true once the transport is open; false, with one log line over TCP, when it cannot be */
+    private boolean open()
+    {
+        try
+        {
+            final Transport opened = accepted.open();
+            transport = opened;
+            reader = new FrameReader(opened.in(), server.maxFrameSize());
+            writer = new FrameWriter(opened.out());
+            if (disconnected)
+            {
+                opened.close();
+                return false;
+            }
+            if (!opened.isLocal())
+            {
+                LOG.log(System.Logger.Level.INFO, "connection accepted: peer=" + opened.peer());
+            }
+            return true;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            accepted.abort();
+            if (!disconnected)
+            {
+                LOG.log(System.Logger.Level.WARNING, "connection refused, handshake failed: peer=" + accepted.peer() +
+                    " reason=" + ex);
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Called by the server's timer every heartbeat interval: disconnects a controller that has not read what this end
+     * wrote for the heartbeat timeout, otherwise has a heartbeat sent unless a frame is being written anyway. The
+     * write runs on another thread, so the timer never waits for a peer.
+     */
+    private void heartbeat()
+    {
+        final FrameWriter current = writer;
+        if (current.isStuck(System.nanoTime(), server.tcp().heartbeatTimeout().toNanos()))
+        {
+            endReason = "the controller reads nothing: a write waited longer than the heartbeat timeout=" +
+                server.tcp().heartbeatTimeout();
+            disconnect();
+            return;
+        }
+        if (!heartbeatPending.compareAndSet(false, true))
+        {
+            return;
+        }
+        try
+        {
+            server.heartbeatWriters().execute(() ->
+            {
+                try
+                {
+                    current.tryWrite(Protocol.HEARTBEAT, 0, Protocol.EMPTY, Protocol.EMPTY);
+                }
+                catch (final IOException ex)
+                {
+                    endReason = "cannot send a heartbeat: " + ex;
+                    disconnect();
+                }
+                finally
+                {
+                    heartbeatPending.set(false);
+                }
+            });
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            heartbeatPending.set(false);
+        }
     }
 
     /** Reads and serves frames until the connection ends or the reading is handed over. */
@@ -154,8 +270,13 @@ final class ServerConnection
         {
             handedOver = serve();
         }
+        catch (final SocketTimeoutException ex)
+        {
+            endReason = "no frame within the heartbeat timeout: timeout=" + server.tcp().heartbeatTimeout();
+        }
         catch (final IOException | RuntimeException ex)
         {
+            endReason = disconnected ? endReason : "connection lost: " + ex;
             LOG.log(System.Logger.Level.DEBUG, "connection lost", ex);
         }
         finally
@@ -213,8 +334,8 @@ final class ServerConnection
                     }
                 });
             }
-            if (byName.putIfAbsent(Protocol.OPEN_LANE, this::openLane) != null ||
-                byName.putIfAbsent(Protocol.LANE_MAPPED, this::laneMapped) != null)
+            if (server.isLocal() && (byName.putIfAbsent(Protocol.OPEN_LANE, this::openLane) != null ||
+                byName.putIfAbsent(Protocol.LANE_MAPPED, this::laneMapped) != null))
             {
                 throw new InvalidRequestException(MapperOperation.CHANNEL,
                     "executor function takes a built-in name: function=" + Protocol.OPEN_LANE + " or " +
@@ -243,16 +364,23 @@ final class ServerConnection
             }
             catch (final FrameLengthException ex)
             {
+                endReason = ex.getMessage();
                 replyError(0, invalid(ex.getMessage()), null);
                 return false;
             }
             catch (final EOFException ex)
             {
+                endReason = ex.getMessage();
                 return false;
             }
             if (frame == null || frame.type() == Protocol.GOODBYE)
             {
+                endReason = frame == null ? "closed by the controller" : "goodbye from the controller";
                 return false;
+            }
+            if (frame.type() == Protocol.HEARTBEAT && !server.isLocal())
+            {
+                continue;
             }
             if (frame.type() == Protocol.CALL && !dispatch(frame))
             {

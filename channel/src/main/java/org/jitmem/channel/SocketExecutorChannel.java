@@ -2,7 +2,10 @@ package org.jitmem.channel;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -23,6 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+
 import org.jitmem.api.ExecutorChannel;
 import org.jitmem.api.ExecutorInfo;
 import org.jitmem.api.ExecutorUnavailableException;
@@ -32,7 +38,8 @@ import org.jitmem.api.MemoryMapperException;
 import org.jitmem.posix.OsConstants;
 
 /**
- * The controller's end of a channel over a Unix domain socket. Calls are written by the calling thread (writes are
+ * The controller's end of a channel over a Unix domain socket, or over TCP with TLS 1.3 to an executor on another
+ * host ({@link TcpConnectOptions#connect()}). Calls are written by the calling thread (writes are
  * serialised, no lock is held while a reply is awaited); one reader thread per connection reads replies and
  * completes the matching futures.
  * <p>
@@ -51,6 +58,10 @@ import org.jitmem.posix.OsConstants;
  * per call not taken by its waiting thread. Calls that fail before they are sent (channel closed, argument too
  * large) complete on the calling thread; calls failed by a closing channel complete on the thread that noticed the
  * close.
+ * <p>
+ * Over TCP there is no lane; a heartbeat thread sends a HEARTBEAT frame every heartbeat interval, and when no frame
+ * at all has come from the executor for the heartbeat timeout, or a write to it has waited that long, the channel
+ * closes itself: every pending call fails with {@link ExecutorUnavailableException} and {@link #closed()} completes.
  */
 public final class SocketExecutorChannel implements ExecutorChannel
 {
@@ -63,7 +74,9 @@ public final class SocketExecutorChannel implements ExecutorChannel
     public static final String LANE_MEMFD_NAME = LaneLayout.MEMFD_NAME;
 
     private final Path socketPath;
-    private final SocketChannel socket;
+    private final String endpoint;
+    private final Transport transport;
+    private final Heartbeat heartbeat;
     private final FrameReader reader;
     private final FrameWriter writer;
     private final ExecutorInfo executor;
@@ -77,23 +90,34 @@ public final class SocketExecutorChannel implements ExecutorChannel
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Throwable> closed = new CompletableFuture<>();
     private final Thread readerThread;
+    private final Thread heartbeatThread;
     private volatile LaneClient lane;
     private volatile boolean open = true;
     private volatile ExecutorUnavailableException closeReason;
 
-    private SocketExecutorChannel(final Path socketPath, final SocketChannel socket, final FrameReader reader,
-        final Protocol.Hello hello, final int maxFrameSize, final Executor completions)
+    private SocketExecutorChannel(final Path socketPath, final String endpoint, final Transport transport,
+        final FrameReader reader, final ExecutorInfo executor, final int sendLimit, final Executor completions,
+        final Heartbeat heartbeat)
     {
         this.socketPath = socketPath;
-        this.socket = socket;
+        this.endpoint = endpoint;
+        this.transport = transport;
+        this.heartbeat = heartbeat;
         this.reader = reader;
-        this.writer = new FrameWriter(socket);
-        this.executor = hello.executor();
-        this.sendLimit = Math.min(maxFrameSize, hello.maxFrameSize());
+        this.writer = new FrameWriter(transport.out());
+        this.executor = executor;
+        this.sendLimit = sendLimit;
         this.completions = completions;
         this.readerThread = new Thread(this::readReplies, "jitmem-channel-reader-" + executor.pid());
         readerThread.setDaemon(true);
+        this.heartbeatThread = heartbeat == null ? null : new Thread(this::sendHeartbeats,
+            "jitmem-channel-heartbeat-" + executor.pid());
         readerThread.start();
+        if (heartbeatThread != null)
+        {
+            heartbeatThread.setDaemon(true);
+            heartbeatThread.start();
+        }
     }
 
     /**
@@ -145,27 +169,108 @@ public final class SocketExecutorChannel implements ExecutorChannel
                 MemoryMapperException.UNKNOWN);
         }
         final long deadline = System.nanoTime() + timeout.toNanos();
-        final SocketChannel socket = open(socketPath, deadline);
+        final Transport transport = Transport.unix(open(socketPath, deadline), "socket=" + socketPath);
+        final AtomicBoolean settled = closeAt(deadline, transport::close);
+        return establish(transport, settled, socketPath, "socket=" + socketPath, ExecutorInfo.LOCAL_HOST, timeout,
+            deadline, maxFrameSize, completions, laneSlots, null, null);
+    }
+
+    /** Connects over TCP, see {@link TcpConnectOptions#connect()}. */
+    static SocketExecutorChannel connect(final TcpConnectOptions options)
+    {
+        final Duration timeout = options.connectTimeout();
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        final String endpoint = "address=" + TcpListener.format(InetSocketAddress.createUnresolved(options.host(),
+            options.port()));
+        final Socket raw = new Socket();
+        final AtomicBoolean settled = closeAt(deadline, raw);
+        final Socket stream;
+        final Transport transport;
+        try
+        {
+            raw.setTcpNoDelay(true);
+            raw.connect(new InetSocketAddress(options.host(), options.port()), (int)Math.min(Integer.MAX_VALUE,
+                Math.max(1, timeout.toMillis())));
+            raw.setSoTimeout((int)Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis())));
+            if (options.tls() == null)
+            {
+                stream = raw;
+            }
+            else
+            {
+                final SSLSocket tls = (SSLSocket)options.tls().getSocketFactory().createSocket(raw, options.host(),
+                    options.port(), true);
+                tls.setEnabledProtocols(new String[] {TlsStores.PROTOCOL});
+                if (options.verifyHost())
+                {
+                    final SSLParameters parameters = tls.getSSLParameters();
+                    parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                    tls.setSSLParameters(parameters);
+                }
+                tls.startHandshake();
+                stream = tls;
+            }
+            transport = Transport.tcp(stream, raw, endpoint);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            final String reason = settled.compareAndSet(false, true) ? "cannot connect to executor" :
+                "connecting to executor timed out";
+            Closeables.closeQuietly(raw);
+            throw unavailable(reason + ": " + endpoint + " timeout=" + timeout + " " + ex, ex);
+        }
+        final Heartbeat heartbeat = options.heartbeat();
+        return establish(transport, settled, null, endpoint, options.host(), timeout, deadline,
+            options.maxFrameSize(), options.completions(), 0, heartbeat, () ->
+            {
+                try
+                {
+                    stream.setSoTimeout(heartbeat.timeoutMillis());
+                }
+                catch (final SocketException ex)
+                {
+                    throw unavailable("cannot set the heartbeat timeout: " + endpoint, ex);
+                }
+            });
+    }
+
+    /** @return a flag to set once connecting has settled; unless it was, {@code closer} is closed at the deadline */
+    private static AtomicBoolean closeAt(final long deadline, final AutoCloseable closer)
+    {
         final AtomicBoolean settled = new AtomicBoolean();
         CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).execute(
             () ->
             {
                 if (settled.compareAndSet(false, true))
                 {
-                    Closeables.closeQuietly(socket);
+                    Closeables.closeQuietly(closer);
                 }
             });
+        return settled;
+    }
+
+    /** Reads HELLO within the deadline and sets the channel up: its reader, heartbeats and lane. */
+    private static SocketExecutorChannel establish(final Transport transport, final AtomicBoolean settled,
+        final Path socketPath, final String endpoint, final String host, final Duration timeout, final long deadline,
+        final int maxFrameSize, final Executor completions, final int laneSlots, final Heartbeat heartbeat,
+        final Runnable afterHello)
+    {
         try
         {
-            final FrameReader reader = new FrameReader(socket, maxFrameSize);
+            final FrameReader reader = new FrameReader(transport.in(), maxFrameSize);
             final Frame first = reader.read();
             if (!settled.compareAndSet(false, true))
             {
                 throw new IOException("no hello in time: timeout=" + timeout);
             }
             final Protocol.Hello hello = handshake(first);
-            final SocketExecutorChannel channel = new SocketExecutorChannel(socketPath, socket, reader, hello,
-                maxFrameSize, completions);
+            if (afterHello != null)
+            {
+                afterHello.run();
+            }
+            final SocketExecutorChannel channel = new SocketExecutorChannel(socketPath, endpoint, transport, reader,
+                hello.executor().withHost(host), Math.min(maxFrameSize, hello.maxFrameSize()), completions,
+                heartbeat);
             if (laneSlots > 0)
             {
                 channel.openLane(laneSlots, Math.max(1, deadline - System.nanoTime()));
@@ -174,15 +279,15 @@ public final class SocketExecutorChannel implements ExecutorChannel
         }
         catch (final IOException ex)
         {
-            Closeables.closeQuietly(socket);
+            transport.close();
             final String reason = settled.compareAndSet(false, true) ? "handshake failed" : "handshake timed out";
-            throw new ExecutorUnavailableException(MapperOperation.CHANNEL, reason + ": socket=" + socketPath +
+            throw new ExecutorUnavailableException(MapperOperation.CHANNEL, reason + ": " + endpoint +
                 " timeout=" + timeout, MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN, ex);
         }
         catch (final RuntimeException ex)
         {
             settled.set(true);
-            Closeables.closeQuietly(socket);
+            transport.close();
             throw ex;
         }
     }
@@ -312,7 +417,7 @@ public final class SocketExecutorChannel implements ExecutorChannel
         return socketCalls.sum();
     }
 
-    /** @return the socket this channel is connected to */
+    /** @return the socket this channel is connected to, or null over TCP */
     public Path socketPath()
     {
         return socketPath;
@@ -422,6 +527,10 @@ public final class SocketExecutorChannel implements ExecutorChannel
             try
             {
                 readerThread.join();
+                if (heartbeatThread != null && Thread.currentThread() != heartbeatThread)
+                {
+                    heartbeatThread.join();
+                }
                 if (laneNow != null && Thread.currentThread() != laneNow.collector())
                 {
                     laneNow.collector().join();
@@ -437,7 +546,7 @@ public final class SocketExecutorChannel implements ExecutorChannel
     @Override
     public String toString()
     {
-        return "SocketExecutorChannel[socket=" + socketPath + " pid=" + executor.pid() + " open=" + open + "]";
+        return "SocketExecutorChannel[" + endpoint + " pid=" + executor.pid() + " open=" + open + "]";
     }
 
     private EncodedFunction encodedFunction(final String function)
@@ -474,6 +583,16 @@ public final class SocketExecutorChannel implements ExecutorChannel
                     return;
                 }
                 final long requestId = frame.requestId();
+                if (frame.type() == Protocol.HEARTBEAT && heartbeat != null)
+                {
+                    if (writer.isStuck(System.nanoTime(), heartbeat.timeout().toNanos()))
+                    {
+                        shutdown("executor reads nothing: a write waited longer than the heartbeat timeout=" +
+                            heartbeat.timeout(), null);
+                        return;
+                    }
+                    continue;
+                }
                 if (frame.type() == Protocol.RESULT)
                 {
                     complete(requestId, frame.payload(), null);
@@ -495,9 +614,36 @@ public final class SocketExecutorChannel implements ExecutorChannel
                 }
             }
         }
+        catch (final SocketTimeoutException ex)
+        {
+            shutdown("no frame from executor within the heartbeat timeout: timeout=" + heartbeat.timeout(), ex);
+        }
         catch (final IOException | RuntimeException ex)
         {
             shutdown(open ? "connection to executor lost" : "channel closed", ex);
+        }
+    }
+
+    /** Sends a heartbeat every interval unless a frame is being written anyway, until the channel closes. */
+    private void sendHeartbeats()
+    {
+        final long interval = heartbeat.interval().toNanos();
+        while (open)
+        {
+            LockSupport.parkNanos(this, interval);
+            if (!open)
+            {
+                return;
+            }
+            try
+            {
+                writer.tryWrite(Protocol.HEARTBEAT, 0, Protocol.EMPTY, Protocol.EMPTY);
+            }
+            catch (final IOException ex)
+            {
+                shutdown("cannot send a heartbeat to executor", ex);
+                return;
+            }
         }
     }
 
@@ -556,11 +702,15 @@ public final class SocketExecutorChannel implements ExecutorChannel
         {
             return;
         }
-        final ExecutorUnavailableException error = unavailable(reason + ": socket=" + socketPath + " pid=" +
+        final ExecutorUnavailableException error = unavailable(reason + ": " + endpoint + " pid=" +
             executor.pid(), cause);
         closeReason = error;
         open = false;
-        Closeables.closeQuietly(socket);
+        transport.close();
+        if (heartbeatThread != null)
+        {
+            LockSupport.unpark(heartbeatThread);
+        }
         final LaneClient laneNow = lane;
         if (laneNow != null)
         {

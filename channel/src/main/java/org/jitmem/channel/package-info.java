@@ -3,8 +3,11 @@
  * domain socket in a private directory ({@link org.jitmem.channel.Protocol}), its controller end
  * ({@link org.jitmem.channel.SocketExecutorChannel}) and its executor end ({@link org.jitmem.channel.ChannelServer}). On
  * Linux short calls take a lane instead of the socket: memory both processes map, with futex wake-ups for sleepers.
+ * Executors on other hosts are reached over TCP with mutually authenticated TLS 1.3 and heartbeats
+ * ({@link org.jitmem.channel.TcpListenOptions}, {@link org.jitmem.channel.TcpConnectOptions},
+ * {@link org.jitmem.channel.TlsStores}).
  */
-@Version("1.2.0")
+@Version("1.3.0")
 @Export
 package org.jitmem.channel;
 

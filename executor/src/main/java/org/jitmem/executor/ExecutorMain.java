@@ -2,7 +2,9 @@ package org.jitmem.executor;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceConfigurationError;
@@ -19,6 +21,8 @@ import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.channel.ChannelServer;
 import org.jitmem.channel.Protocol;
+import org.jitmem.channel.TcpListenOptions;
+import org.jitmem.channel.TlsStores;
 import org.jitmem.posix.PageSize;
 
 /**
@@ -30,8 +34,10 @@ public final class ExecutorMain
     /** Command-line help. */
     public static final String USAGE = """
         Usage: java -jar jitmem-executor.jar --socket <path> [options]
+               java -jar jitmem-executor.jar --listen <host:port> --key-store <p12> --trust-store <p12> [options]
 
-        Hosts executor functions for a jitmem controller behind a private Unix domain socket.
+        Hosts executor functions for a jitmem controller behind a private Unix domain socket, or for controllers on
+        other hosts behind a TCP port with mutually authenticated TLS 1.3.
 
           --socket <path>          socket to listen on. Its directory is created with mode 0700 when missing and
                                    removed at exit; an existing directory must be mode 0700 and owned by this user.
@@ -46,8 +52,33 @@ public final class ExecutorMain
           --workers <n>            threads running calls, shared by all connections (default 8).
           --help                   print this text.
 
+        Listening on TCP (instead of --socket):
+          --listen <host:port>     address and port to listen on (port 0: any free port, named in the ready line).
+          --key-store <path>       PKCS#12 store with the executor's private key and certificate chain.
+          --key-store-password-file <path>
+                                   file whose first line is its password; otherwise the environment variable
+                                   JITMEM_KEY_STORE_PASSWORD. Passwords are never taken from the command line.
+          --trust-store <path>     PKCS#12 store with the authorities a controller's certificate must chain to.
+          --trust-store-password-file <path>
+                                   its password file; otherwise the variable JITMEM_TRUST_STORE_PASSWORD.
+          --max-connections <n>    connections at once, handshakes included; more are closed (default 16).
+          --handshake-timeout-ms <ms>
+                                   bound on a TLS handshake (default 5000).
+          --heartbeat-interval-ms <ms>
+                                   how often a heartbeat is sent to each controller (default 250).
+          --heartbeat-timeout-ms <ms>
+                                   a controller silent this long is disconnected (default 1000).
+          --release-grace-ms <ms>  a disconnected controller's reservations are released this long after it went
+                                   (default 5000).
+          --plaintext-on-loopback  no TLS and no authentication, for benchmarks on a loopback address only; says so
+                                   loudly on standard error at every start.
+
         Once it accepts connections it prints one line on standard output:
           jitmem-executor ready pid=<pid> socket=<path> pageSize=<bytes>
+        With --listen the line reads listen=<host:port> instead of socket=<path>. A TCP peer must present a
+        certificate the trust store's authorities signed, valid now; otherwise it is refused in the handshake, before
+        any executor function exists for it, with one line on standard error. Controllers may come and go; the
+        executor runs until SIGTERM (or its parent goes, with --exit-with-parent).
         Only processes of the same user may connect. The first connection is the controller's: when it closes, every
         provider is closed (releasing everything it holds) once the calls still running have finished, the socket is
         removed and the executor exits with 0. Calls that have not finished 0.5 s later (JIT'd code that does not
@@ -58,6 +89,10 @@ public final class ExecutorMain
         """;
 
     private static final int DEFAULT_WORKERS = 8;
+    /** Environment variable with the key store's password when no file is given. */
+    static final String KEY_STORE_PASSWORD_VARIABLE = "JITMEM_KEY_STORE_PASSWORD";
+    /** Environment variable with the trust store's password when no file is given. */
+    static final String TRUST_STORE_PASSWORD_VARIABLE = "JITMEM_TRUST_STORE_PASSWORD";
     /** How long the calls still running may take to finish once the executor ends, before it halts. */
     private static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
@@ -99,11 +134,20 @@ public final class ExecutorMain
         final PrivateDirectory directory;
         try
         {
+            final TcpListenOptions tcp = options.listen == null ? null : options.listen.toOptions();
             final List<ServiceLoader.Provider<ExecutorFunctionProvider>> discovered =
                 ServiceLoader.load(ExecutorFunctionProvider.class, ExecutorMain.class.getClassLoader()).stream().toList();
-            server = ChannelServer.start(options.socket, PageSize.get(),
-                executor -> createProviders(discovered, executor), options.maxFrameSize, options.workers);
+            server = tcp == null ?
+                ChannelServer.start(options.socket, PageSize.get(), executor -> createProviders(discovered, executor),
+                    options.maxFrameSize, options.workers) :
+                ChannelServer.listen(tcp, PageSize.get(), executor -> createProviders(discovered, executor),
+                    options.maxFrameSize, options.workers);
             directory = claimDirectory(server, options);
+            if (tcp != null && tcp.tls() == null)
+            {
+                System.err.println("jitmem-executor: WARNING: listening WITHOUT TLS and WITHOUT authentication on " +
+                    server.endpoint() + ": anyone who reaches this port can run code here; for benchmarks only");
+            }
         }
         catch (final RuntimeException | ServiceConfigurationError | LinkageError ex)
         {
@@ -119,7 +163,7 @@ public final class ExecutorMain
         {
             watchParent(exit);
         }
-        System.out.println("jitmem-executor ready pid=" + server.executor().pid() + " socket=" + server.socketPath() +
+        System.out.println("jitmem-executor ready pid=" + server.executor().pid() + " " + server.endpoint() +
             " pageSize=" + server.executor().pageSize());
         System.out.flush();
         ending.end(exit.join());
@@ -266,9 +310,35 @@ public final class ExecutorMain
             () -> exit.complete("no parent process"));
     }
 
+    /** What --listen and its options say; the stores are read when the executor starts. */
+    private record Listen(InetSocketAddress address, Path keyStore, Path keyStorePasswordFile, Path trustStore,
+        Path trustStorePasswordFile, boolean plaintext, int maxConnections, long handshakeMillis,
+        long heartbeatIntervalMillis, long heartbeatTimeoutMillis, long releaseGraceMillis)
+    {
+        TcpListenOptions toOptions()
+        {
+            final TcpListenOptions.Builder builder = TcpListenOptions.builder(address)
+                .maxConnections(maxConnections)
+                .handshakeTimeout(Duration.ofMillis(handshakeMillis))
+                .heartbeat(Duration.ofMillis(heartbeatIntervalMillis), Duration.ofMillis(heartbeatTimeoutMillis))
+                .releaseGrace(Duration.ofMillis(releaseGraceMillis));
+            if (plaintext)
+            {
+                return builder.plaintextOnLoopback().build();
+            }
+            return builder.tls(TlsStores.context(keyStore, password(keyStorePasswordFile, KEY_STORE_PASSWORD_VARIABLE),
+                trustStore, password(trustStorePasswordFile, TRUST_STORE_PASSWORD_VARIABLE))).build();
+        }
+
+        private static char[] password(final Path file, final String variable)
+        {
+            return file != null ? TlsStores.passwordFromFile(file) : TlsStores.passwordFromEnvironment(variable);
+        }
+    }
+
     /** Parsed command line. */
-    private record Options(Path socket, boolean exitWithParent, boolean removeDirectoryOnExit, int maxFrameSize,
-        int workers)
+    private record Options(Path socket, Listen listen, boolean exitWithParent, boolean removeDirectoryOnExit,
+        int maxFrameSize, int workers)
     {
         /** @return the options, or null when help was asked for */
         static Options parse(final String[] args)
@@ -278,11 +348,33 @@ public final class ExecutorMain
             boolean removeDirectoryOnExit = false;
             int maxFrameSize = Protocol.DEFAULT_MAX_FRAME_SIZE;
             int workers = DEFAULT_WORKERS;
+            InetSocketAddress listen = null;
+            Path keyStore = null;
+            Path keyStorePasswordFile = null;
+            Path trustStore = null;
+            Path trustStorePasswordFile = null;
+            boolean plaintext = false;
+            int maxConnections = TcpListenOptions.DEFAULT_MAX_CONNECTIONS;
+            long handshakeMillis = TcpListenOptions.DEFAULT_HANDSHAKE_TIMEOUT.toMillis();
+            long heartbeatIntervalMillis = TcpListenOptions.DEFAULT_HEARTBEAT_INTERVAL.toMillis();
+            long heartbeatTimeoutMillis = TcpListenOptions.DEFAULT_HEARTBEAT_TIMEOUT.toMillis();
+            long releaseGraceMillis = TcpListenOptions.DEFAULT_RELEASE_GRACE.toMillis();
             for (int i = 0; i < args.length; i++)
             {
                 switch (args[i])
                 {
                     case "--socket" -> socket = Path.of(value(args, ++i));
+                    case "--listen" -> listen = address(args, ++i);
+                    case "--key-store" -> keyStore = Path.of(value(args, ++i));
+                    case "--key-store-password-file" -> keyStorePasswordFile = Path.of(value(args, ++i));
+                    case "--trust-store" -> trustStore = Path.of(value(args, ++i));
+                    case "--trust-store-password-file" -> trustStorePasswordFile = Path.of(value(args, ++i));
+                    case "--plaintext-on-loopback" -> plaintext = true;
+                    case "--max-connections" -> maxConnections = number(args, ++i);
+                    case "--handshake-timeout-ms" -> handshakeMillis = number(args, ++i);
+                    case "--heartbeat-interval-ms" -> heartbeatIntervalMillis = number(args, ++i);
+                    case "--heartbeat-timeout-ms" -> heartbeatTimeoutMillis = number(args, ++i);
+                    case "--release-grace-ms" -> releaseGraceMillis = number(args, ++i);
                     case "--exit-with-parent" -> exitWithParent = true;
                     case "--remove-directory-on-exit" -> removeDirectoryOnExit = true;
                     case "--max-frame-size" -> maxFrameSize = number(args, ++i);
@@ -294,16 +386,89 @@ public final class ExecutorMain
                     default -> throw new IllegalArgumentException("unknown option: option=" + args[i]);
                 }
             }
-            if (socket == null)
+            if ((socket == null) == (listen == null))
             {
-                throw new IllegalArgumentException("missing option: option=--socket");
+                throw new IllegalArgumentException("exactly one of --socket and --listen is needed");
             }
             if (maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE || workers < 1)
             {
                 throw new IllegalArgumentException("option out of range: maxFrameSize=" + maxFrameSize + " min=" +
                     Protocol.MIN_MAX_FRAME_SIZE + " workers=" + workers);
             }
-            return new Options(socket, exitWithParent, removeDirectoryOnExit, maxFrameSize, workers);
+            final Listen tcp = listen == null ? null : new Listen(listen, keyStore, keyStorePasswordFile, trustStore,
+                trustStorePasswordFile, plaintext, maxConnections, handshakeMillis, heartbeatIntervalMillis,
+                heartbeatTimeoutMillis, releaseGraceMillis);
+            if (tcp != null)
+            {
+                checkListen(tcp, removeDirectoryOnExit);
+            }
+            return new Options(socket, tcp, exitWithParent, removeDirectoryOnExit, maxFrameSize, workers);
+        }
+
+        private static void checkListen(final Listen listen, final boolean removeDirectoryOnExit)
+        {
+            if (removeDirectoryOnExit)
+            {
+                throw new IllegalArgumentException("--remove-directory-on-exit goes with --socket only");
+            }
+            if (listen.plaintext())
+            {
+                if (listen.keyStore() != null || listen.trustStore() != null)
+                {
+                    throw new IllegalArgumentException("--plaintext-on-loopback takes no stores");
+                }
+                if (listen.address().getAddress() == null || !listen.address().getAddress().isLoopbackAddress())
+                {
+                    throw new IllegalArgumentException("plaintext is allowed on a loopback address only: listen=" +
+                        listen.address());
+                }
+                return;
+            }
+            if (listen.keyStore() == null || listen.trustStore() == null)
+            {
+                throw new IllegalArgumentException("listening on TCP needs TLS: missing option=" +
+                    (listen.keyStore() == null ? "--key-store" : "--trust-store"));
+            }
+            if (listen.keyStorePasswordFile() == null && System.getenv(KEY_STORE_PASSWORD_VARIABLE) == null)
+            {
+                throw new IllegalArgumentException("no key store password: give --key-store-password-file or set " +
+                    KEY_STORE_PASSWORD_VARIABLE);
+            }
+            if (listen.trustStorePasswordFile() == null && System.getenv(TRUST_STORE_PASSWORD_VARIABLE) == null)
+            {
+                throw new IllegalArgumentException("no trust store password: give --trust-store-password-file or set " +
+                    TRUST_STORE_PASSWORD_VARIABLE);
+            }
+            if (listen.maxConnections() < 1 || listen.handshakeMillis() < 1 || listen.heartbeatIntervalMillis() < 1 ||
+                listen.heartbeatTimeoutMillis() <= listen.heartbeatIntervalMillis() || listen.releaseGraceMillis() < 0)
+            {
+                throw new IllegalArgumentException("option out of range: maxConnections=" + listen.maxConnections() +
+                    " handshakeTimeoutMs=" + listen.handshakeMillis() + " heartbeatIntervalMs=" +
+                    listen.heartbeatIntervalMillis() + " heartbeatTimeoutMs=" + listen.heartbeatTimeoutMillis() +
+                    " (longer than the interval) releaseGraceMs=" + listen.releaseGraceMillis());
+            }
+        }
+
+        private static InetSocketAddress address(final String[] args, final int index)
+        {
+            final String text = value(args, index);
+            final int colon = text.lastIndexOf(':');
+            if (colon <= 0)
+            {
+                throw new IllegalArgumentException("not host:port: option=--listen value=" + text);
+            }
+            final String host = text.substring(0, colon).replace("[", "").replace("]", "");
+            final int port = number(args, index, text.substring(colon + 1));
+            if (port < 0 || port > 65535)
+            {
+                throw new IllegalArgumentException("port out of range: option=--listen value=" + text);
+            }
+            final InetSocketAddress address = new InetSocketAddress(host, port);
+            if (address.isUnresolved())
+            {
+                throw new IllegalArgumentException("unknown host: option=--listen value=" + text);
+            }
+            return address;
         }
 
         private static String value(final String[] args, final int index)
@@ -317,7 +482,11 @@ public final class ExecutorMain
 
         private static int number(final String[] args, final int index)
         {
-            final String text = value(args, index);
+            return number(args, index, value(args, index));
+        }
+
+        private static int number(final String[] args, final int index, final String text)
+        {
             try
             {
                 return Integer.parseInt(text);

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -36,15 +37,47 @@ final class StandaloneExecutor
     static Process start(final List<String> jvmOptions, final Path socket, final Path errors,
         final String... options) throws IOException
     {
-        final List<String> command = new ArrayList<>();
+        final List<String> arguments = new ArrayList<>(List.of("--socket", socket.toString()));
+        arguments.addAll(List.of(options));
+        return start(List.of(), jvmOptions, arguments, errors);
+    }
+
+    /**
+     * @param prefix     words before the java command, such as {@code ip netns exec <name>}
+     * @param jvmOptions JVM options before {@code -jar}
+     * @param arguments  the executor's arguments
+     * @param errors     where the executor's standard error goes, or null to inherit it
+     * @return the started process
+     * @throws IOException when it cannot be started
+     */
+    static Process start(final List<String> prefix, final List<String> jvmOptions, final List<String> arguments,
+        final Path errors) throws IOException
+    {
+        return start(prefix, jvmOptions, arguments, errors, Map.of());
+    }
+
+    /**
+     * @param prefix      words before the java command, such as {@code ip netns exec <name>}
+     * @param jvmOptions  JVM options before {@code -jar}
+     * @param arguments   the executor's arguments
+     * @param errors      where the executor's standard error goes, or null to inherit it
+     * @param environment variables added to the executor's environment
+     * @return the started process
+     * @throws IOException when it cannot be started
+     */
+    static Process start(final List<String> prefix, final List<String> jvmOptions, final List<String> arguments,
+        final Path errors, final Map<String, String> environment) throws IOException
+    {
+        final List<String> command = new ArrayList<>(prefix);
         command.add(javaCommand());
         command.addAll(jvmOptions);
-        command.addAll(List.of("-jar", JAR.toString(), "--socket", socket.toString()));
-        command.addAll(List.of(options));
-        return new ProcessBuilder(command)
+        command.addAll(List.of("-jar", JAR.toString()));
+        command.addAll(arguments);
+        final ProcessBuilder builder = new ProcessBuilder(command)
             .redirectError(errors == null ? ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.appendTo(
-                errors.toFile()))
-            .start();
+                errors.toFile()));
+        builder.environment().putAll(environment);
+        return builder.start();
     }
 
     /**
