@@ -4,7 +4,7 @@
  * releases it. Value types, typed exceptions, service property names and the executor channel contracts live here;
  * every other jitmem bundle compiles against this package only.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package org.jitmem.api;
 
