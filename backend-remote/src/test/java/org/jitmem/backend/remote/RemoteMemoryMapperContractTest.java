@@ -1,0 +1,67 @@
+package org.jitmem.backend.remote;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.jitmem.api.MapperProperties;
+import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryProtection;
+import org.jitmem.channel.SocketExecutorChannel;
+import org.jitmem.executor.ExecutorProcess;
+import org.jitmem.mappertests.MemoryMapperContract;
+import org.jitmem.memory.MemoryLimits;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The mapper contract for the copying backend: the controller in this JVM, each mapper's executor a real process. */
+class RemoteMemoryMapperContractTest extends MemoryMapperContract
+{
+    @TempDir
+    Path temp;
+
+    private final List<ExecutorProcess> executors = new ArrayList<>();
+    private final List<SocketExecutorChannel> channels = new ArrayList<>();
+
+    @Override
+    protected MemoryMapper open(final boolean allowWriteExecute, final MemoryLimits limits) throws Exception
+    {
+        final ExecutorProcess executor = ExecutorProcess.start(temp.resolve("run-" + executors.size())
+            .resolve("executor.sock"), List.of());
+        executors.add(executor);
+        final SocketExecutorChannel channel = executor.connect();
+        channels.add(channel);
+        return new RemoteMemoryMapper(channel, allowWriteExecute, limits);
+    }
+
+    @Override
+    protected void close(final MemoryMapper mapper)
+    {
+        ((RemoteMemoryMapper)mapper).close(Duration.ofSeconds(TIMEOUT_SECONDS));
+        assertEquals(0, ((RemoteMemoryMapper)mapper).mappedReservationCount());
+    }
+
+    @Override
+    protected void stopExecutors() throws Exception
+    {
+        channels.forEach(SocketExecutorChannel::close);
+        for (final ExecutorProcess executor : executors)
+        {
+            executor.close();
+        }
+    }
+
+    @Override
+    protected String type()
+    {
+        return MapperProperties.TYPE_REMOTE;
+    }
+
+    @Override
+    protected MemoryProtection freeProtection()
+    {
+        return MemoryProtection.READ_WRITE;
+    }
+}
