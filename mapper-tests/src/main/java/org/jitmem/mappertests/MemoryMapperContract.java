@@ -181,6 +181,9 @@ public abstract class MemoryMapperContract
         final byte[] constant = MachineCode.returnConstant(0x5EED);
         mapper.prepare(code, constant.length).put(constant);
         mapper.prepare(data, 24).putLong(-1).putLong(-2).putLong(-3);
+        // Executor memory that held content before, so that the zero fill below has something to clear.
+        await(mapper.deinitialize(List.of(await(mapper.initialize(AllocInfo.of(data,
+            Segment.of(0, 24, MemoryProtection.READ_WRITE)))))));
         mapper.prepare(readOnly, 8).putLong(0x0DDBA11L);
         final ExecutorAddress key = await(mapper.initialize(new AllocInfo(code, List.of(
             Segment.of(0, constant.length, MemoryProtection.READ_EXEC),
