@@ -9,11 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
@@ -39,6 +35,7 @@ import org.jitmem.backend.remote.wire.RemoteCodec;
 import org.jitmem.backend.remote.wire.RemoteCodec.Content;
 import org.jitmem.memory.ExecutorMemory;
 import org.jitmem.memory.MemoryLimits;
+import org.jitmem.memory.wire.ChannelMapping;
 import org.jitmem.memory.wire.MapperCodec;
 
 /**
@@ -128,27 +125,16 @@ public final class RemoteMemoryMapper implements MemoryMapper
         {
             return CompletableFuture.failedFuture(ex);
         }
-        return send(MapperOperation.RESERVE, RemoteCodec.RESERVE, MapperCodec.encodeLong(size),
-            RemoteCodec::decodeRange).handle((range, failure) ->
-            {
-                if (failure != null)
-                {
-                    limits.unreserve(size);
-                    throw failure instanceof CompletionException wrapped ? wrapped : new CompletionException(failure);
-                }
-                return mapWorkingMemory(range, size);
-            }).thenCompose(Function.identity());
+        return ChannelMapping.reserved(send(MapperOperation.RESERVE, RemoteCodec.RESERVE,
+            MapperCodec.encodeLong(size), RemoteCodec::decodeRange), limits, size,
+            range -> mapWorkingMemory(range, size));
     }
 
     @Override
     public ByteBuffer prepare(final ExecutorAddress address, final long contentSize)
     {
         final long start = address.value();
-        if (contentSize < 0 || contentSize > Integer.MAX_VALUE)
-        {
-            throw new InvalidRequestException(MapperOperation.PREPARE,
-                "working memory size must be between 0 and " + Integer.MAX_VALUE, start, contentSize);
-        }
+        ChannelMapping.checkWorkingSize(start, contentSize);
         throwIfEnded(MapperOperation.PREPARE);
         final Lock read = lock.readLock();
         read.lock();
@@ -216,22 +202,13 @@ public final class RemoteMemoryMapper implements MemoryMapper
     public CompletionStage<Void> release(final List<ExecutorAddress> starts)
     {
         // Out of the table before the executor can hand the addresses out again, and unmapped whatever it replies.
-        final List<RuntimeException> unmapFailures = unmap(take(starts));
-        return send(MapperOperation.RELEASE, RemoteCodec.RELEASE, MapperCodec.encodeAddresses(starts), reply ->
-        {
-            MapperCodec.decodeEmpty(MapperOperation.RELEASE, reply);
-            return (Void)null;
-        }).handle((ignored, failure) ->
-        {
-            final ErrorJoiner errors = new ErrorJoiner();
-            if (failure != null)
+        final List<RuntimeException> unmapFailures = ChannelMapping.unmap(take(starts));
+        return ChannelMapping.released(send(MapperOperation.RELEASE, RemoteCodec.RELEASE,
+            MapperCodec.encodeAddresses(starts), reply ->
             {
-                errors.add(unwrap(failure));
-            }
-            unmapFailures.forEach(errors::add);
-            errors.throwIfAny();
-            return null;
-        });
+                MapperCodec.decodeEmpty(MapperOperation.RELEASE, reply);
+                return (Void)null;
+            }), unmapFailures);
     }
 
     @Override
@@ -286,51 +263,26 @@ public final class RemoteMemoryMapper implements MemoryMapper
         final ErrorJoiner errors = new ErrorJoiner();
         if (!taken.isEmpty() && !executorGone())
         {
-            try
-            {
-                channel.call(RemoteCodec.RELEASE, MapperCodec.encodeAddresses(taken.stream()
-                    .map(memory -> memory.range().start()).toList()))
-                    .toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                errors.add(ex);
-            }
-            catch (final ExecutionException ex)
-            {
-                addUnlessExecutorGone(errors, ex.getCause());
-            }
-            catch (final TimeoutException | RuntimeException ex)
-            {
-                addUnlessExecutorGone(errors, ex);
-            }
+            ChannelMapping.releaseWithin(channel, RemoteCodec.RELEASE, taken.stream()
+                .map(memory -> memory.range().start()).toList(), timeout, errors);
         }
-        unmap(taken).forEach(errors::add);
+        ChannelMapping.unmap(taken).forEach(errors::add);
         errors.throwIfAny();
-    }
-
-    private static void addUnlessExecutorGone(final ErrorJoiner errors, final Throwable error)
-    {
-        // An executor that is gone took its memory with it: nothing is left to release there.
-        if (!(error instanceof ExecutorUnavailableException))
-        {
-            errors.add(error);
-        }
     }
 
     private <T> CompletionStage<T> send(final MapperOperation operation, final String function,
         final byte[] argument, final Function<byte[], T> decode)
     {
+        RuntimeException refused = null;
         try
         {
             throwIfEnded(operation);
-            return channel.call(function, argument).thenApply(decode);
         }
         catch (final RuntimeException ex)
         {
-            return CompletableFuture.failedFuture(ex);
+            refused = ex;
         }
+        return ChannelMapping.call(channel, refused, function, argument, decode);
     }
 
     /** Maps working memory for a reservation of {@code size} counted bytes, which it holds from then on. */
@@ -349,7 +301,7 @@ public final class RemoteMemoryMapper implements MemoryMapper
         catch (final RuntimeException ex)
         {
             limits.unreserve(size);
-            return releaseInExecutor(range, ex);
+            return ChannelMapping.giveBack(channel, RemoteCodec.RELEASE, range, ex);
         }
         RuntimeException refused;
         final Lock write = lock.writeLock();
@@ -373,23 +325,8 @@ public final class RemoteMemoryMapper implements MemoryMapper
         {
             write.unlock();
         }
-        unmap(List.of(memory));
-        return releaseInExecutor(range, refused);
-    }
-
-    /** Gives back a reservation the controller could not keep, then fails with {@code failure}. */
-    private CompletionStage<ExecutorAddressRange> releaseInExecutor(final ExecutorAddressRange range,
-        final RuntimeException failure)
-    {
-        return channel.call(RemoteCodec.RELEASE, MapperCodec.encodeAddresses(List.of(range.start())))
-            .handle((ignored, releaseFailure) ->
-            {
-                if (releaseFailure != null)
-                {
-                    failure.addSuppressed(unwrap(releaseFailure));
-                }
-                throw failure;
-            });
+        ChannelMapping.unmap(List.of(memory));
+        return ChannelMapping.giveBack(channel, RemoteCodec.RELEASE, range, refused);
     }
 
     /**
@@ -519,43 +456,21 @@ public final class RemoteMemoryMapper implements MemoryMapper
 
     private List<WorkingMemory> take(final List<ExecutorAddress> starts)
     {
-        final List<WorkingMemory> taken = new ArrayList<>(starts.size());
         final Lock write = lock.writeLock();
         write.lock();
         try
         {
-            for (final ExecutorAddress start : starts)
+            final List<WorkingMemory> taken = ChannelMapping.take(reservations, starts);
+            for (final WorkingMemory memory : taken)
             {
-                final WorkingMemory memory = reservations.remove(start.value());
-                if (memory != null)
-                {
-                    taken.add(memory);
-                    allocations.keySet().removeIf(key -> memory.range().contains(ExecutorAddress.of(key)));
-                }
+                allocations.keySet().removeIf(key -> memory.range().contains(ExecutorAddress.of(key)));
             }
+            return taken;
         }
         finally
         {
             write.unlock();
         }
-        return taken;
-    }
-
-    private static List<RuntimeException> unmap(final List<WorkingMemory> taken)
-    {
-        final List<RuntimeException> failures = new ArrayList<>(0);
-        for (final WorkingMemory memory : taken)
-        {
-            try
-            {
-                memory.unmap(MapperOperation.RELEASE);
-            }
-            catch (final RuntimeException ex)
-            {
-                failures.add(ex);
-            }
-        }
-        return failures;
     }
 
     /**
@@ -622,10 +537,5 @@ public final class RemoteMemoryMapper implements MemoryMapper
         {
             write.unlock();
         }
-    }
-
-    private static Throwable unwrap(final Throwable failure)
-    {
-        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 }

@@ -10,6 +10,7 @@ import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.memory.CommittedPages;
 import org.jitmem.memory.MemoryLimits;
+import org.jitmem.memory.wire.ChannelMapping;
 import org.jitmem.posix.PageSize;
 import org.jitmem.posix.Posix;
 
@@ -27,7 +28,7 @@ import org.jitmem.posix.Posix;
  * @param limits    the mapper's limits, which hold the range's reserved and committed bytes
  */
 record WorkingMemory(ExecutorAddressRange range, long address, long size, CommittedPages committed,
-    MemoryLimits limits)
+    MemoryLimits limits) implements ChannelMapping.WorkingRange
 {
     /**
      * @param range  what the executor reserved
@@ -80,7 +81,8 @@ record WorkingMemory(ExecutorAddressRange range, long address, long size, Commit
      *
      * @param operation the operation on whose behalf it goes
      */
-    void unmap(final MapperOperation operation)
+    @Override
+    public void unmap(final MapperOperation operation)
     {
         try
         {
