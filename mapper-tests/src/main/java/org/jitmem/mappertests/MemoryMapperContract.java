@@ -482,7 +482,7 @@ public abstract class MemoryMapperContract
      * @param <E>     the failure's type
      * @return the failure
      */
-    protected static <E extends Throwable> E assertFailsWith(final Class<E> type, final CompletionStage<?> stage,
+    public static <E extends Throwable> E assertFailsWith(final Class<E> type, final CompletionStage<?> stage,
         final String... message)
     {
         final ExecutionException failure = assertThrows(ExecutionException.class,
@@ -495,7 +495,7 @@ public abstract class MemoryMapperContract
      * @return the targets of its descriptors that are sockets or memory files
      * @throws IOException when they cannot be read
      */
-    protected static List<String> socketsAndMemoryFiles(final long pid) throws IOException
+    public static List<String> socketsAndMemoryFiles(final long pid) throws IOException
     {
         try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd")))
         {

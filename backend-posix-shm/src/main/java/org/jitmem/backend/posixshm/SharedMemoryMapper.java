@@ -34,6 +34,7 @@ import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.memory.ExecutorMemory;
 import org.jitmem.memory.MemoryLimits;
 import org.jitmem.memory.wire.ChannelMapping;
+import org.jitmem.memory.wire.MapperCodec;
 import org.jitmem.posix.PageSize;
 
 /**
@@ -188,11 +189,7 @@ public final class SharedMemoryMapper implements MemoryMapper
     public CompletionStage<Void> deinitialize(final List<ExecutorAddress> allocations)
     {
         return send(MapperOperation.DEINITIALIZE, SharedMemoryCodec.DEINITIALIZE,
-            SharedMemoryCodec.encodeAddresses(allocations), reply ->
-            {
-                SharedMemoryCodec.decodeEmpty(MapperOperation.DEINITIALIZE, reply);
-                return null;
-            });
+            SharedMemoryCodec.encodeAddresses(allocations), MapperCodec.emptyResult(MapperOperation.DEINITIALIZE));
     }
 
     @Override
@@ -201,11 +198,8 @@ public final class SharedMemoryMapper implements MemoryMapper
         // Out of the table before the executor can hand the addresses out again, and unmapped whatever it replies.
         final List<RuntimeException> unmapFailures = ChannelMapping.unmap(take(reservations));
         return ChannelMapping.released(send(MapperOperation.RELEASE, SharedMemoryCodec.RELEASE,
-            SharedMemoryCodec.encodeAddresses(reservations), reply ->
-            {
-                SharedMemoryCodec.decodeEmpty(MapperOperation.RELEASE, reply);
-                return (Void)null;
-            }), unmapFailures);
+            SharedMemoryCodec.encodeAddresses(reservations), MapperCodec.emptyResult(MapperOperation.RELEASE)),
+            unmapFailures);
     }
 
     @Override

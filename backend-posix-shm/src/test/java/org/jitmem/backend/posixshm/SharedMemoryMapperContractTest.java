@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.api.MemoryProtection;
-import org.jitmem.channel.SocketExecutorChannel;
-import org.jitmem.executor.ExecutorProcess;
+import org.jitmem.executor.ConnectedExecutors;
 import org.jitmem.mappertests.MemoryMapperContract;
 import org.jitmem.memory.MemoryLimits;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,18 +20,12 @@ class SharedMemoryMapperContractTest extends MemoryMapperContract
     @TempDir
     Path temp;
 
-    private final List<ExecutorProcess> executors = new ArrayList<>();
-    private final List<SocketExecutorChannel> channels = new ArrayList<>();
+    private final ConnectedExecutors executors = new ConnectedExecutors();
 
     @Override
     protected MemoryMapper open(final boolean allowWriteExecute, final MemoryLimits limits) throws Exception
     {
-        final ExecutorProcess executor = ExecutorProcess.start(temp.resolve("run-" + executors.size())
-            .resolve("executor.sock"), List.of());
-        executors.add(executor);
-        final SocketExecutorChannel channel = executor.connect();
-        channels.add(channel);
-        return new SharedMemoryMapper(channel, allowWriteExecute, limits);
+        return new SharedMemoryMapper(executors.connect(temp), allowWriteExecute, limits);
     }
 
     @Override
@@ -47,11 +38,7 @@ class SharedMemoryMapperContractTest extends MemoryMapperContract
     @Override
     protected void stopExecutors() throws Exception
     {
-        channels.forEach(SocketExecutorChannel::close);
-        for (final ExecutorProcess executor : executors)
-        {
-            executor.close();
-        }
+        executors.close();
         assertEquals(Set.of(), SharedMemoryTesting.jitmemMappingsOfThisProcess(), "no working mapping left");
     }
 

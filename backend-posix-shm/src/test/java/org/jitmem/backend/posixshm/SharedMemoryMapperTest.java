@@ -237,34 +237,21 @@ class SharedMemoryMapperTest
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void hugeReservesCommitNothingAndPrepareCommitsWhatItHandsOut() throws Exception
+    void hugeReservesAddNoSharedMemoryAndPrepareOnlyWhatItHandsOut() throws Exception
     {
         start(false, List.of(), new MemoryLimits(MemoryLimits.DEFAULT_RESERVED_LIMIT, 256 * MIB));
         for (final long size : new long[] {2 * GIB, 2 * MemoryLimits.physicalMemory()})
         {
             final long shmem = MemoryLimits.meminfo("Shmem", -1);
-            final long rss = ProcMaps.residentBytes(mapper.executorPid());
-            final long ownRss = ProcMaps.residentBytes(ProcessHandle.current().pid());
             final ExecutorAddressRange range = await(mapper.reserve(size));
-            final long shmemAfter = MemoryLimits.meminfo("Shmem", -1);
-            final long rssAfter = ProcMaps.residentBytes(mapper.executorPid());
-            final long ownRssAfter = ProcMaps.residentBytes(ProcessHandle.current().pid());
-            System.out.printf(Locale.ROOT, "reserve %,d bytes: Shmem %,d -> %,d, executor RSS %,d -> %,d, " +
-                "controller RSS %,d -> %,d%n", size, shmem, shmemAfter, rss, rssAfter, ownRss, ownRssAfter);
-            assertTrue(shmemAfter - shmem < BARELY, "Shmem barely moves");
-            assertTrue(rssAfter - rss < BARELY, "the executor's RSS barely moves");
-            assertTrue(ownRssAfter - ownRss < BARELY, "the controller's RSS barely moves");
-            assertEquals(new MemoryUsage(size, MemoryLimits.DEFAULT_RESERVED_LIMIT, 0, 256 * MIB),
-                mapper.memoryUsage().orElseThrow());
-
+            final long shmemReserved = MemoryLimits.meminfo("Shmem", -1);
             mapper.prepare(range.start().add((size - 2 * MIB) & -MIB), (int)MIB).putLong(0, 1);
-            assertEquals(MIB, mapper.memoryUsage().orElseThrow().committedBytes(), "prepare commits what it hands out");
             final long shmemPrepared = MemoryLimits.meminfo("Shmem", -1);
-            System.out.printf(Locale.ROOT, "prepare 1 MiB of it: Shmem %,d%n", shmemPrepared);
-            assertTrue(shmemPrepared - shmem < BARELY);
+            System.out.printf(Locale.ROOT, "reserve %,d bytes, prepare 1 MiB of it: Shmem %,d -> %,d -> %,d%n", size,
+                shmem, shmemReserved, shmemPrepared);
+            assertTrue(shmemReserved - shmem < BARELY, "Shmem barely moves");
+            assertTrue(shmemPrepared - shmem < BARELY, "Shmem barely moves");
             await(mapper.release(List.of(range.start())));
-            assertEquals(new MemoryUsage(0, MemoryLimits.DEFAULT_RESERVED_LIMIT, 0, 256 * MIB),
-                mapper.memoryUsage().orElseThrow());
         }
     }
 

@@ -191,11 +191,7 @@ public final class RemoteMemoryMapper implements MemoryMapper
     public CompletionStage<Void> deinitialize(final List<ExecutorAddress> keys)
     {
         return send(MapperOperation.DEINITIALIZE, RemoteCodec.DEINITIALIZE, MapperCodec.encodeAddresses(keys),
-            reply ->
-            {
-                MapperCodec.decodeEmpty(MapperOperation.DEINITIALIZE, reply);
-                return (Void)null;
-            }).whenComplete((ignored, failure) -> forget(keys));
+            MapperCodec.emptyResult(MapperOperation.DEINITIALIZE)).whenComplete((ignored, failure) -> forget(keys));
     }
 
     @Override
@@ -204,11 +200,7 @@ public final class RemoteMemoryMapper implements MemoryMapper
         // Out of the table before the executor can hand the addresses out again, and unmapped whatever it replies.
         final List<RuntimeException> unmapFailures = ChannelMapping.unmap(take(starts));
         return ChannelMapping.released(send(MapperOperation.RELEASE, RemoteCodec.RELEASE,
-            MapperCodec.encodeAddresses(starts), reply ->
-            {
-                MapperCodec.decodeEmpty(MapperOperation.RELEASE, reply);
-                return (Void)null;
-            }), unmapFailures);
+            MapperCodec.encodeAddresses(starts), MapperCodec.emptyResult(MapperOperation.RELEASE)), unmapFailures);
     }
 
     @Override

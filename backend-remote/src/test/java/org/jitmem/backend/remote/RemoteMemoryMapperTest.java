@@ -117,7 +117,8 @@ class RemoteMemoryMapperTest
         final byte[] after = new byte[16];
         mapper.prepare(range.start(), 16).get(after);
         assertArrayEquals(new byte[16], after, "given-back pages read zero");
-        assertEquals(42, mapper.prepare(range.start().add(MIB), 8).getLong(0), "the partly used page keeps its content");
+        assertEquals(42, mapper.prepare(range.start().add(MIB), 8).getLong(0),
+            "the partly used page keeps its content");
         await(mapper.release(List.of(range.start())));
         assertEquals(0, mapper.memoryUsage().orElseThrow().reservedBytes());
     }

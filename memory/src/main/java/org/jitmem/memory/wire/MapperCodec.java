@@ -4,6 +4,7 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 import org.jitmem.api.ActionCall;
 import org.jitmem.api.ActionPair;
@@ -91,6 +92,19 @@ public final class MapperCodec
     public static void decodeEmpty(final MapperOperation operation, final byte[] message)
     {
         finish(operation, ByteBuffer.wrap(message), () -> null);
+    }
+
+    /**
+     * @param operation the operation the result belongs to
+     * @return a decoder of a result that must be empty
+     */
+    public static Function<byte[], Void> emptyResult(final MapperOperation operation)
+    {
+        return message ->
+        {
+            decodeEmpty(operation, message);
+            return null;
+        };
     }
 
     /**

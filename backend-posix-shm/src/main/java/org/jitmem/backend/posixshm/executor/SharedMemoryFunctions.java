@@ -53,7 +53,8 @@ public final class SharedMemoryFunctions implements ExecutorFunctionProvider
     {
         this.preferred = preferred;
         this.memory = new ExecutorMemory(ExecutorMemory.Policy.SHARED_MEMORY, limits);
-        final Map<String, ExecutorFunction> all = new HashMap<>(MemoryFunctions.teardownAndCall(SharedMemoryCodec.PREFIX, memory));
+        final Map<String, ExecutorFunction> all = new HashMap<>(MemoryFunctions.teardownAndCall(
+            SharedMemoryCodec.PREFIX, memory));
         all.put(SharedMemoryCodec.RESERVE, this::reserve);
         all.put(SharedMemoryCodec.INITIALIZE, argument ->
         {
