@@ -16,11 +16,15 @@ public final class MapperProperties
     public static final String EXECUTOR_PID = "jitmem.executor.pid";
     /** The executor's page size in bytes, a Long. */
     public static final String PAGE_SIZE = "jitmem.mapper.pageSize";
+    /** Where the executor runs, a String: a host name or address, {@code localhost} for a local socket. */
+    public static final String HOST = "jitmem.executor.host";
 
     /** The in-process backend. */
     public static final String TYPE_INPROCESS = "inprocess";
     /** The POSIX shared-memory backend. */
     public static final String TYPE_POSIX_SHM = "posix-shm";
+    /** The copying backend, whose executor may run on another host. */
+    public static final String TYPE_REMOTE = "remote";
     /** The Windows stub. */
     public static final String TYPE_WINDOWS_STUB = "windows-stub";
 

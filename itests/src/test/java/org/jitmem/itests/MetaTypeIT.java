@@ -28,7 +28,7 @@ public class MetaTypeIT extends FelixTestSupport
     public void runtimeSettingsAreDescribed()
     {
         assertAttributes("org.jitmem.runtime", "org.jitmem.runtime",
-            Set.of("pinnedType", "slabGranularity", "keepFreeBytes", "drainTimeoutMillis"));
+            Set.of("pinnedType", "pinnedFilter", "slabGranularity", "keepFreeBytes", "drainTimeoutMillis"));
     }
 
     /** The launcher and the backends describe theirs. */
@@ -42,6 +42,9 @@ public class MetaTypeIT extends FelixTestSupport
             Set.of("allowWriteExecute", "reservedLimit", "committedLimit"));
         assertAttributes("org.jitmem.backend.posixshm", "org.jitmem.backend.posixshm",
             Set.of("allowWriteExecute", "reservedLimit", "committedLimit"));
+        assertAttributes("org.jitmem.backend.remote", "org.jitmem.backend.remote", Set.of("socketPath", "host",
+            "port", "keyStore", "trustStore", "passwordFile", "connectTimeoutMillis", "heartbeatTimeoutMillis",
+            "ranking", "allowWriteExecute", "reservedLimit", "committedLimit"));
     }
 
     private void assertAttributes(final String symbolicName, final String pid, final Set<String> expected)

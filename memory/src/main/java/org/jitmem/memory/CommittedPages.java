@@ -135,6 +135,33 @@ public final class CommittedPages
         }
     }
 
+    /**
+     * Gives back the committed chunks that lie wholly inside {@code address .. address + length}: their pages are
+     * dropped ({@code MADV_DONTNEED}, anonymous private memory reads zero afterwards) and uncounted. Chunks only
+     * partly inside stay committed, since other content may live on them.
+     *
+     * @param operation the operation on whose behalf the memory is given back
+     * @param address   inside the mapping, which must be anonymous private memory
+     * @param length    bytes, inside the mapping
+     */
+    public void decommit(final MapperOperation operation, final long address, final long length)
+    {
+        final long end = address + length;
+        final int from = (int)((address - start + chunk - 1) / chunk);
+        final int to = end == start + size ? chunkCount() : (int)((end - start) / chunk);
+        synchronized (committed)
+        {
+            for (int i = committed.nextSetBit(from); i >= 0 && i < to; i = committed.nextSetBit(i + 1))
+            {
+                final long bytes = chunkBytes(i);
+                Posix.madvise(operation, start + i * chunk, bytes, OsConstants.MADV_DONTNEED);
+                committed.clear(i);
+                committedBytes -= bytes;
+                limits.uncommit(bytes);
+            }
+        }
+    }
+
     /** @return bytes committed */
     public long committedBytes()
     {

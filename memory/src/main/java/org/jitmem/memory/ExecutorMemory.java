@@ -617,6 +617,58 @@ public final class ExecutorMemory
     }
 
     /**
+     * Copies content into free memory of one reservation, for a controller that writes executor memory by sending it:
+     * the copy is committed as {@link #workingMemory} commits, and refused where it would touch an initialized segment
+     * or a page of one that is not writable (a write there would fault the executor).
+     *
+     * @param address start, inside a reservation
+     * @param content the bytes, at most the rest of that reservation
+     * @throws IllegalStateException where free memory is not writable under this memory's policy
+     */
+    public void write(final ExecutorAddress address, final byte[] content)
+    {
+        if (!policy.freeProtection().writable())
+        {
+            throw new IllegalStateException("free memory is not writable: policy=" + policy);
+        }
+        final long start = address.value();
+        final long end = start + content.length;
+        final Lock read = lock.readLock();
+        read.lock();
+        try
+        {
+            checkOpen(MapperOperation.INITIALIZE);
+            final Reservation reservation = reservationAt(start);
+            if (reservation == null || content.length > reservation.end() - start)
+            {
+                throw new InvalidRequestException(MapperOperation.INITIALIZE,
+                    "content is not inside one reservation", start, content.length);
+            }
+            final long pageStart = start & -pageSize;
+            final long pageEnd = (end + pageSize - 1) & -pageSize;
+            final Map.Entry<Long, PlannedSegment> below = segments.lowerEntry(pageStart);
+            final long from = below == null ? pageStart : below.getKey();
+            for (final PlannedSegment live : segments.subMap(from, pageEnd).values())
+            {
+                final boolean overlaps = live.size > 0 && live.start < end && start < live.start + live.size;
+                if (overlaps || (live.size > 0 && live.pageStart < pageEnd && pageStart < live.pageEnd &&
+                    !live.protection.writable()))
+                {
+                    throw new InvalidRequestException(MapperOperation.INITIALIZE, "content would touch the " +
+                        "initialized segment at " + ExecutorAddress.hex(live.start) + ": protection=" +
+                        live.protection, start, content.length);
+                }
+            }
+            reservation.committed.commit(MapperOperation.INITIALIZE, start, content.length);
+            new Pointer(start).write(0, content, 0, content.length);
+        }
+        finally
+        {
+            read.unlock();
+        }
+    }
+
+    /**
      * @param address an address
      * @return the reservation holding it, if any
      */

@@ -4,7 +4,7 @@
  * committed ({@link org.jitmem.memory.CommittedPages}) and an executor's limits on reserved and committed bytes
  * ({@link org.jitmem.memory.MemoryLimits}).
  */
-@Version("2.0.0")
+@Version("2.1.0")
 @Export
 package org.jitmem.memory;
 

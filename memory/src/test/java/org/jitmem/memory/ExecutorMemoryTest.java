@@ -65,6 +65,33 @@ class ExecutorMemoryTest
     }
 
     @Test
+    void writeCopiesIntoFreeMemoryOnlyAndCommitsIt()
+    {
+        final ExecutorAddressRange range = memory.reserve(4 * PAGE + ExecutorMemory.POPULATE_ON_RESERVE_LIMIT);
+        final ExecutorAddress start = range.start();
+        final long committed = memory.usage().committedBytes();
+        memory.write(start.add(PAGE + 8), new byte[] {1, 2, 3});
+        assertEquals(committed + PAGE, memory.usage().committedBytes(), "the page written is committed");
+        assertEquals(0x030201, memory.workingMemory(start.add(PAGE + 8), 4).getInt(0) & 0xFFFFFF);
+
+        memory.initialize(AllocInfo.of(start, Segment.of(0, 16, MemoryProtection.READ),
+            Segment.of(2 * PAGE, 16, MemoryProtection.READ_WRITE)));
+        assertThrows(InvalidRequestException.class, () -> memory.write(start.add(8), new byte[1]),
+            "inside an initialized segment");
+        assertThrows(InvalidRequestException.class, () -> memory.write(start.add(64), new byte[1]),
+            "on a read-only page of one");
+        assertThrows(InvalidRequestException.class, () -> memory.write(start.add(2 * PAGE + 8), new byte[16]),
+            "overlapping a writable one");
+        memory.write(start.add(2 * PAGE + 16), new byte[] {9});
+        assertThrows(InvalidRequestException.class, () -> memory.write(start.add(range.size() - 1), new byte[2]),
+            "past the reservation");
+        assertThrows(InvalidRequestException.class, () -> memory.write(start.add(-1), new byte[1]),
+            "outside every reservation");
+        assertThrows(IllegalStateException.class, () -> new ExecutorMemory(ExecutorMemory.Policy.SHARED_MEMORY)
+            .write(start, new byte[1]), "free memory that is not writable");
+    }
+
+    @Test
     void reserveRoundsUpToPages()
     {
         final ExecutorAddressRange one = memory.reserve(1);

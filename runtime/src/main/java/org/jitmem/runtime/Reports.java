@@ -3,6 +3,7 @@ package org.jitmem.runtime;
 import java.util.List;
 import java.util.Locale;
 
+import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryUsage;
 import org.jitmem.runtime.slab.SlabMemoryManager;
 import org.jitmem.runtime.slab.SlabStatistics;
@@ -22,21 +23,24 @@ public final class Reports
     {
         final List<BackendDescription> backends = selector.backends();
         final StringBuilder text = new StringBuilder();
-        text.append("pinned: ").append(selector.pinnedType().isEmpty() ? "none (best backend)" : selector.pinnedType())
-            .append('\n');
+        text.append("pinned: ").append(selector.pinnedType().isEmpty() && selector.pinnedFilter().isEmpty() ?
+            "none (best backend)" : (selector.pinnedType() + " " + selector.pinnedFilter()).trim()).append('\n');
         if (backends.isEmpty())
         {
             return text.append("no memory mapper present\n").toString();
         }
         for (final BackendDescription backend : backends)
         {
+            final Object host = backend.properties().get(MapperProperties.HOST);
             text.append(String.format(Locale.ROOT, "%s %-13s service.id=%d ranking=%d pageSize=%d crossProcess=%b " +
-                    "executorPid=%d%n", backend.selected() ? "*" : " ", backend.type(), backend.serviceId(),
-                backend.ranking(), backend.pageSize(), backend.crossProcess(), backend.executorPid()));
+                    "executorPid=%d%s%n", backend.selected() ? "*" : " ", backend.type(), backend.serviceId(),
+                backend.ranking(), backend.pageSize(), backend.crossProcess(), backend.executorPid(),
+                host == null ? "" : " host=" + host));
         }
         if (backends.stream().noneMatch(BackendDescription::selected))
         {
-            text.append("no backend of the pinned type is present\n");
+            text.append(selector.pinnedFilter().isEmpty() ? "no backend of the pinned type is present\n" :
+                "no backend of the pinned type matches the pinned filter\n");
         }
         return text.toString();
     }

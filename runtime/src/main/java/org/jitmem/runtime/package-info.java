@@ -3,7 +3,7 @@
  * {@link org.jitmem.api.MemoryMapper} backends present, picks the best one (or the pinned type) and hands out the
  * slab memory manager of each.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package org.jitmem.runtime;
 

@@ -8,11 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
@@ -37,6 +33,8 @@ import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.memory.ExecutorMemory;
 import org.jitmem.memory.MemoryLimits;
+import org.jitmem.memory.wire.ChannelMapping;
+import org.jitmem.memory.wire.MapperCodec;
 import org.jitmem.posix.PageSize;
 
 /**
@@ -144,27 +142,16 @@ public final class SharedMemoryMapper implements MemoryMapper
         {
             return CompletableFuture.failedFuture(ex);
         }
-        return send(MapperOperation.RESERVE, SharedMemoryCodec.RESERVE, SharedMemoryCodec.encodeLong(size),
-            SharedMemoryCodec::decodeReservation).handle((reservation, failure) ->
-            {
-                if (failure != null)
-                {
-                    limits.unreserve(size);
-                    throw failure instanceof CompletionException wrapped ? wrapped : new CompletionException(failure);
-                }
-                return mapWorkingMemory(reservation, size);
-            }).thenCompose(Function.identity());
+        return ChannelMapping.reserved(send(MapperOperation.RESERVE, SharedMemoryCodec.RESERVE,
+            SharedMemoryCodec.encodeLong(size), SharedMemoryCodec::decodeReservation), limits, size,
+            reservation -> mapWorkingMemory(reservation, size));
     }
 
     @Override
     public ByteBuffer prepare(final ExecutorAddress address, final long contentSize)
     {
         final long start = address.value();
-        if (contentSize < 0 || contentSize > Integer.MAX_VALUE)
-        {
-            throw new InvalidRequestException(MapperOperation.PREPARE,
-                "working memory size must be between 0 and " + Integer.MAX_VALUE, start, contentSize);
-        }
+        ChannelMapping.checkWorkingSize(start, contentSize);
         final RuntimeException refused = refusal(MapperOperation.PREPARE);
         if (refused != null)
         {
@@ -202,25 +189,17 @@ public final class SharedMemoryMapper implements MemoryMapper
     public CompletionStage<Void> deinitialize(final List<ExecutorAddress> allocations)
     {
         return send(MapperOperation.DEINITIALIZE, SharedMemoryCodec.DEINITIALIZE,
-            SharedMemoryCodec.encodeAddresses(allocations), reply ->
-            {
-                SharedMemoryCodec.decodeEmpty(MapperOperation.DEINITIALIZE, reply);
-                return null;
-            });
+            SharedMemoryCodec.encodeAddresses(allocations), MapperCodec.emptyResult(MapperOperation.DEINITIALIZE));
     }
 
     @Override
     public CompletionStage<Void> release(final List<ExecutorAddress> reservations)
     {
         // Out of the table before the executor can hand the addresses out again, and unmapped whatever it replies.
-        final List<RuntimeException> unmapFailures = unmap(take(reservations));
-        final CompletionStage<Void> released = send(MapperOperation.RELEASE, SharedMemoryCodec.RELEASE,
-            SharedMemoryCodec.encodeAddresses(reservations), reply ->
-            {
-                SharedMemoryCodec.decodeEmpty(MapperOperation.RELEASE, reply);
-                return (Void)null;
-            });
-        return released.handle((ignored, failure) -> joinReleaseFailures(failure, unmapFailures));
+        final List<RuntimeException> unmapFailures = ChannelMapping.unmap(take(reservations));
+        return ChannelMapping.released(send(MapperOperation.RELEASE, SharedMemoryCodec.RELEASE,
+            SharedMemoryCodec.encodeAddresses(reservations), MapperCodec.emptyResult(MapperOperation.RELEASE)),
+            unmapFailures);
     }
 
     @Override
@@ -262,54 +241,16 @@ public final class SharedMemoryMapper implements MemoryMapper
             return;
         }
         final ErrorJoiner errors = new ErrorJoiner();
-        try
-        {
-            final List<ExecutorAddress> starts = taken.stream().map(mapping -> mapping.range().start()).toList();
-            channel.call(SharedMemoryCodec.RELEASE, SharedMemoryCodec.encodeAddresses(starts))
-                .toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            errors.add(ex);
-        }
-        catch (final ExecutionException ex)
-        {
-            addUnlessExecutorGone(errors, ex.getCause());
-        }
-        catch (final TimeoutException | RuntimeException ex)
-        {
-            addUnlessExecutorGone(errors, ex);
-        }
-        unmap(taken).forEach(errors::add);
+        ChannelMapping.releaseWithin(channel, SharedMemoryCodec.RELEASE, taken.stream()
+            .map(mapping -> mapping.range().start()).toList(), timeout, errors);
+        ChannelMapping.unmap(taken).forEach(errors::add);
         errors.throwIfAny();
-    }
-
-    private static void addUnlessExecutorGone(final ErrorJoiner errors, final Throwable error)
-    {
-        // An executor that is gone took its memory with it: nothing is left to release there.
-        if (!(error instanceof ExecutorUnavailableException))
-        {
-            errors.add(error);
-        }
     }
 
     private <T> CompletionStage<T> send(final MapperOperation operation, final String function,
         final byte[] argument, final Function<byte[], T> decode)
     {
-        final RuntimeException refused = refusal(operation);
-        if (refused != null)
-        {
-            return CompletableFuture.failedFuture(refused);
-        }
-        try
-        {
-            return channel.call(function, argument).thenApply(decode);
-        }
-        catch (final RuntimeException ex)
-        {
-            return CompletableFuture.failedFuture(ex);
-        }
+        return ChannelMapping.call(channel, refusal(operation), function, argument, decode);
     }
 
     /** Maps a reservation of {@code size} counted bytes, which the mapping holds from then on. */
@@ -330,7 +271,7 @@ public final class SharedMemoryMapper implements MemoryMapper
         catch (final RuntimeException ex)
         {
             limits.unreserve(size);
-            return releaseInExecutor(range, ex);
+            return ChannelMapping.giveBack(channel, SharedMemoryCodec.RELEASE, range, ex);
         }
         RuntimeException refused = null;
         final Lock write = lock.writeLock();
@@ -355,74 +296,21 @@ public final class SharedMemoryMapper implements MemoryMapper
         }
         final RuntimeException failure = refused != null ? refused : refusal(MapperOperation.RESERVE);
         unmapQuietly(mapping, MapperOperation.RESERVE);
-        return releaseInExecutor(range, failure);
-    }
-
-    /** Gives back a reservation the controller could not keep, then fails with {@code failure}. */
-    private CompletionStage<ExecutorAddressRange> releaseInExecutor(final ExecutorAddressRange range,
-        final RuntimeException failure)
-    {
-        return channel.call(SharedMemoryCodec.RELEASE, SharedMemoryCodec.encodeAddresses(List.of(range.start())))
-            .handle((ignored, releaseFailure) ->
-            {
-                if (releaseFailure != null)
-                {
-                    failure.addSuppressed(unwrap(releaseFailure));
-                }
-                throw failure;
-            });
-    }
-
-    private static List<RuntimeException> unmap(final List<WorkingMapping> taken)
-    {
-        final List<RuntimeException> failures = new ArrayList<>(0);
-        for (final WorkingMapping mapping : taken)
-        {
-            try
-            {
-                mapping.unmap(MapperOperation.RELEASE);
-            }
-            catch (final RuntimeException ex)
-            {
-                failures.add(ex);
-            }
-        }
-        return failures;
-    }
-
-    private static Void joinReleaseFailures(final Throwable failure, final List<RuntimeException> unmapFailures)
-    {
-        final ErrorJoiner errors = new ErrorJoiner();
-        if (failure != null)
-        {
-            errors.add(unwrap(failure));
-        }
-        unmapFailures.forEach(errors::add);
-        errors.throwIfAny();
-        return null;
+        return ChannelMapping.giveBack(channel, SharedMemoryCodec.RELEASE, range, failure);
     }
 
     private List<WorkingMapping> take(final List<ExecutorAddress> starts)
     {
-        final List<WorkingMapping> taken = new ArrayList<>(starts.size());
         final Lock write = lock.writeLock();
         write.lock();
         try
         {
-            for (final ExecutorAddress start : starts)
-            {
-                final WorkingMapping mapping = mappings.remove(start.value());
-                if (mapping != null)
-                {
-                    taken.add(mapping);
-                }
-            }
+            return ChannelMapping.take(mappings, starts);
         }
         finally
         {
             write.unlock();
         }
-        return taken;
     }
 
     /**
@@ -525,11 +413,6 @@ public final class SharedMemoryMapper implements MemoryMapper
             System.getLogger(SharedMemoryMapper.class.getName()).log(System.Logger.Level.ERROR,
                 "cannot unmap working memory: range=" + mapping.range(), ex);
         }
-    }
-
-    private static Throwable unwrap(final Throwable failure)
-    {
-        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
     /** Why operations are refused: the executor went away, or the mapper was closed. */

@@ -23,8 +23,9 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * Registers one {@link SharedMemoryMapper} as a {@link MemoryMapper} service per open {@link ExecutorChannel}, with
- * the executor's pid and page size as properties. The registered object is the bare mapper: its release unmaps in
+ * Registers one {@link SharedMemoryMapper} as a {@link MemoryMapper} service per open {@link ExecutorChannel} (but
+ * those registered for the copying backend, whose executor may be on another host), with the executor's pid and page
+ * size as properties. The registered object is the bare mapper: its release unmaps in
  * both processes (pooling belongs to the runtime's slab manager). When a channel service goes away or the channel
  * closes, the mapper's service is unregistered and its memory released and unmapped.
  */
@@ -37,6 +38,9 @@ public final class SharedMemoryMapperComponent
 
     /** Ranking of the services: above the in-process backend. */
     static final int RANKING = 100;
+
+    /** Channels this backend serves: every one but those registered for the copying backend. */
+    static final String LOCAL_CHANNELS = "(!(" + MapperProperties.TYPE + "=" + MapperProperties.TYPE_REMOTE + "))";
 
     /** How long unregistering waits for the executor to release a mapper's memory. */
     private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(10);
@@ -91,7 +95,7 @@ public final class SharedMemoryMapperComponent
      * @param channel an executor channel
      */
     @Reference(service = ExecutorChannel.class, cardinality = ReferenceCardinality.MULTIPLE,
-        policy = ReferencePolicy.DYNAMIC, unbind = "removeChannel")
+        policy = ReferencePolicy.DYNAMIC, unbind = "removeChannel", target = LOCAL_CHANNELS)
     void addChannel(final ExecutorChannel channel)
     {
         if (!active || !channel.isOpen())

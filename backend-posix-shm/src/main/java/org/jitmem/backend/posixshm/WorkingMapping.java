@@ -13,6 +13,7 @@ import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.SharedReservation;
 import org.jitmem.memory.CommittedPages;
 import org.jitmem.memory.MemoryLimits;
+import org.jitmem.memory.wire.ChannelMapping;
 import org.jitmem.posix.OsConstants;
 import org.jitmem.posix.PageSize;
 import org.jitmem.posix.Posix;
@@ -32,6 +33,7 @@ import org.jitmem.posix.Posix;
  * @param limits    the mapper's limits, which hold the range's reserved and committed bytes
  */
 record WorkingMapping(ExecutorAddressRange range, long address, CommittedPages committed, MemoryLimits limits)
+    implements ChannelMapping.WorkingRange
 {
     /** Bytes committed at once: about half the cost of faulting the same pages one by one here. */
     static final long COMMIT_CHUNK = 64 * 1024;
@@ -135,7 +137,8 @@ record WorkingMapping(ExecutorAddressRange range, long address, CommittedPages c
      *
      * @param operation the operation on whose behalf the mapping goes
      */
-    void unmap(final MapperOperation operation)
+    @Override
+    public void unmap(final MapperOperation operation)
     {
         try
         {

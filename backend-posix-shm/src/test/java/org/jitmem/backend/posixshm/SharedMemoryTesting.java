@@ -24,6 +24,7 @@ import com.sun.jna.Pointer;
 import org.jitmem.channel.SocketExecutorChannel;
 import org.jitmem.executor.ExecutorProcess;
 import org.jitmem.machine.ProcMaps;
+import org.jitmem.mappertests.MemoryMapperContract;
 
 /** What the shared-memory mapper tests look at: replies, working memory, and what a process holds. */
 final class SharedMemoryTesting
@@ -64,9 +65,7 @@ final class SharedMemoryTesting
     /** @return the failure of a stage that must fail with {@code type} */
     static <E extends Throwable> E assertFailsWith(final Class<E> type, final CompletionStage<?> stage)
     {
-        final ExecutionException failure = assertThrows(ExecutionException.class,
-            () -> stage.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS));
-        return assertInstanceOf(type, failure.getCause());
+        return MemoryMapperContract.assertFailsWith(type, stage);
     }
 
     /**
@@ -75,20 +74,7 @@ final class SharedMemoryTesting
      */
     static List<String> socketsAndMemoryFiles(final long pid) throws IOException
     {
-        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd")))
-        {
-            return fds.map(fd ->
-            {
-                try
-                {
-                    return Files.readSymbolicLink(fd).toString();
-                }
-                catch (final IOException gone)
-                {
-                    return "";
-                }
-            }).filter(target -> target.startsWith("socket:") || target.startsWith("/memfd:")).sorted().toList();
-        }
+        return MemoryMapperContract.socketsAndMemoryFiles(pid);
     }
 
     static <T> T await(final CompletionStage<T> stage) throws Exception

@@ -1,6 +1,8 @@
 package org.jitmem.runtime.internal;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import org.apache.felix.service.command.Descriptor;
@@ -22,11 +24,15 @@ public final class JitmemCommands
 {
     /** What {@code pin} takes to go back to the best backend present. */
     static final String NONE = "none";
-    static final String PIN_USAGE = "usage: jitmem:pin <type>|none";
+    static final String PIN_USAGE = "usage: jitmem:pin <type> [key=value...]|none";
+
+    /** Short names of the service properties that say where a mapper's executor is. */
+    private static final Map<String, String> ALIASES = new TreeMap<>(Map.of("host", MapperProperties.HOST,
+        "pid", MapperProperties.EXECUTOR_PID));
 
     /** Types a backend of this project may register with; others are valid while a backend of theirs is present. */
     private static final List<String> KNOWN_TYPES =
-        List.of(MapperProperties.TYPE_INPROCESS, MapperProperties.TYPE_POSIX_SHM);
+        List.of(MapperProperties.TYPE_INPROCESS, MapperProperties.TYPE_POSIX_SHM, MapperProperties.TYPE_REMOTE);
 
     private final BackendSelector selector;
 
@@ -57,8 +63,8 @@ public final class JitmemCommands
     @Descriptor("shows which backend types can be pinned and the current pin")
     public String pin()
     {
-        return PIN_USAGE + "\n  types: " + String.join(", ", validTypes()) + ", " + NONE + "\n" +
-            Reports.backends(selector);
+        return PIN_USAGE + "\n  types: " + String.join(", ", validTypes()) + ", " + NONE + "\n  properties: " +
+            String.join(", ", ALIASES.keySet()) + ", or any service property name\n" + Reports.backends(selector);
     }
 
     /**
@@ -69,7 +75,24 @@ public final class JitmemCommands
     public String pin(@Descriptor("a backend type (see 'jitmem:backends'), or none for the best one present")
         final String type)
     {
-        if (NONE.equals(type))
+        return pin(new String[] {type});
+    }
+
+    /**
+     * @param arguments a backend type and {@code key=value} service properties the mapper must have, or
+     *                  {@code none}
+     * @return the backends after pinning, or why the arguments were refused
+     */
+    @Descriptor("selects the backend of a type, among several of that type the one whose properties match")
+    public String pin(@Descriptor("a backend type, then key=value properties (host, pid or a service property " +
+        "name); or none") final String... arguments)
+    {
+        if (arguments.length == 0)
+        {
+            return pin();
+        }
+        final String type = arguments[0];
+        if (NONE.equals(type) && arguments.length == 1)
         {
             selector.pin("");
             return Reports.backends(selector);
@@ -79,19 +102,33 @@ public final class JitmemCommands
         {
             return "unknown backend type: " + type + "\n  valid: " + String.join(", ", valid) + ", " + NONE + "\n";
         }
-        selector.pin(type);
+        final StringBuilder filter = new StringBuilder();
+        for (int i = 1; i < arguments.length; i++)
+        {
+            final int equals = arguments[i].indexOf('=');
+            if (equals <= 0)
+            {
+                return "not a key=value property: " + arguments[i] + "\n" + PIN_USAGE + "\n";
+            }
+            final String key = ALIASES.getOrDefault(arguments[i].substring(0, equals), arguments[i].substring(0,
+                equals));
+            filter.append('(').append(key).append('=').append(escape(arguments[i].substring(equals + 1))).append(')');
+        }
+        final String pinned = arguments.length > 2 ? "(&" + filter + ")" : filter.toString();
+        if (arguments.length > 1 && selector.backends().stream().noneMatch(backend -> backend.type().equals(type) &&
+            MapperSelector.filter(pinned).matches(backend.properties())))
+        {
+            return "no " + type + " backend has " + String.join(" ", List.of(arguments).subList(1,
+                arguments.length)) + "\n  present:\n" + Reports.backends(selector);
+        }
+        selector.pin(type, pinned);
         return Reports.backends(selector);
     }
 
-    /**
-     * @param arguments more than one argument
-     * @return the usage
-     */
-    @Descriptor("selects the backend of a type; takes one argument")
-    public String pin(@Descriptor("one backend type, or none") final String... arguments)
+    /** @return a value as an LDAP filter takes it literally */
+    private static String escape(final String value)
     {
-        return arguments.length == 1 ? pin(arguments[0]) : arguments.length == 0 ? pin() :
-            "jitmem:pin takes one argument, got " + arguments.length + "\n" + PIN_USAGE + "\n";
+        return value.replaceAll("([\\\\*()])", "\\\\$1");
     }
 
     private TreeSet<String> validTypes()

@@ -19,6 +19,9 @@ import org.jitmem.runtime.BackendSelector;
 import org.jitmem.runtime.slab.SlabMemoryManager;
 import org.jitmem.runtime.slab.SlabSettings;
 import org.osgi.framework.Constants;
+import org.osgi.framework.Filter;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -30,18 +33,21 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
- * Binds every {@link MemoryMapper} service, gives each its own slab memory manager, and selects the pinned type or
- * the highest ranking one for new allocations. When a mapper goes away it is no longer selected, and its slab memory
- * manager drains before the unbind returns: new allocations are refused, open leases are waited for up to the drain
- * timeout, then its memory is revoked and released. The framework unbinds while the backend unregisters its service,
- * before the backend tears its memory down, so the drain keeps a departing backend from unmapping memory that is
- * still being written; the wait is bounded by the configured timeout.
+ * Binds every {@link MemoryMapper} service, gives each its own slab memory manager, and selects for new allocations
+ * the highest ranking one (then the lowest service id) of those of the pinned type that match the pinned filter. When
+ * a mapper goes away it is no longer selected, and its slab memory manager drains before the unbind returns: new
+ * allocations are refused, open leases are waited for up to the drain timeout, then its memory is revoked and
+ * released. The framework unbinds while the backend unregisters its service, before the backend tears its memory down,
+ * so the drain keeps a departing backend from unmapping memory that is still being written; the wait is bounded by the
+ * configured timeout.
  */
 @Component(service = BackendSelector.class, configurationPid = RuntimeConfiguration.PID)
 @Designate(ocd = RuntimeConfiguration.class)
 public final class MapperSelector implements BackendSelector
 {
     private static final System.Logger LOGGER = System.getLogger(MapperSelector.class.getName());
+    private static final Filter NOTHING = filter("(&(" + Constants.SERVICE_ID + "=0)(!(" + Constants.SERVICE_ID +
+        "=0)))");
     private static final Comparator<Backend> BEST_FIRST = Comparator
         .comparingInt((Backend backend) -> backend.ranking).reversed()
         .thenComparingLong(backend -> backend.serviceId);
@@ -49,6 +55,9 @@ public final class MapperSelector implements BackendSelector
     private final List<Backend> backends = new ArrayList<>();
     private SlabSettings settings;
     private String pinnedType;
+    private String pinnedFilterText;
+    /** Null for no filter; {@link #NOTHING} where the configured filter could not be read. */
+    private Filter pinnedFilter;
     private Duration drainTimeout;
 
     /**
@@ -177,9 +186,22 @@ public final class MapperSelector implements BackendSelector
     }
 
     @Override
-    public synchronized void pin(final String type)
+    public void pin(final String type)
     {
-        pinnedType = type == null ? "" : type.trim();
+        pin(type, "");
+    }
+
+    @Override
+    public void pin(final String type, final String filter)
+    {
+        final String text = filter == null ? "" : filter.trim();
+        final Filter parsed = text.isEmpty() ? null : filter(text);
+        synchronized (this)
+        {
+            pinnedType = type == null ? "" : type.trim();
+            pinnedFilterText = text;
+            pinnedFilter = parsed;
+        }
     }
 
     @Override
@@ -188,10 +210,27 @@ public final class MapperSelector implements BackendSelector
         return pinnedType;
     }
 
+    @Override
+    public synchronized String pinnedFilter()
+    {
+        return pinnedFilterText;
+    }
+
     private synchronized void applyConfiguration(final RuntimeConfiguration configuration)
     {
         settings = new SlabSettings(configuration.slabGranularity(), configuration.keepFreeBytes());
         pinnedType = configuration.pinnedType() == null ? "" : configuration.pinnedType().trim();
+        pinnedFilterText = configuration.pinnedFilter() == null ? "" : configuration.pinnedFilter().trim();
+        try
+        {
+            pinnedFilter = pinnedFilterText.isEmpty() ? null : filter(pinnedFilterText);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            LOGGER.log(Level.ERROR, "the configured pinnedFilter is not a valid filter, no backend is selected: " +
+                ex.getMessage());
+            pinnedFilter = NOTHING;
+        }
         drainTimeout = Duration.ofMillis(Math.max(0, configuration.drainTimeoutMillis()));
     }
 
@@ -199,12 +238,30 @@ public final class MapperSelector implements BackendSelector
     {
         for (final Backend backend : backends)
         {
-            if (backend.manager != null && (pinnedType.isEmpty() || pinnedType.equals(backend.type)))
+            if (backend.manager != null && (pinnedType.isEmpty() || pinnedType.equals(backend.type)) &&
+                (pinnedFilter == null || pinnedFilter.matches(backend.properties)))
             {
                 return backend;
             }
         }
         return null;
+    }
+
+    /**
+     * @param text an LDAP filter
+     * @return it parsed
+     * @throws IllegalArgumentException when it is not valid, saying why
+     */
+    static Filter filter(final String text)
+    {
+        try
+        {
+            return FrameworkUtil.createFilter(text);
+        }
+        catch (final InvalidSyntaxException ex)
+        {
+            throw new IllegalArgumentException("invalid filter: " + text + ": " + ex.getMessage(), ex);
+        }
     }
 
     /**

@@ -16,6 +16,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
         required = false)
     String pinnedType() default "";
 
+    /** @return LDAP filter over the mappers' service properties; empty for none */
+    @AttributeDefinition(name = "Pinned filter", description = "LDAP filter the selected mapper's service " +
+        "properties must match, to choose among several mappers of one type, e.g. (jitmem.executor.host=10.0.0.2); " +
+        "empty for none; an invalid filter selects nothing", required = false)
+    String pinnedFilter() default "";
+
     /** @return reservation granularity in bytes */
     @AttributeDefinition(name = "Slab granularity", description = "Bytes per reservation, rounded up to whole pages")
     long slabGranularity() default 64L << 20;

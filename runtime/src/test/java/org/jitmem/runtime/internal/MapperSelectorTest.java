@@ -3,6 +3,7 @@ package org.jitmem.runtime.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.annotation.Annotation;
@@ -124,7 +125,7 @@ final class MapperSelectorTest
     }
 
     @Test
-    void pinCommandRefusesUnknownTypesListingTheValidOnesAndPrintsUsageForWrongArgumentCounts()
+    void pinCommandRefusesUnknownTypesListingTheValidOnesAndPrintsUsageWithoutArguments()
     {
         selector.bindMemoryMapper(low, properties(1, 0));
         final JitmemCommands commands = new JitmemCommands(selector);
@@ -132,13 +133,12 @@ final class MapperSelectorTest
         for (final String bogus : List.of("bogus", "POSIX-SHM", MapperProperties.TYPE_WINDOWS_STUB))
         {
             final String refused = commands.pin(bogus);
-            assertTrue(refused.startsWith("unknown backend type: " + bogus + "\n  valid: inprocess, posix-shm, none"),
+            assertTrue(refused.startsWith("unknown backend type: " + bogus + "\n  valid: inprocess, posix-shm, remote, none"),
                 refused);
             assertEquals("", selector.pinnedType(), "nothing pinned by " + bogus);
         }
-        assertTrue(commands.pin("a", "b").startsWith("jitmem:pin takes one argument, got 2\n" +
-            JitmemCommands.PIN_USAGE), commands.pin("a", "b"));
-        assertTrue(commands.pin().startsWith(JitmemCommands.PIN_USAGE + "\n  types: inprocess, posix-shm, none"),
+        assertTrue(commands.pin("a", "host=b").startsWith("unknown backend type: a\n"), commands.pin("a", "b"));
+        assertTrue(commands.pin().startsWith(JitmemCommands.PIN_USAGE + "\n  types: inprocess, posix-shm, remote, none"),
             commands.pin());
 
         commands.pin(MapperProperties.TYPE_POSIX_SHM);
@@ -149,6 +149,88 @@ final class MapperSelectorTest
         assertSame(low, selector.selected().orElseThrow().mapper());
     }
 
+    @Test
+    void pinsOneOfSeveralMappersOfATypeByPropertyAndChoosesAmongEqualsByServiceId()
+    {
+        final InProcessMemoryMapper third = new InProcessMemoryMapper(false);
+        final InProcessMemoryMapper best = new InProcessMemoryMapper(false);
+        try
+        {
+            selector.bindMemoryMapper(third, properties(3, 5, "b"));
+            selector.bindMemoryMapper(high, properties(2, 5, "b"));
+            selector.bindMemoryMapper(low, properties(1, 5, "a"));
+            assertSame(low, selector.selected().orElseThrow().mapper(), "equal rankings: the lowest service id");
+
+            selector.pin(MapperProperties.TYPE_INPROCESS, "(" + MapperProperties.HOST + "=b)");
+            assertSame(high, selector.selected().orElseThrow().mapper(), "the lowest service id of those matching");
+            assertTrue(Reports.backends(selector).startsWith("pinned: inprocess (jitmem.executor.host=b)\n"),
+                Reports.backends(selector));
+            selector.bindMemoryMapper(best, properties(4, 7, "b"));
+            assertSame(best, selector.selected().orElseThrow().mapper(), "a higher ranking one that matches");
+            selector.unbindMemoryMapper(best, properties(4, 7, "b"));
+            assertSame(high, selector.selected().orElseThrow().mapper());
+
+            final IllegalArgumentException invalid = assertThrows(IllegalArgumentException.class,
+                () -> selector.pin(MapperProperties.TYPE_INPROCESS, "(host=b"));
+            assertTrue(invalid.getMessage().startsWith("invalid filter: (host=b: "), invalid.getMessage());
+            assertEquals("(" + MapperProperties.HOST + "=b)", selector.pinnedFilter(), "the pin is unchanged");
+            selector.pin(MapperProperties.TYPE_POSIX_SHM, "(" + MapperProperties.HOST + "=b)");
+            assertTrue(selector.selected().isEmpty(), "type and filter must both match");
+
+            selector.modified(configuration("", "(" + MapperProperties.HOST + "=a)"));
+            assertSame(low, selector.selected().orElseThrow().mapper(), "Config Admin pins by filter alone");
+            selector.modified(configuration("", "(" + MapperProperties.HOST + "=a"));
+            assertTrue(selector.selected().isEmpty(), "a configured filter that cannot be read selects nothing");
+            assertTrue(Reports.backends(selector).contains("no backend of the pinned type matches the pinned " +
+                "filter"), Reports.backends(selector));
+        }
+        finally
+        {
+            selector.deactivate();
+            third.close();
+            best.close();
+        }
+    }
+
+    @Test
+    void pinCommandTakesPropertiesAndRefusesWhatNoBackendHasListingWhatIsPresent()
+    {
+        selector.bindMemoryMapper(low, properties(1, 5, "10.0.0.1"));
+        selector.bindMemoryMapper(high, properties(2, 5, "10.0.0.2"));
+        final JitmemCommands commands = new JitmemCommands(selector);
+
+        final String pinned = commands.pin(MapperProperties.TYPE_INPROCESS, "host=10.0.0.2");
+        assertEquals("(" + MapperProperties.HOST + "=10.0.0.2)", selector.pinnedFilter(), pinned);
+        assertSame(high, selector.selected().orElseThrow().mapper());
+        assertTrue(pinned.contains("* inprocess"), pinned);
+
+        commands.pin(MapperProperties.TYPE_INPROCESS, "host=10.0.0.1", "pid=" + low.executorPid());
+        assertEquals("(&(" + MapperProperties.HOST + "=10.0.0.1)(" + MapperProperties.EXECUTOR_PID + "=" +
+            low.executorPid() + "))", selector.pinnedFilter());
+        assertSame(low, selector.selected().orElseThrow().mapper());
+
+        final String absent = commands.pin(MapperProperties.TYPE_INPROCESS, "host=10.0.0.9");
+        assertTrue(absent.startsWith("no inprocess backend has host=10.0.0.9\n  present:\n"), absent);
+        assertTrue(absent.contains("host=10.0.0.1") && absent.contains("host=10.0.0.2"), absent);
+        assertEquals(List.of("no remote backend has host=(*)"), List.of(commands.pin(MapperProperties.TYPE_REMOTE,
+            "host=(*)").lines().findFirst().orElseThrow()), "values are taken literally");
+        assertTrue(commands.pin(MapperProperties.TYPE_INPROCESS, "host").startsWith("not a key=value property: " +
+            "host\n"));
+        assertSame(low, selector.selected().orElseThrow().mapper(), "refused pins change nothing");
+
+        commands.pin(JitmemCommands.NONE);
+        assertEquals("", selector.pinnedFilter());
+        assertEquals("", selector.pinnedType());
+    }
+
+    private static Map<String, Object> properties(final long serviceId, final int ranking, final String host)
+    {
+        final Map<String, Object> properties = new java.util.HashMap<>(properties(serviceId, ranking));
+        properties.put(MapperProperties.HOST, host);
+        properties.put(MapperProperties.EXECUTOR_PID, ProcessHandle.current().pid());
+        return properties;
+    }
+
     private static Map<String, Object> properties(final long serviceId, final int ranking)
     {
         return Map.of(Constants.SERVICE_ID, serviceId, Constants.SERVICE_RANKING, ranking,
@@ -156,6 +238,11 @@ final class MapperSelectorTest
     }
 
     private static RuntimeConfiguration configuration(final String pinned)
+    {
+        return configuration(pinned, "");
+    }
+
+    private static RuntimeConfiguration configuration(final String pinned, final String filter)
     {
         return new RuntimeConfiguration()
         {
@@ -169,6 +256,12 @@ final class MapperSelectorTest
             public String pinnedType()
             {
                 return pinned;
+            }
+
+            @Override
+            public String pinnedFilter()
+            {
+                return filter;
             }
 
             @Override

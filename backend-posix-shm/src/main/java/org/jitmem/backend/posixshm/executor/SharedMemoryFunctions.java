@@ -1,5 +1,6 @@
 package org.jitmem.backend.posixshm.executor;
 
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -13,6 +14,7 @@ import org.jitmem.backend.posixshm.wire.SharedMemoryCodec.Backing;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.memory.ExecutorMemory;
 import org.jitmem.memory.MemoryLimits;
+import org.jitmem.memory.wire.MemoryFunctions;
 
 /**
  * The executor side of the shared-memory backend, one instance per controller connection: reserves shared memory
@@ -51,26 +53,16 @@ public final class SharedMemoryFunctions implements ExecutorFunctionProvider
     {
         this.preferred = preferred;
         this.memory = new ExecutorMemory(ExecutorMemory.Policy.SHARED_MEMORY, limits);
-        this.functions = Map.of(
-            SharedMemoryCodec.RESERVE, this::reserve,
-            SharedMemoryCodec.INITIALIZE, argument ->
-            {
-                final SharedMemoryCodec.InitializeRequest request = SharedMemoryCodec.decodeInitialize(argument);
-                return SharedMemoryCodec.encodeLong(memory.initialize(request.info(), request.allowWriteExecute())
-                    .value());
-            },
-            SharedMemoryCodec.DEINITIALIZE, argument ->
-            {
-                memory.deinitialize(SharedMemoryCodec.decodeAddresses(MapperOperation.DEINITIALIZE, argument));
-                return SharedMemoryCodec.empty();
-            },
-            SharedMemoryCodec.RELEASE, argument ->
-            {
-                memory.release(SharedMemoryCodec.decodeAddresses(MapperOperation.RELEASE, argument));
-                return SharedMemoryCodec.empty();
-            },
-            SharedMemoryCodec.CALL, argument ->
-                SharedMemoryCodec.encodeLong(memory.call(SharedMemoryCodec.decodeCall(argument))));
+        final Map<String, ExecutorFunction> all = new HashMap<>(MemoryFunctions.teardownAndCall(
+            SharedMemoryCodec.PREFIX, memory));
+        all.put(SharedMemoryCodec.RESERVE, this::reserve);
+        all.put(SharedMemoryCodec.INITIALIZE, argument ->
+        {
+            final SharedMemoryCodec.InitializeRequest request = SharedMemoryCodec.decodeInitialize(argument);
+            return SharedMemoryCodec.encodeLong(memory.initialize(request.info(), request.allowWriteExecute())
+                .value());
+        });
+        this.functions = Map.copyOf(all);
     }
 
     @Override

@@ -1,28 +1,23 @@
 package org.jitmem.backend.posixshm.wire;
 
-import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.jitmem.api.ActionCall;
-import org.jitmem.api.ActionPair;
 import org.jitmem.api.AllocInfo;
 import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.ExecutorAddressRange;
-import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
-import org.jitmem.api.MemoryLifetime;
-import org.jitmem.api.MemoryMapperException;
-import org.jitmem.api.MemoryProtection;
-import org.jitmem.api.Segment;
+import org.jitmem.memory.wire.MapperCodec;
 
 /**
  * The messages of the shared-memory backend, carried as argument and result blocks of executor functions. This
  * class is their only description and their only encoder and decoder; the controller and the executor both use it.
  * Numbers are big-endian; {@code bytes} is an {@code int32} count followed by that many bytes; {@code string} is
- * {@code bytes} in UTF-8. A message must be consumed exactly: short or trailing bytes make it malformed.
+ * {@code bytes} in UTF-8. A message must be consumed exactly: short or trailing bytes make it malformed. The parts
+ * every executor-channel backend shares ({@code allocInfo}, {@code call}, {@code addresses}) are
+ * {@link MapperCodec}'s.
  *
  * <pre>
  * posixshm.reserve      argument: int64 numBytes
@@ -35,18 +30,14 @@ import org.jitmem.api.Segment;
  * posixshm.release      argument: addresses          result: empty
  * posixshm.call         argument: call               result: int64 value returned by the function
  *
- * allocInfo = int64 mappingBase, int32 segmentCount, segmentCount * segment,
- *             int32 actionCount, actionCount * (call finalize, call dealloc)
- * segment   = int64 offset, int64 contentSize, int64 zeroFillSize, uint8 protection bits (1 r, 2 w, 4 x),
- *             uint8 lifetime (0 standard, 1 finalize)
- * call      = int64 function (0 for none), bytes argument
- * addresses = int32 count, count * int64
  * </pre>
  *
  * Segment content never travels: the controller writes it into pages both processes map.
  */
 public final class SharedMemoryCodec
 {
+    /** Prefix of every function name of the shared-memory backend. */
+    public static final String PREFIX = "posixshm.";
     /** Reserves address space backed by a shared memory object. */
     public static final String RESERVE = "posixshm.reserve";
     /** Applies protections and runs finalize actions. */
@@ -57,11 +48,6 @@ public final class SharedMemoryCodec
     public static final String RELEASE = "posixshm.release";
     /** Calls a function in the executor. */
     public static final String CALL = "posixshm.call";
-
-    private static final byte[] EMPTY = new byte[0];
-    private static final int SEGMENT_BYTES = 26;
-    private static final int CALL_MIN_BYTES = 12;
-    private static final MemoryLifetime[] LIFETIMES = MemoryLifetime.values();
 
     /** What backs a reservation, and so how the controller opens it. */
     public enum Backing
@@ -106,7 +92,7 @@ public final class SharedMemoryCodec
      */
     public static byte[] encodeLong(final long value)
     {
-        return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
+        return MapperCodec.encodeLong(value);
     }
 
     /**
@@ -116,14 +102,13 @@ public final class SharedMemoryCodec
      */
     public static long decodeLong(final MapperOperation operation, final byte[] message)
     {
-        final ByteBuffer in = ByteBuffer.wrap(message);
-        return finish(operation, in, () -> in.getLong());
+        return MapperCodec.decodeLong(operation, message);
     }
 
     /** @return the empty result */
     public static byte[] empty()
     {
-        return EMPTY;
+        return MapperCodec.empty();
     }
 
     /**
@@ -132,7 +117,7 @@ public final class SharedMemoryCodec
      */
     public static void decodeEmpty(final MapperOperation operation, final byte[] message)
     {
-        finish(operation, ByteBuffer.wrap(message), () -> null);
+        MapperCodec.decodeEmpty(operation, message);
     }
 
     /**
@@ -160,18 +145,18 @@ public final class SharedMemoryCodec
     public static SharedReservation decodeReservation(final byte[] message)
     {
         final ByteBuffer in = ByteBuffer.wrap(message);
-        return finish(MapperOperation.RESERVE, in, () ->
+        return MapperCodec.finish(MapperOperation.RESERVE, in, () ->
         {
             final long start = in.getLong();
             final long size = in.getLong();
             final int backing = in.get();
             if (backing < 1 || backing > Backing.values().length)
             {
-                throw malformed(MapperOperation.RESERVE, "unknown backing " + backing);
+                throw MapperCodec.malformed(MapperOperation.RESERVE, "unknown backing " + backing);
             }
-            return new SharedReservation(checkedRange(MapperOperation.RESERVE, start, size),
+            return new SharedReservation(MapperCodec.checkedRange(MapperOperation.RESERVE, start, size),
                 Backing.values()[backing - 1], in.getLong(), in.getInt(),
-                new String(getBytes(MapperOperation.RESERVE, in), StandardCharsets.UTF_8));
+                new String(MapperCodec.getBytes(MapperOperation.RESERVE, in), StandardCharsets.UTF_8));
         });
     }
 
@@ -182,28 +167,9 @@ public final class SharedMemoryCodec
      */
     public static byte[] encodeInitialize(final boolean allowWriteExecute, final AllocInfo info)
     {
-        int size = 1 + 8 + 4 + info.segments().size() * SEGMENT_BYTES + 4;
-        for (final ActionPair pair : info.actions())
-        {
-            size += 2 * CALL_MIN_BYTES + pair.finalizeCall().argumentLength() + pair.deallocCall().argumentLength();
-        }
-        final ByteBuffer out = ByteBuffer.allocate(size);
+        final ByteBuffer out = ByteBuffer.allocate(1 + MapperCodec.allocInfoBytes(info));
         out.put((byte)(allowWriteExecute ? 1 : 0));
-        out.putLong(info.mappingBase().value()).putInt(info.segments().size());
-        for (final Segment segment : info.segments())
-        {
-            out.putLong(segment.offset())
-                .putLong(segment.contentSize())
-                .putLong(segment.zeroFillSize())
-                .put((byte)segment.protection().bits())
-                .put((byte)segment.lifetime().ordinal());
-        }
-        out.putInt(info.actions().size());
-        for (final ActionPair pair : info.actions())
-        {
-            putCall(out, pair.finalizeCall());
-            putCall(out, pair.deallocCall());
-        }
+        MapperCodec.putAllocInfo(out, info);
         return out.array();
     }
 
@@ -215,45 +181,8 @@ public final class SharedMemoryCodec
     {
         final MapperOperation operation = MapperOperation.INITIALIZE;
         final ByteBuffer in = ByteBuffer.wrap(message);
-        return finish(operation, in, () ->
-        {
-            final byte allowWriteExecute = in.get();
-            if (allowWriteExecute != 0 && allowWriteExecute != 1)
-            {
-                throw malformed(operation, "unknown write-execute flag " + allowWriteExecute);
-            }
-            final ExecutorAddress base = ExecutorAddress.of(in.getLong());
-            final int segmentCount = getCount(operation, in, SEGMENT_BYTES);
-            final List<Segment> segments = new ArrayList<>(segmentCount);
-            for (int i = 0; i < segmentCount; i++)
-            {
-                final long offset = in.getLong();
-                final long contentSize = in.getLong();
-                final long zeroFillSize = in.getLong();
-                final int protection = in.get();
-                final int lifetime = in.get();
-                if (lifetime < 0 || lifetime >= LIFETIMES.length)
-                {
-                    throw malformed(operation, "unknown lifetime " + lifetime);
-                }
-                try
-                {
-                    segments.add(new Segment(offset, contentSize, zeroFillSize, new MemoryProtection(protection),
-                        LIFETIMES[lifetime]));
-                }
-                catch (final IllegalArgumentException ex)
-                {
-                    throw malformed(operation, ex.getMessage());
-                }
-            }
-            final int actionCount = getCount(operation, in, 2 * CALL_MIN_BYTES);
-            final List<ActionPair> actions = new ArrayList<>(actionCount);
-            for (int i = 0; i < actionCount; i++)
-            {
-                actions.add(new ActionPair(getCall(operation, in), getCall(operation, in)));
-            }
-            return new InitializeRequest(allowWriteExecute == 1, new AllocInfo(base, segments, actions));
-        });
+        return MapperCodec.finish(operation, in, () -> new InitializeRequest(
+            MapperCodec.getFlag(operation, in, "write-execute"), MapperCodec.getAllocInfo(operation, in)));
     }
 
     /**
@@ -262,9 +191,7 @@ public final class SharedMemoryCodec
      */
     public static byte[] encodeAddresses(final List<ExecutorAddress> addresses)
     {
-        final ByteBuffer out = ByteBuffer.allocate(4 + 8 * addresses.size()).putInt(addresses.size());
-        addresses.forEach(address -> out.putLong(address.value()));
-        return out.array();
+        return MapperCodec.encodeAddresses(addresses);
     }
 
     /**
@@ -274,17 +201,7 @@ public final class SharedMemoryCodec
      */
     public static List<ExecutorAddress> decodeAddresses(final MapperOperation operation, final byte[] message)
     {
-        final ByteBuffer in = ByteBuffer.wrap(message);
-        return finish(operation, in, () ->
-        {
-            final int count = getCount(operation, in, Long.BYTES);
-            final List<ExecutorAddress> addresses = new ArrayList<>(count);
-            for (int i = 0; i < count; i++)
-            {
-                addresses.add(ExecutorAddress.of(in.getLong()));
-            }
-            return addresses;
-        });
+        return MapperCodec.decodeAddresses(operation, message);
     }
 
     /**
@@ -293,9 +210,7 @@ public final class SharedMemoryCodec
      */
     public static byte[] encodeCall(final ActionCall call)
     {
-        final ByteBuffer out = ByteBuffer.allocate(CALL_MIN_BYTES + call.argumentLength());
-        putCall(out, call);
-        return out.array();
+        return MapperCodec.encodeCall(call);
     }
 
     /**
@@ -304,87 +219,6 @@ public final class SharedMemoryCodec
      */
     public static ActionCall decodeCall(final byte[] message)
     {
-        final ByteBuffer in = ByteBuffer.wrap(message);
-        return finish(MapperOperation.CALL, in, () -> getCall(MapperOperation.CALL, in));
-    }
-
-    private static void putCall(final ByteBuffer out, final ActionCall call)
-    {
-        out.putLong(call.function().value()).putInt(call.argumentLength()).put(call.argument());
-    }
-
-    private static ActionCall getCall(final MapperOperation operation, final ByteBuffer in)
-    {
-        final long function = in.getLong();
-        final byte[] argument = getBytes(operation, in);
-        if (function == 0)
-        {
-            if (argument.length != 0)
-            {
-                throw malformed(operation, "the empty call carries an argument");
-            }
-            return ActionCall.NONE;
-        }
-        return ActionCall.of(ExecutorAddress.of(function), argument);
-    }
-
-    private static byte[] getBytes(final MapperOperation operation, final ByteBuffer in)
-    {
-        final byte[] bytes = new byte[getCount(operation, in, 1)];
-        in.get(bytes);
-        return bytes;
-    }
-
-    private static int getCount(final MapperOperation operation, final ByteBuffer in, final int elementBytes)
-    {
-        final int count = in.getInt();
-        if (count < 0 || count > in.remaining() / elementBytes)
-        {
-            throw malformed(operation, "count " + count + " does not fit the remaining " + in.remaining() + " bytes");
-        }
-        return count;
-    }
-
-    private static ExecutorAddressRange checkedRange(final MapperOperation operation, final long start,
-        final long size)
-    {
-        try
-        {
-            return ExecutorAddressRange.of(start, size);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw malformed(operation, ex.getMessage());
-        }
-    }
-
-    private static <T> T finish(final MapperOperation operation, final ByteBuffer in, final Body<T> body)
-    {
-        final T value;
-        try
-        {
-            value = body.read();
-        }
-        catch (final BufferUnderflowException ex)
-        {
-            throw malformed(operation, "message ends early: length=" + in.capacity());
-        }
-        if (in.hasRemaining())
-        {
-            throw malformed(operation, in.remaining() + " bytes left over: length=" + in.capacity());
-        }
-        return value;
-    }
-
-    private static InvalidRequestException malformed(final MapperOperation operation, final String reason)
-    {
-        return new InvalidRequestException(operation, "malformed shared-memory message: " + reason,
-            MemoryMapperException.UNKNOWN, MemoryMapperException.UNKNOWN);
-    }
-
-    @FunctionalInterface
-    private interface Body<T>
-    {
-        T read();
+        return MapperCodec.decodeCall(message);
     }
 }
