@@ -19,6 +19,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +35,7 @@ import org.jitmem.link.Linker;
 import org.jitmem.runtime.BackendSelector;
 import org.jitmem.runtime.slab.SlabMemoryManager;
 import org.jitmem.testsupport.Await;
+import org.jitmem.testsupport.CCompiler;
 import org.jitmem.testsupport.FullCycle;
 import org.jitmem.testsupport.SlabCycle;
 import org.junit.Test;
@@ -50,7 +53,7 @@ import org.osgi.framework.BundleContext;
  * jitmem installed into a real Apache Karaf the way its users install it: the features repository added, the
  * {@code jitmem} and {@code jitmem-linker} features installed. JIT'd code then runs through the backend the runtime
  * selects (the shared-memory one over the executor the launcher starts, and the in-process one once pinned), and the
- * {@code jitmem:} commands run in Karaf's own shell. Karaf finds the project's artifacts in a repository the build
+ * {@code jitmem:} commands, the linker's included, run in Karaf's own shell. Karaf finds the project's artifacts in a repository the build
  * lays out under {@code target}, added to its Maven URL handler's default repositories.
  */
 @RunWith(PaxExam.class)
@@ -63,6 +66,18 @@ public class KarafFeaturesIT
     private static final List<String> FEATURE_BUNDLES = List.of("org.jitmem.api", "org.jitmem.posix",
         "org.jitmem.memory", "org.jitmem.channel", "org.jitmem.runtime", "org.jitmem.launcher",
         "org.jitmem.backend.inprocess", "org.jitmem.backend.posixshm", "jitmem-linker-executor", "jitmem-linker");
+    private static final String COUNTER_SOURCE = """
+        long count_bytes(const char *argument, unsigned long length)
+        {
+            long other = 0;
+            for (unsigned long i = 0; i < length; i++)
+            {
+                other += argument[i] != ' ' && argument[i] != 0;
+            }
+            return (long)length * 1000 + other;
+        }
+        """;
+    private static final long KARAF_MAX_HEAP = 384L << 20;
 
     @Inject
     private BundleContext context;
@@ -94,7 +109,7 @@ public class KarafFeaturesIT
                 .useDeployFolder(false),
             configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
             logLevel(LogLevel.WARN),
-            vmOption("-Xmx384m"),
+            vmOption("-Xmx" + (KARAF_MAX_HEAP >> 20) + "m"),
             systemTimeout(TimeUnit.MINUTES.toMillis(2)),
             editConfigurationFileExtend("etc/org.ops4j.pax.url.mvn.cfg",
                 "org.ops4j.pax.url.mvn.defaultRepositories", repository + "@id=jitmem@snapshots"),
@@ -128,7 +143,13 @@ public class KarafFeaturesIT
     public void jitCodeRunsThroughTheSelectedBackend()
     {
         final SlabMemoryManager manager = Await.awaitSelected(selector, MapperProperties.TYPE_POSIX_SHM);
-        assertNotEquals("another process", ProcessHandle.current().pid(), manager.mapper().executorPid());
+        final long pid = manager.mapper().executorPid();
+        assertNotEquals("another process", ProcessHandle.current().pid(), pid);
+        assertTrue("Karaf's heap is bounded", Runtime.getRuntime().maxMemory() <= KARAF_MAX_HEAP);
+        final List<String> arguments = ProcessHandle.of(pid).orElseThrow().info().arguments().map(List::of)
+            .orElse(List.of());
+        assertTrue("the executor's heap is bounded: " + arguments,
+            arguments.stream().anyMatch(argument -> argument.startsWith("-Xmx")));
         SlabCycle.run(manager, 0x4A17_0000_0001L);
         FullCycle.run(manager.mapper(), 0x4A17_0000_0002L);
     }
@@ -187,6 +208,33 @@ public class KarafFeaturesIT
         final SlabMemoryManager restarted = Await.awaitSelected(selector, MapperProperties.TYPE_POSIX_SHM);
         assertNotEquals("a new executor", pid, restarted.mapper().executorPid());
         SlabCycle.run(restarted, 0x4A17_0000_0004L);
+    }
+
+    /**
+     * The linker's commands in Karaf's shell: an object the system's C compiler makes is loaded into the executor,
+     * its function called with the command's arguments as its argument block, and unloaded with every byte back.
+     */
+    @Test(timeout = TEST_TIMEOUT_MILLIS)
+    public void linkerCommandsLoadAndCallCompiledCode() throws Exception
+    {
+        final SlabMemoryManager manager = Await.awaitSelected(selector, MapperProperties.TYPE_POSIX_SHM);
+        final Path directory = Files.createTempDirectory("karaf-it");
+        final Path object = CCompiler.compile(COUNTER_SOURCE, directory, "counter");
+        try
+        {
+            final String loaded = execute("jitmem:load " + object);
+            assertTrue(loaded, loaded.contains("loaded counter.o") && loaded.contains(" count_bytes"));
+            assertTrue("the module's memory is the executor's slab's", manager.statistics().usedBytes() > 0);
+            // "abc def" and its NUL: 8 bytes, 6 of them neither space nor NUL
+            assertEquals("8006", execute("jitmem:call count_bytes abc def").trim());
+            assertEquals("unloaded counter.o", execute("jitmem:unload").trim());
+            assertEquals("unloaded: every byte back", 0, manager.statistics().usedBytes());
+        }
+        finally
+        {
+            Files.delete(object);
+            Files.delete(directory);
+        }
     }
 
     /** Runs a command in a new session of Karaf's shell: what it prints, then its value (the commands return text). */
