@@ -19,7 +19,6 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -39,6 +38,7 @@ import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.machine.ProcMaps;
 import org.jitmem.runtime.BackendSelector;
 import org.jitmem.runtime.slab.SlabMemoryManager;
+import org.jitmem.testsupport.Await;
 import org.junit.Before;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
@@ -66,7 +66,7 @@ import org.osgi.util.tracker.ServiceTracker;
 public abstract class FelixTestSupport
 {
     /** Generous bound for anything asynchronous in the framework: service registration, bundle stop. */
-    protected static final long TIMEOUT_MILLIS = TimeUnit.SECONDS.toMillis(30);
+    protected static final long TIMEOUT_MILLIS = Await.TIMEOUT_MILLIS;
 
     private static final String MEMFD_NAME = "jitmem-shm";
     /** The name of a named shared memory object of the shared-memory backend. */
@@ -239,23 +239,7 @@ public abstract class FelixTestSupport
      */
     protected static void awaitTrue(final String what, final BooleanSupplier condition)
     {
-        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                throw new AssertionError("not within " + TIMEOUT_MILLIS + " ms: " + what);
-            }
-            try
-            {
-                Thread.sleep(10);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for: " + what, ex);
-            }
-        }
+        Await.awaitTrue(what, condition);
     }
 
     /** @return how many mappings of the shared-memory backend's memfd objects this process has */
@@ -287,10 +271,7 @@ public abstract class FelixTestSupport
     /** @return the manager of the backend of {@code type} once the selector has selected it, within the bound */
     protected static SlabMemoryManager awaitSelected(final BackendSelector selector, final String type)
     {
-        final Supplier<Optional<SlabMemoryManager>> selected = () -> selector.selected()
-            .filter(manager -> type.equals(manager.mapper().type()));
-        awaitTrue(type + " is selected", () -> selected.get().isPresent());
-        return selected.get().orElseThrow();
+        return Await.awaitSelected(selector, type);
     }
 
     /** The operation fails with a typed error about the executor or its revoked memory, within the bound. */

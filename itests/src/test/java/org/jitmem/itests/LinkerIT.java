@@ -4,12 +4,10 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.jitmem.api.MapperProperties;
 import org.jitmem.link.Linker;
@@ -17,6 +15,7 @@ import org.jitmem.link.LoadedModule;
 import org.jitmem.link.ObjectFile;
 import org.jitmem.runtime.BackendSelector;
 import org.jitmem.runtime.slab.SlabMemoryManager;
+import org.jitmem.testsupport.CCompiler;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -90,16 +89,9 @@ public class LinkerIT extends FelixTestSupport
     private static ObjectFile compile() throws IOException, InterruptedException
     {
         final Path directory = Files.createTempDirectory("linker-it");
-        final Path source = Files.writeString(directory.resolve("greeting.c"), SOURCE, StandardCharsets.UTF_8);
-        final Path object = directory.resolve("greeting.o");
-        final Process cc = new ProcessBuilder("cc", "-c", "-O2", "-fPIC", "-o", object.toString(), source.toString())
-            .redirectErrorStream(true).start();
-        final String output = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue("cc ends", cc.waitFor(60, TimeUnit.SECONDS));
-        assertEquals("cc: " + output, 0, cc.exitValue());
+        final Path object = CCompiler.compile(SOURCE, directory, "greeting");
         final ObjectFile file = ObjectFile.read(object);
         Files.delete(object);
-        Files.delete(source);
         Files.delete(directory);
         return file;
     }

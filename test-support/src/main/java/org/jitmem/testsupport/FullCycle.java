@@ -1,4 +1,4 @@
-package org.jitmem.itests;
+package org.jitmem.testsupport;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
@@ -25,7 +25,7 @@ import org.jitmem.machine.ProcMaps;
  * dealloc actions, writing markers that the controller reads back through working memory. The registered mapper is
  * the bare one: its release unmaps the range in the executor at once.
  */
-final class FullCycle
+public final class FullCycle
 {
     private static final int STORE_OFFSET = 64;
     private static final long FINALIZED = 0xF1AAL;
@@ -35,7 +35,12 @@ final class FullCycle
     {
     }
 
-    static void run(final MemoryMapper mapper, final long returned)
+    /**
+     * @param mapper   a bare mapper, of any backend
+     * @param returned what the JIT'd function returns when called
+     * @throws AssertionError when a step does not do what it should
+     */
+    public static void run(final MemoryMapper mapper, final long returned)
     {
         final long pageSize = mapper.pageSize();
         final ExecutorAddressRange range = MemoryMapper.await(mapper.reserve(pageSize + 1));
