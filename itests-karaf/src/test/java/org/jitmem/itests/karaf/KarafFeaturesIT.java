@@ -65,7 +65,8 @@ public class KarafFeaturesIT
     private static final String GROUP = "org.jitmem";
     private static final List<String> FEATURE_BUNDLES = List.of("org.jitmem.api", "org.jitmem.posix",
         "org.jitmem.memory", "org.jitmem.channel", "org.jitmem.runtime", "org.jitmem.launcher",
-        "org.jitmem.backend.inprocess", "org.jitmem.backend.posixshm", "jitmem-linker-executor", "jitmem-linker");
+        "org.jitmem.backend.inprocess", "org.jitmem.backend.posixshm", "jitmem-linker-executor", "jitmem-linker",
+        "org.jitmem.backend.remote", "org.jitmem.webconsole", "org.jitmem.health");
     private static final String COUNTER_SOURCE = """
         long count_bytes(const char *argument, unsigned long length)
         {
@@ -113,7 +114,8 @@ public class KarafFeaturesIT
             systemTimeout(TimeUnit.MINUTES.toMillis(2)),
             editConfigurationFileExtend("etc/org.ops4j.pax.url.mvn.cfg",
                 "org.ops4j.pax.url.mvn.defaultRepositories", repository + "@id=jitmem@snapshots"),
-            features("mvn:" + GROUP + "/jitmem-features/" + version + "/xml/features", "jitmem", "jitmem-linker"),
+            features("mvn:" + GROUP + "/jitmem-features/" + version + "/xml/features", "jitmem", "jitmem-linker",
+                "jitmem-remote", "jitmem-webconsole", "jitmem-health"),
             mavenBundle(GROUP, "jitmem-machine", version),
             mavenBundle(GROUP, "jitmem-test-support", version),
         };
