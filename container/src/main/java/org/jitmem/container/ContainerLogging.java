@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Handler;
-import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.Logger;
 
@@ -25,30 +25,27 @@ final class ContainerLogging
     /** System property: the lowest level written to standard error, {@code WARN} by default, {@code OFF} for none. */
     static final String CONSOLE_LEVEL = "jitmem.log.console";
 
-    private static final String CONFIGURATION_FILE = "logback.configurationFile";
-    /**
-     * The bundles that carry the log, started first and in this order: SPI Fly weaves SLF4J's service loader and
-     * offers SLF4J the providers of started bundles, so it and Logback start before SLF4J is first used.
-     */
-    private static final List<String> LOGGING_BUNDLES = List.of("org.apache.aries.spifly.dynamic.bundle",
-        "ch.qos.logback.core", "ch.qos.logback.classic", "slf4j.api", "org.apache.felix.log",
-        "org.apache.felix.logback");
+    /** System property: the lowest level written to the file, {@code INFO} by default. */
+    static final String LEVEL = "jitmem.log.level";
 
-    /**
-     * SPI Fly logs through Java logging while it weaves SLF4J's first load; below WARNING that would reach SLF4J
-     * before it is ready (a class-loading cycle). Held here so that Java logging keeps the level.
-     */
-    private static final Logger SPI_FLY = Logger.getLogger("org.apache.aries.spifly");
+    private static final String CONFIGURATION_FILE = "logback.configurationFile";
+    /** Framework property: the level of OSGi loggers unless the Log Admin configures another (WARN by default). */
+    private static final String OSGI_LOG_LEVEL = "org.osgi.service.log.admin.loglevel";
+    /** The bundles that carry the log, started first, so that the other bundles' events reach it from the start. */
+    private static final List<String> LOGGING_BUNDLES = List.of("ch.qos.logback.core", "ch.qos.logback.classic",
+        "slf4j.api", "org.apache.felix.log", "org.apache.felix.logback");
 
     private ContainerLogging()
     {
     }
 
     /**
+     * @param framework      the framework properties, which get the OSGi loggers' level
      * @param stateDirectory the container's state directory, which holds {@code log/}
      */
-    static void configure(final Path stateDirectory)
+    static void configure(final Map<String, String> framework, final Path stateDirectory)
     {
+        framework.putIfAbsent(OSGI_LOG_LEVEL, System.getProperty(LEVEL, "INFO"));
         if (System.getProperty(LOG_DIRECTORY) == null)
         {
             System.setProperty(LOG_DIRECTORY, stateDirectory.resolve("log").toString());
@@ -62,7 +59,6 @@ final class ContainerLogging
             }
             System.setProperty(CONFIGURATION_FILE, configuration.toString());
         }
-        SPI_FLY.setLevel(Level.WARNING);
         final Logger root = LogManager.getLogManager().getLogger("");
         for (final Handler handler : root.getHandlers())
         {

@@ -79,7 +79,7 @@ final class FelixContainer implements AutoCloseable
         config.put(Constants.FRAMEWORK_STORAGE, workDirectory.resolve("felix-cache").toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         config.putIfAbsent(STATE_DIRECTORY, createStateDirectory().toString());
-        ContainerLogging.configure(Path.of(config.get(STATE_DIRECTORY)));
+        ContainerLogging.configure(config, Path.of(config.get(STATE_DIRECTORY)));
         System.setProperty("jna.tmpdir", workDirectory.resolve("jna").toString());
 
         final FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()

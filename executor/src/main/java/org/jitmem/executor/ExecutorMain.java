@@ -70,6 +70,7 @@ public final class ExecutorMain
      */
     public static void main(final String[] args)
     {
+        EventLineFormatter.install();
         System.exit(run(args));
     }
 
