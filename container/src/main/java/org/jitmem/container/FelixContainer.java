@@ -281,7 +281,8 @@ final class FelixContainer implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            LOG.log(System.Logger.Level.WARNING, "cannot delete the work directory: directory=" + root + " error=" + ex);
+            LOG.log(System.Logger.Level.WARNING, "cannot delete the work directory: directory=" + root + " error=" +
+                ex);
         }
     }
 }

@@ -26,9 +26,9 @@ final class ContainerDemoIT
     private static final Pattern EXECUTOR_RUNNING = Pattern.compile("executor running: pid (\\d+), socket ");
     private static final Pattern POSIX_SHM_SELECTED = Pattern.compile("(?m)^\\* posix-shm\\s+service\\.id=");
     private static final Pattern INPROCESS_SELECTED = Pattern.compile("(?m)^\\* inprocess\\s+service\\.id=");
-    /** One log event: ISO time, level, logger (the bundle's namespace, or Felix's events naming the bundle), message. */
-    private static final Pattern LOG_LINE = Pattern.compile(
-        "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}(Z|[+-]\\d{2}:\\d{2}) (TRACE|DEBUG|INFO |WARN |ERROR) \\S+ .*");
+    /** One log event: ISO time, level, logger (named in its bundle's namespace), message. */
+    private static final Pattern LOG_LINE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}" +
+        "(Z|[+-]\\d{2}:\\d{2}) (TRACE|DEBUG|INFO |WARN |ERROR) \\S+ .*");
     private static final Pattern LOG_LINE_START = Pattern.compile("(?m)^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}");
     private static final String JIT_CALL_RESULT = "len(\"hello from JIT'd code\") = 21, run by pid ";
 
