@@ -43,6 +43,7 @@ final class FelixContainer implements AutoCloseable
      */
     static final String STATE_DIRECTORY = "jitmem.state";
 
+    private static final System.Logger LOG = System.getLogger(FelixContainer.class.getName());
     private static final long STOP_TIMEOUT_MILLIS = TimeUnit.SECONDS.toMillis(30);
 
     private final Path workDirectory;
@@ -67,7 +68,7 @@ final class FelixContainer implements AutoCloseable
      * @param properties framework properties to add
      * @param arguments  the command-line arguments
      * @param bundles    the bundles to install
-     * @param out        where progress goes
+     * @param out        where messages for the user go (progress goes to the log)
      * @return the running container
      */
     static FelixContainer start(final Map<String, String> properties, final List<String> arguments,
@@ -78,6 +79,7 @@ final class FelixContainer implements AutoCloseable
         config.put(Constants.FRAMEWORK_STORAGE, workDirectory.resolve("felix-cache").toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         config.putIfAbsent(STATE_DIRECTORY, createStateDirectory().toString());
+        ContainerLogging.configure(config, Path.of(config.get(STATE_DIRECTORY)));
         System.setProperty("jna.tmpdir", workDirectory.resolve("jna").toString());
 
         final FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
@@ -86,13 +88,14 @@ final class FelixContainer implements AutoCloseable
         final FelixContainer container = new FelixContainer(workDirectory, framework, out);
         try
         {
-            out.println("jitmem: starting Felix, work directory " + workDirectory);
             framework.init();
             framework.getBundleContext().registerService(Object.class, new Object(),
                 new Hashtable<>(Map.of(LAUNCHER_ARGUMENTS, arguments.toArray(String[]::new))));
             final List<Bundle> installed = container.install(bundles);
             framework.start();
             container.startAll(installed);
+            LOG.log(System.Logger.Level.INFO, "Felix started: workDirectory={0} bundles={1}", workDirectory,
+                installed.size());
             return container;
         }
         catch (final BundleException | RuntimeException ex)
@@ -138,22 +141,23 @@ final class FelixContainer implements AutoCloseable
         {
             if ((framework.getState() & (Bundle.STARTING | Bundle.ACTIVE | Bundle.STOPPING)) != 0)
             {
-                out.println("jitmem: stopping Felix");
+                LOG.log(System.Logger.Level.INFO, "stopping Felix");
                 framework.stop();
                 if (!awaitStop(STOP_TIMEOUT_MILLIS))
                 {
-                    out.println("jitmem: Felix did not stop within " + STOP_TIMEOUT_MILLIS + " ms");
+                    LOG.log(System.Logger.Level.WARNING, "Felix did not stop in time: timeoutMillis=" +
+                        STOP_TIMEOUT_MILLIS);
                 }
             }
         }
         catch (final BundleException ex)
         {
-            out.println("jitmem: stopping Felix failed: " + ex.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "stopping Felix failed: " + ex.getMessage());
         }
         finally
         {
             deleteRecursively(workDirectory);
-            out.println("jitmem: removed work directory " + workDirectory);
+            LOG.log(System.Logger.Level.INFO, "removed the work directory: directory=" + workDirectory);
             closed.countDown();
         }
     }
@@ -164,7 +168,8 @@ final class FelixContainer implements AutoCloseable
         {
             if (!closed.await(2 * STOP_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS))
             {
-                out.println("jitmem: container still closing after " + 2 * STOP_TIMEOUT_MILLIS + " ms");
+                LOG.log(System.Logger.Level.WARNING, "container still closing: waitedMillis=" +
+                    2 * STOP_TIMEOUT_MILLIS);
             }
         }
         catch (final InterruptedException ex)
@@ -181,13 +186,17 @@ final class FelixContainer implements AutoCloseable
         {
             installed.add(context.installBundle(bundle.location(), new ByteArrayInputStream(bundle.content())));
         }
-        out.println("jitmem: installed " + installed.size() + " bundles");
         return installed;
     }
 
+    /**
+     * Starts the bundles that carry the log first, so that every line of the others reaches it; the lines of the
+     * start are written once it is up.
+     */
     private void startAll(final List<Bundle> installed)
     {
-        for (final Bundle bundle : installed)
+        final List<Runnable> lines = new ArrayList<>();
+        for (final Bundle bundle : ContainerLogging.loggingFirst(installed))
         {
             if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) != null)
             {
@@ -196,13 +205,15 @@ final class FelixContainer implements AutoCloseable
             try
             {
                 bundle.start();
-                out.println("jitmem: started " + describe(bundle));
+                lines.add(() -> LOG.log(System.Logger.Level.INFO, "started " + describe(bundle)));
             }
             catch (final BundleException ex)
             {
-                out.println("jitmem: not started " + describe(bundle) + ": " + ex.getMessage());
+                lines.add(() -> LOG.log(System.Logger.Level.WARNING, "not started " + describe(bundle) + ": " +
+                    ex.getMessage()));
             }
         }
+        lines.forEach(Runnable::run);
     }
 
     /**
@@ -271,7 +282,8 @@ final class FelixContainer implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            out.println("jitmem: cannot delete the work directory: directory=" + root + " error=" + ex);
+            LOG.log(System.Logger.Level.WARNING, "cannot delete the work directory: directory=" + root + " error=" +
+                ex);
         }
     }
 }

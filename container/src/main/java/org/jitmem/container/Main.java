@@ -5,8 +5,6 @@ import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Runs the jitmem container: Felix with SCR, Config Admin, Gogo, JNA and the jitmem bundles, all embedded in the
@@ -84,11 +82,14 @@ public final class Main
 
     /**
      * Runs the linker's application quietly, so that standard output and error are the program's own: the container's
-     * progress goes nowhere, its log only at SEVERE, and what keeps the program from running to standard error.
+     * log goes to its file only, and what keeps the program from running to standard error.
      */
     private static int runLink(final List<String> arguments)
     {
-        Logger.getLogger("").setLevel(Level.SEVERE);
+        if (System.getProperty(ContainerLogging.CONSOLE_LEVEL) == null)
+        {
+            System.setProperty(ContainerLogging.CONSOLE_LEVEL, "OFF");
+        }
         final PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         try (FelixContainer container = startWithShutdownHook(withoutHttp(Map.of("gosh.args", "--nointeractive")),
             arguments, quiet))

@@ -105,6 +105,7 @@ public final class ExecutorMain
      */
     public static void main(final String[] args)
     {
+        EventLineFormatter.install();
         System.exit(run(args));
     }
 

@@ -26,6 +26,10 @@ final class ContainerDemoIT
     private static final Pattern EXECUTOR_RUNNING = Pattern.compile("executor running: pid (\\d+), socket ");
     private static final Pattern POSIX_SHM_SELECTED = Pattern.compile("(?m)^\\* posix-shm\\s+service\\.id=");
     private static final Pattern INPROCESS_SELECTED = Pattern.compile("(?m)^\\* inprocess\\s+service\\.id=");
+    /** One log event: ISO time, level, logger (named in its bundle's namespace), message. */
+    private static final Pattern LOG_LINE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}" +
+        "(Z|[+-]\\d{2}:\\d{2}) (TRACE|DEBUG|INFO |WARN |ERROR) \\S+ .*");
+    private static final Pattern LOG_LINE_START = Pattern.compile("(?m)^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}");
     private static final String JIT_CALL_RESULT = "len(\"hello from JIT'd code\") = 21, run by pid ";
 
     @TempDir
@@ -35,14 +39,16 @@ final class ContainerDemoIT
     void demoStartsEveryBundleReportsAndCleansUp() throws IOException, InterruptedException
     {
         final Path output = tmp.resolve("demo.out");
+        final Path errors = tmp.resolve("demo.err");
+        final Path state = tmp.resolve("state");
         final Path javaTmp = Files.createDirectory(tmp.resolve("java-tmp"));
         final Process process = new ProcessBuilder(
             Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
             "-Djava.io.tmpdir=" + javaTmp,
-            "-Djitmem.state=" + tmp.resolve("state"),
+            "-Djitmem.state=" + state,
             "-jar", containerJar().toString(), "demo")
-            .redirectErrorStream(true)
             .redirectOutput(output.toFile())
+            .redirectError(errors.toFile())
             .start();
         process.getOutputStream().close();
         final boolean exited;
@@ -55,21 +61,34 @@ final class ContainerDemoIT
             process.destroyForcibly();
         }
         final String text = Files.readString(output, StandardCharsets.UTF_8);
-        assertTrue(exited, "container still running after " + TIMEOUT_SECONDS + " s:\n" + text);
+        final String errorText = Files.readString(errors, StandardCharsets.UTF_8);
+        assertTrue(exited, "container still running after " + TIMEOUT_SECONDS + " s:\n" + text + errorText);
+        assertFalse(LOG_LINE_START.matcher(text).find(), "a log line in the demo's report:\n" + text);
+        assertEquals("", errorText, "warnings or errors on standard error");
 
-        assertTrue(text.contains("jitmem: started org.jitmem.api "), text);
-        assertTrue(text.contains("jitmem: started org.apache.felix.scr "), text);
-        assertFalse(text.contains("jitmem: not started"), text);
-        assertTrue(text.contains("jitmem: removed work directory"), text);
+        final Path logFile = state.resolve("log").resolve("jitmem.log");
+        assertTrue(Files.isRegularFile(logFile), "no log file: " + logFile);
+        final List<String> log = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+        for (final String line : log)
+        {
+            assertTrue(LOG_LINE.matcher(line).matches(), "not one line per event: " + line);
+        }
+        final String logText = String.join("\n", log);
+        assertTrue(logText.contains(" started org.jitmem.api "), logText);
+        assertTrue(logText.contains(" started org.apache.felix.scr "), logText);
+        assertFalse(logText.contains(" not started "), logText);
+        assertTrue(logText.contains(" removed the work directory"), logText);
+        assertTrue(logText.contains(" org.jitmem.runtime.internal.MapperSelector memory mapper bound: type=posix-shm "),
+            "a component's OSGi logger reaches the file:\n" + logText);
         try (Stream<Path> left = Files.list(javaTmp))
         {
             final List<Path> leftOver = left.filter(p -> p.getFileName().toString().startsWith("jitmem-")).toList();
             assertEquals(List.of(), leftOver, "work directory left behind");
         }
 
-        assertTrue(text.contains("jitmem: started org.jitmem.backend.inprocess "), text);
-        assertTrue(text.contains("jitmem: started org.jitmem.backend.posixshm "), text);
-        assertTrue(text.contains("jitmem: started org.jitmem.channel "), text);
+        assertTrue(logText.contains(" started org.jitmem.backend.inprocess "), logText);
+        assertTrue(logText.contains(" started org.jitmem.backend.posixshm "), logText);
+        assertTrue(logText.contains(" started org.jitmem.channel "), logText);
         final Matcher executor = EXECUTOR_RUNNING.matcher(text);
         assertTrue(executor.find(), "the runtime launched an executor:\n" + text);
         final long executorPid = Long.parseLong(executor.group(1));

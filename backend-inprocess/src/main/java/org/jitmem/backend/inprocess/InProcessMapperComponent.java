@@ -11,6 +11,9 @@ import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -31,8 +34,7 @@ public final class InProcessMapperComponent
     /** Ranking of the service; the shared-memory backend ranks higher. */
     static final int RANKING = 10;
 
-    private static final System.Logger LOG = System.getLogger(InProcessMapperComponent.class.getName());
-
+    private final Logger log;
     private final InProcessMemoryMapper mapper;
     private final ServiceRegistration<MemoryMapper> registration;
 
@@ -59,10 +61,13 @@ public final class InProcessMapperComponent
     /**
      * @param context the bundle's context
      * @param config  the configuration
+     * @param log     this component's logger
      */
     @Activate
-    public InProcessMapperComponent(final BundleContext context, final Config config)
+    public InProcessMapperComponent(final BundleContext context, final Config config,
+        @Reference(service = LoggerFactory.class) final Logger log)
     {
+        this.log = log;
         mapper = new InProcessMemoryMapper(config.allowWriteExecute(),
             MemoryLimits.configured(config.reservedLimit(), config.committedLimit()));
         final Hashtable<String, Object> properties = new Hashtable<>(MapperProperties.of(mapper));
@@ -82,7 +87,7 @@ public final class InProcessMapperComponent
         }
         catch (final IllegalStateException alreadyGone)
         {
-            LOG.log(System.Logger.Level.DEBUG, "in-process mapper service was already unregistered");
+            log.debug("in-process mapper service was already unregistered");
         }
         try
         {
@@ -90,7 +95,7 @@ public final class InProcessMapperComponent
         }
         catch (final RuntimeException ex)
         {
-            LOG.log(System.Logger.Level.ERROR, "in-process mapper released its memory with errors", ex);
+            log.error("in-process mapper released its memory with errors", ex);
         }
     }
 }

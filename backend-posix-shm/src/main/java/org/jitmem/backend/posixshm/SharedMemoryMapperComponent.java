@@ -6,8 +6,10 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.jitmem.api.ExecutorChannel;
+import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryMapperException;
 import org.jitmem.memory.MemoryLimits;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -18,6 +20,8 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -45,9 +49,8 @@ public final class SharedMemoryMapperComponent
     /** How long unregistering waits for the executor to release a mapper's memory. */
     private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(10);
 
-    private static final System.Logger LOG = System.getLogger(SharedMemoryMapperComponent.class.getName());
-
     private final BundleContext context;
+    private final Logger log;
     private final boolean allowWriteExecute;
     private final long reservedLimit;
     private final long committedLimit;
@@ -78,11 +81,14 @@ public final class SharedMemoryMapperComponent
     /**
      * @param context the bundle's context
      * @param config  the configuration
+     * @param log     this component's logger
      */
     @Activate
-    public SharedMemoryMapperComponent(final BundleContext context, final Config config)
+    public SharedMemoryMapperComponent(final BundleContext context, final Config config,
+        @Reference(service = LoggerFactory.class) final Logger log)
     {
         this.context = context;
+        this.log = log;
         this.allowWriteExecute = config.allowWriteExecute();
         final MemoryLimits limits = MemoryLimits.configured(config.reservedLimit(), config.committedLimit());
         this.reservedLimit = limits.usage().reservedLimit();
@@ -108,10 +114,14 @@ public final class SharedMemoryMapperComponent
             mapper = new SharedMemoryMapper(channel, allowWriteExecute,
                 new MemoryLimits(reservedLimit, committedLimit));
         }
+        catch (final MemoryMapperException ex)
+        {
+            log.warn("no shared-memory mapper for executor pid={}: {}", channel.executor().pid(), ex.getMessage());
+            return;
+        }
         catch (final RuntimeException ex)
         {
-            LOG.log(System.Logger.Level.WARNING, "no shared-memory mapper for executor pid=" +
-                channel.executor().pid(), ex);
+            log.error("no shared-memory mapper for executor pid={}", channel.executor().pid(), ex);
             return;
         }
         final Hashtable<String, Object> properties = new Hashtable<>(MapperProperties.of(mapper));
@@ -152,7 +162,7 @@ public final class SharedMemoryMapperComponent
         }
     }
 
-    private static void dispose(final Registered entry)
+    private void dispose(final Registered entry)
     {
         try
         {
@@ -160,16 +170,25 @@ public final class SharedMemoryMapperComponent
         }
         catch (final IllegalStateException alreadyGone)
         {
-            LOG.log(System.Logger.Level.DEBUG, "shared-memory mapper service was already unregistered");
+            log.debug("shared-memory mapper service was already unregistered");
         }
         try
         {
             entry.mapper.close(RELEASE_TIMEOUT);
         }
+        catch (final ExecutorUnavailableException ex)
+        {
+            log.info("the executor of a departing shared-memory mapper is gone, its memory went with it: pid={} " +
+                "reason={}", entry.mapper.executorPid(), ex.getMessage());
+        }
+        catch (final MemoryMapperException ex)
+        {
+            log.warn("shared-memory mapper released its memory with errors: pid={} reason={}",
+                entry.mapper.executorPid(), ex.getMessage());
+        }
         catch (final RuntimeException ex)
         {
-            LOG.log(System.Logger.Level.ERROR, "shared-memory mapper released its memory with errors: pid=" +
-                entry.mapper.executorPid(), ex);
+            log.error("shared-memory mapper released its memory with errors: pid={}", entry.mapper.executorPid(), ex);
         }
     }
 

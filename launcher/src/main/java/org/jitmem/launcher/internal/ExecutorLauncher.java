@@ -1,6 +1,5 @@
 package org.jitmem.launcher.internal;
 
-import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Hashtable;
@@ -24,6 +23,9 @@ import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
@@ -49,10 +51,10 @@ public final class ExecutorLauncher implements ExecutorSupervisor
     /** Service property: the channel protocol version, an Integer. */
     static final String PROTOCOL_VERSION = "jitmem.executor.protocolVersion";
 
-    private static final System.Logger LOG = System.getLogger(ExecutorLauncher.class.getName());
     private static final long SHUTDOWN_MARGIN_SECONDS = 5;
 
     private final BundleContext context;
+    private final Logger log;
     private final LauncherSettings settings;
     private final ScheduledExecutorService worker;
     /** When each restart within the window was scheduled, oldest first, from {@link System#nanoTime}. */
@@ -64,20 +66,24 @@ public final class ExecutorLauncher implements ExecutorSupervisor
     /**
      * @param context       this bundle's context
      * @param configuration the launcher settings
+     * @param log           this component's logger, which also gets the executor's standard error
      */
     @Activate
-    public ExecutorLauncher(final BundleContext context, final LauncherConfiguration configuration)
+    public ExecutorLauncher(final BundleContext context, final LauncherConfiguration configuration,
+        @Reference(service = LoggerFactory.class) final Logger log)
     {
-        this(context, LauncherSettings.from(configuration));
+        this(context, LauncherSettings.from(configuration), log);
     }
 
     /**
      * @param context  the context that registers the channel service
      * @param settings the launcher settings
+     * @param log      where events go
      */
-    ExecutorLauncher(final BundleContext context, final LauncherSettings settings)
+    ExecutorLauncher(final BundleContext context, final LauncherSettings settings, final Logger log)
     {
         this.context = context;
+        this.log = log;
         this.settings = settings;
         this.worker = Executors.newSingleThreadScheduledExecutor(task ->
         {
@@ -115,7 +121,7 @@ public final class ExecutorLauncher implements ExecutorSupervisor
             if (!worker.awaitTermination(settings.startTimeout().toSeconds() + 2 * settings.stopTimeout().toSeconds() +
                 SHUTDOWN_MARGIN_SECONDS, TimeUnit.SECONDS))
             {
-                LOG.log(Level.WARNING, "the launcher thread did not end in time");
+                log.warn("the launcher thread did not end in time");
             }
         }
         catch (final InterruptedException ex)
@@ -200,17 +206,17 @@ public final class ExecutorLauncher implements ExecutorSupervisor
         final LaunchedExecutor launched;
         try
         {
-            launched = LaunchedExecutor.launch(settings, this::progress);
+            launched = LaunchedExecutor.launch(settings, this::progress, log);
         }
         catch (final RuntimeException ex)
         {
             if (!isActive())
             {
                 // Stopping the launcher interrupts a start in progress: nothing failed.
-                LOG.log(Level.DEBUG, "executor launch abandoned, the launcher is stopping: {0}", ex.getMessage());
+                log.debug("executor launch abandoned, the launcher is stopping: {}", ex.getMessage());
                 return;
             }
-            LOG.log(Level.WARNING, "executor launch failed: " + ex.getMessage());
+            log.warn("executor launch failed: " + ex.getMessage());
             recordEnd("start failed: " + ex.getMessage());
             return;
         }
@@ -231,7 +237,7 @@ public final class ExecutorLauncher implements ExecutorSupervisor
         }
         running.register();
         launched.ended().thenAccept(reason -> onEnded(running, reason));
-        LOG.log(Level.INFO, "executor running: pid={0} socket={1}", Long.toString(launched.pid()),
+        log.info("executor running: pid={} socket={}", Long.toString(launched.pid()),
             launched.socket());
     }
 
@@ -241,7 +247,7 @@ public final class ExecutorLauncher implements ExecutorSupervisor
         {
             status = status.with(Phase.STARTING, detail);
         }
-        LOG.log(Level.DEBUG, "executor launch: {0}", detail);
+        log.debug("executor launch: {}", detail);
     }
 
     /** Called on whichever thread noticed the end: the service goes at once, the clean-up on the worker. */
@@ -261,7 +267,7 @@ public final class ExecutorLauncher implements ExecutorSupervisor
         }
         catch (final RejectedExecutionException ex)
         {
-            LOG.log(Level.DEBUG, "launcher shutting down; it cleans up the executor itself: pid={0}",
+            log.debug("launcher shutting down; it cleans up the executor itself: pid={}",
                 Long.toString(running.launched.pid()));
         }
     }
@@ -277,7 +283,7 @@ public final class ExecutorLauncher implements ExecutorSupervisor
             current = null;
         }
         final String exit = running.launched.stop();
-        LOG.log(Level.WARNING, "executor ended unexpectedly: pid={0} reason={1} exit={2}",
+        log.warn("executor ended unexpectedly: pid={} reason={} exit={}",
             Long.toString(running.launched.pid()), reason, exit);
         recordEnd(reason.contains(exit) ? reason : exit.contains(reason) ? exit : reason + ", " + exit);
     }
@@ -300,7 +306,7 @@ public final class ExecutorLauncher implements ExecutorSupervisor
         }
         running.unregister();
         final String exit = running.launched.stop();
-        LOG.log(Level.INFO, "executor stopped: pid={0} exit={1}", Long.toString(running.launched.pid()), exit);
+        log.info("executor stopped: pid={} exit={}", Long.toString(running.launched.pid()), exit);
         synchronized (this)
         {
             status = new ExecutorStatus(Phase.STOPPED, 0, null, null, why, why + ": pid=" + running.launched.pid() +
@@ -342,8 +348,8 @@ public final class ExecutorLauncher implements ExecutorSupervisor
         {
             if (active && settings.restartOnFailure())
             {
-                LOG.log(Level.WARNING, "executor keeps failing, not restarted: restarts={0} windowSeconds={1} " +
-                    "lastExit={2}; start one by hand with ''jitmem:executor start''", Integer.toString(recent),
+                log.warn("executor keeps failing, not restarted: restarts={} windowSeconds={} " +
+                    "lastExit={}; start one by hand with 'jitmem:executor start'", Integer.toString(recent),
                     Long.toString(settings.restartWindow().toSeconds()), lastExit);
             }
             return;
@@ -354,7 +360,7 @@ public final class ExecutorLauncher implements ExecutorSupervisor
         }
         catch (final RejectedExecutionException ex)
         {
-            LOG.log(Level.DEBUG, "launcher shutting down; no restart");
+            log.debug("launcher shutting down; no restart");
         }
     }
 
@@ -430,7 +436,7 @@ public final class ExecutorLauncher implements ExecutorSupervisor
                 }
                 catch (final IllegalStateException alreadyGone)
                 {
-                    LOG.log(Level.DEBUG, "executor channel service already unregistered: pid={0}",
+                    log.debug("executor channel service already unregistered: pid={}",
                         Long.toString(launched.pid()));
                 }
             }

@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,12 +20,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.channel.PrivateDirectories;
 import org.jitmem.channel.SocketExecutorChannel;
+import org.osgi.service.log.Logger;
 
 /**
  * One executor program running as a child process: its private 0700 directory (the program's jar, its socket, its
@@ -43,7 +45,9 @@ final class LaunchedExecutor
     /** Prefix of every private directory, under the configured parent. */
     static final String DIRECTORY_PREFIX = "jitmem-executor-";
 
-    private static final System.Logger LOG = System.getLogger(LaunchedExecutor.class.getName());
+    /** A log event of the executor program, as its one-line format writes it; the executor's time is dropped. */
+    private static final Pattern EXECUTOR_EVENT =
+        Pattern.compile("\\S+ (SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST) (.*)");
     private static final String READY_PREFIX = "jitmem-executor ready";
     private static final String SOCKET_NAME = "executor.sock";
     private static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -52,6 +56,7 @@ final class LaunchedExecutor
     private static final long READER_JOIN_MILLIS = 2_000;
     private static final int KEPT_ERROR_LINES = 20;
 
+    private final Logger log;
     private final Path directory;
     private final Path socket;
     private final Process process;
@@ -65,8 +70,9 @@ final class LaunchedExecutor
     private volatile SocketExecutorChannel channel;
     private volatile String exit = "";
 
-    private LaunchedExecutor(final Path directory, final Process process, final Duration stopTimeout)
+    private LaunchedExecutor(final Logger log, final Path directory, final Process process, final Duration stopTimeout)
     {
+        this.log = log;
         this.directory = directory;
         this.socket = directory.resolve(SOCKET_NAME);
         this.process = process;
@@ -79,11 +85,12 @@ final class LaunchedExecutor
      *
      * @param settings the launcher settings
      * @param progress told, in words, what is happening while the start is under way
+     * @param log      where events go, the executor's standard error among them
      * @return the running executor with its channel open
      * @throws ExecutorUnavailableException when the executor could not be started, did not get ready in time, or
      *                                      the waiting thread was interrupted
      */
-    static LaunchedExecutor launch(final LauncherSettings settings, final Consumer<String> progress)
+    static LaunchedExecutor launch(final LauncherSettings settings, final Consumer<String> progress, final Logger log)
     {
         final Path directory = createDirectory(settings.directory());
         final Process process;
@@ -101,10 +108,10 @@ final class LaunchedExecutor
         }
         catch (final IOException | RuntimeException ex)
         {
-            deleteTree(directory);
+            deleteTree(directory, log);
             throw unavailable("cannot start the executor: directory=" + directory + " reason=" + ex, ex);
         }
-        final LaunchedExecutor executor = new LaunchedExecutor(directory, process, settings.stopTimeout());
+        final LaunchedExecutor executor = new LaunchedExecutor(log, directory, process, settings.stopTimeout());
         try
         {
             executor.drainOutput();
@@ -189,14 +196,14 @@ final class LaunchedExecutor
             boolean killed = false;
             if (!exited)
             {
-                LOG.log(Level.WARNING, "executor did not exit in time, killing it: pid={0} timeout={1}",
+                log.warn("executor did not exit in time, killing it: pid={} timeout={}",
                     Long.toString(process.pid()), stopTimeout);
                 process.destroyForcibly();
                 killed = true;
                 exited = waitFor(stopTimeout);
             }
             joinReaders();
-            deleteTree(directory);
+            deleteTree(directory, log);
             exit = exited ? (killed ? "killed, " : "") + "exitCode=" + process.exitValue() :
                 "still running after kill: pid=" + process.pid();
             ended.complete("closed: " + exit);
@@ -225,7 +232,7 @@ final class LaunchedExecutor
             {
                 ready.complete(line);
             }
-            LOG.log(Level.DEBUG, "executor pid={0} out: {1}", Long.toString(process.pid()), line);
+            log.debug("executor pid={} out: {}", Long.toString(process.pid()), line);
         });
         startReader(process.getErrorStream(), "error", line ->
         {
@@ -237,8 +244,30 @@ final class LaunchedExecutor
                 }
                 lastErrorLines.addLast(line);
             }
-            LOG.log(Level.INFO, "executor pid={0} err: {1}", Long.toString(process.pid()), line);
+            logErrorLine(line);
         });
+    }
+
+    /**
+     * Logs one line of the executor's standard error: its own log events ({@code <time> <LEVEL> <logger> <message>},
+     * one a line) keep their level, anything else it prints is information.
+     */
+    private void logErrorLine(final String line)
+    {
+        final Matcher event = EXECUTOR_EVENT.matcher(line);
+        final String pid = Long.toString(process.pid());
+        if (!event.matches())
+        {
+            log.info("executor pid={} err: {}", pid, line);
+            return;
+        }
+        switch (event.group(1))
+        {
+            case "SEVERE" -> log.error("executor pid={}: {}", pid, event.group(2));
+            case "WARNING" -> log.warn("executor pid={}: {}", pid, event.group(2));
+            case "INFO" -> log.info("executor pid={}: {}", pid, event.group(2));
+            default -> log.debug("executor pid={}: {}", pid, event.group(2));
+        }
     }
 
     private void startReader(final InputStream stream, final String name, final Consumer<String> lines)
@@ -254,7 +283,7 @@ final class LaunchedExecutor
             }
             catch (final IOException ex)
             {
-                LOG.log(Level.DEBUG, "executor output closed: pid=" + process.pid() + " stream=" + name, ex);
+                log.debug("executor output closed: pid=" + process.pid() + " stream=" + name, ex);
             }
             ready.completeExceptionally(new IllegalStateException("executor closed its standard " + name +
                 " before it was ready"));
@@ -290,7 +319,7 @@ final class LaunchedExecutor
                 progress.accept(message);
                 if (seconds > 0 && seconds % PROGRESS_LOG_SECONDS == 0)
                 {
-                    LOG.log(Level.INFO, message);
+                    log.info(message);
                 }
             }
             catch (final ExecutionException ex)
@@ -392,9 +421,10 @@ final class LaunchedExecutor
      * Removes a directory tree without following links.
      *
      * @param directory the tree's root
+     * @param log       where a failure goes
      * @return true when nothing is left
      */
-    static boolean deleteTree(final Path directory)
+    static boolean deleteTree(final Path directory, final Logger log)
     {
         try
         {
@@ -403,12 +433,12 @@ final class LaunchedExecutor
         }
         catch (final IOException ex)
         {
-            LOG.log(Level.WARNING, "cannot remove the executor's private directory: directory=" + directory, ex);
+            log.warn("cannot remove the executor's private directory: directory=" + directory, ex);
             return false;
         }
     }
 
-    private static void closeQuietly(final AutoCloseable closeable)
+    private void closeQuietly(final AutoCloseable closeable)
     {
         try
         {
@@ -416,7 +446,7 @@ final class LaunchedExecutor
         }
         catch (final Exception ex)
         {
-            LOG.log(Level.DEBUG, "closing failed: " + ex);
+            log.debug("closing failed: " + ex);
         }
     }
 

@@ -27,6 +27,7 @@ import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.launcher.ExecutorStatus.Phase;
 import org.jitmem.launcher.ExecutorStatus;
+import org.jitmem.runtime.testing.SystemLoggers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,7 @@ import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.service.log.Logger;
 
 /**
  * The launcher with the real executor program, registering its channel in a real (embedded) Felix framework: the
@@ -44,6 +46,7 @@ import org.osgi.framework.launch.FrameworkFactory;
  */
 final class ExecutorLauncherTest
 {
+    private static final Logger LOG = SystemLoggers.of(ExecutorLauncher.class);
     private static final long TIMEOUT_MILLIS = TimeUnit.SECONDS.toMillis(60);
 
     @TempDir
@@ -74,7 +77,7 @@ final class ExecutorLauncherTest
     @Test
     void launchesRegistersTheChannelAndStopsWithoutLeftovers() throws Exception
     {
-        final ExecutorLauncher launcher = new ExecutorLauncher(context, settings(false, List.of()));
+        final ExecutorLauncher launcher = new ExecutorLauncher(context, settings(false, List.of()), LOG);
         final long pid;
         final Path directory;
         try
@@ -119,7 +122,7 @@ final class ExecutorLauncherTest
     @Test
     void killedExecutorIsUnregisteredCleanedUpAndCanBeStartedAgain() throws Exception
     {
-        final ExecutorLauncher launcher = new ExecutorLauncher(context, settings(false, List.of()));
+        final ExecutorLauncher launcher = new ExecutorLauncher(context, settings(false, List.of()), LOG);
         try
         {
             awaitChannel();
@@ -152,7 +155,7 @@ final class ExecutorLauncherTest
     @Test
     void restartPolicyStartsANewExecutor() throws Exception
     {
-        final ExecutorLauncher launcher = new ExecutorLauncher(context, settings(true, List.of()));
+        final ExecutorLauncher launcher = new ExecutorLauncher(context, settings(true, List.of()), LOG);
         try
         {
             final long first = (Long)awaitChannel().getProperty(MapperProperties.EXECUTOR_PID);
@@ -172,7 +175,7 @@ final class ExecutorLauncherTest
     @Test
     void restartsGiveUpOverTheBoundWithinTheWindowAndSayHowToStartByHand() throws Exception
     {
-        final ExecutorLauncher launcher = new ExecutorLauncher(context, settings(true, List.of()));
+        final ExecutorLauncher launcher = new ExecutorLauncher(context, settings(true, List.of()), LOG);
         try
         {
             long pid = (Long)awaitChannel().getProperty(MapperProperties.EXECUTOR_PID);
@@ -222,7 +225,7 @@ final class ExecutorLauncherTest
     void failedStartIsReportedAndLeavesNothing() throws Exception
     {
         final ExecutorLauncher launcher = new ExecutorLauncher(context,
-            settings(false, List.of("-XX:+ThisOptionDoesNotExist")));
+            settings(false, List.of("-XX:+ThisOptionDoesNotExist")), LOG);
         try
         {
             awaitTrue(() -> launcher.status().phase() == Phase.STOPPED, "the start fails");
@@ -243,7 +246,7 @@ final class ExecutorLauncherTest
     {
         final LauncherSettings disabled = new LauncherSettings(false, LauncherSettings.runningJava(), List.of(),
             executors, Duration.ofSeconds(5), Duration.ofSeconds(5), false, 0, Duration.ZERO, Duration.ZERO);
-        final ExecutorLauncher launcher = new ExecutorLauncher(context, disabled);
+        final ExecutorLauncher launcher = new ExecutorLauncher(context, disabled, LOG);
         try
         {
             assertEquals(Phase.DISABLED, launcher.status().phase());
@@ -265,7 +268,7 @@ final class ExecutorLauncherTest
         final LauncherSettings missingJava = new LauncherSettings(true, tmp.resolve("no-java").toString(), List.of(),
             executors, Duration.ofSeconds(5), Duration.ofSeconds(5), false, 0, Duration.ZERO, Duration.ZERO);
         final ExecutorUnavailableException failure = assertThrows(ExecutorUnavailableException.class,
-            () -> LaunchedExecutor.launch(missingJava, detail -> { }));
+            () -> LaunchedExecutor.launch(missingJava, detail -> { }, LOG));
         assertTrue(failure.getMessage().contains("cannot start the executor"), failure.getMessage());
         assertNothingLeft();
     }

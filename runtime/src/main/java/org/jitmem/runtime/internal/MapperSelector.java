@@ -1,6 +1,5 @@
 package org.jitmem.runtime.internal;
 
-import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,6 +29,8 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
@@ -45,13 +46,13 @@ import org.osgi.service.metatype.annotations.Designate;
 @Designate(ocd = RuntimeConfiguration.class)
 public final class MapperSelector implements BackendSelector
 {
-    private static final System.Logger LOGGER = System.getLogger(MapperSelector.class.getName());
     private static final Filter NOTHING = filter("(&(" + Constants.SERVICE_ID + "=0)(!(" + Constants.SERVICE_ID +
         "=0)))");
     private static final Comparator<Backend> BEST_FIRST = Comparator
         .comparingInt((Backend backend) -> backend.ranking).reversed()
         .thenComparingLong(backend -> backend.serviceId);
 
+    private final Logger log;
     private final List<Backend> backends = new ArrayList<>();
     private SlabSettings settings;
     private String pinnedType;
@@ -62,10 +63,13 @@ public final class MapperSelector implements BackendSelector
 
     /**
      * @param configuration the runtime settings
+     * @param log           this component's logger
      */
     @Activate
-    public MapperSelector(final RuntimeConfiguration configuration)
+    public MapperSelector(final RuntimeConfiguration configuration,
+        @Reference(service = LoggerFactory.class) final Logger log)
     {
+        this.log = log;
         applyConfiguration(configuration);
     }
 
@@ -99,12 +103,12 @@ public final class MapperSelector implements BackendSelector
         }
         if (backend.manager == null)
         {
-            LOGGER.log(Level.WARNING, "memory mapper bound but not usable, it is never selected: type=" + backend.type +
+            log.warn("memory mapper bound but not usable, it is never selected: type=" + backend.type +
                 " serviceId=" + backend.serviceId + " reason=" + backend.unusable.getMessage());
         }
         else
         {
-            LOGGER.log(Level.INFO, "memory mapper bound: type={0} serviceId={1} ranking={2}", backend.type,
+            log.info("memory mapper bound: type={} serviceId={} ranking={}", backend.type,
                 backend.serviceId, backend.ranking);
         }
     }
@@ -227,7 +231,7 @@ public final class MapperSelector implements BackendSelector
         }
         catch (final IllegalArgumentException ex)
         {
-            LOGGER.log(Level.ERROR, "the configured pinnedFilter is not a valid filter, no backend is selected: " +
+            log.error("the configured pinnedFilter is not a valid filter, no backend is selected: " +
                 ex.getMessage());
             pinnedFilter = NOTHING;
         }
@@ -268,22 +272,22 @@ public final class MapperSelector implements BackendSelector
      * Drains a departing backend's slab memory manager, blocking for at most twice the timeout: once for open leases,
      * once for the release. Failures are logged: the backend is gone either way.
      */
-    private static void drain(final Backend backend, final Duration timeout)
+    private void drain(final Backend backend, final Duration timeout)
     {
         if (backend.manager == null)
         {
             return;
         }
         final long leases = backend.manager.openLeases();
-        LOGGER.log(Level.INFO, "memory mapper departing, draining: type={0} serviceId={1} openLeases={2} " +
-            "timeoutMillis={3}", backend.type, backend.serviceId, leases, timeout.toMillis());
+        log.info("memory mapper departing, draining: type={} serviceId={} openLeases={} " +
+            "timeoutMillis={}", backend.type, backend.serviceId, leases, timeout.toMillis());
         try
         {
             backend.manager.drain(timeout).toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
         catch (final TimeoutException ex)
         {
-            LOGGER.log(Level.WARNING, "departing mapper still has open leases or an unfinished release, its memory " +
+            log.warn("departing mapper still has open leases or an unfinished release, its memory " +
                 "is released when they end: type=" + backend.type + " serviceId=" + backend.serviceId +
                 " openLeases=" + backend.manager.openLeases() + " timeoutMillis=" + timeout.toMillis());
         }
@@ -291,19 +295,19 @@ public final class MapperSelector implements BackendSelector
         {
             if (ex.getCause() instanceof ExecutorUnavailableException gone)
             {
-                LOGGER.log(Level.INFO, "the executor of a departing mapper is gone, its memory went with it: type=" +
+                log.info("the executor of a departing mapper is gone, its memory went with it: type=" +
                     backend.type + " serviceId=" + backend.serviceId + " reason=" + gone.getMessage());
             }
             else
             {
-                LOGGER.log(Level.WARNING, "releasing the slab memory of a departing mapper failed: type=" +
+                log.warn("releasing the slab memory of a departing mapper failed: type=" +
                     backend.type + " serviceId=" + backend.serviceId, ex.getCause());
             }
         }
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
-            LOGGER.log(Level.WARNING, "interrupted while draining a departing mapper: type=" + backend.type +
+            log.warn("interrupted while draining a departing mapper: type=" + backend.type +
                 " serviceId=" + backend.serviceId);
         }
     }

@@ -24,6 +24,7 @@ import org.jitmem.runtime.slab.InFlightAllocation;
 import org.jitmem.runtime.slab.SegmentRequest;
 import org.jitmem.runtime.slab.SlabMemoryManager;
 import org.jitmem.runtime.slab.WorkingMemoryLease;
+import org.jitmem.runtime.testing.SystemLoggers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Constants;
@@ -34,7 +35,8 @@ final class MapperSelectorTest
 
     private final InProcessMemoryMapper low = new InProcessMemoryMapper(false);
     private final InProcessMemoryMapper high = new InProcessMemoryMapper(false);
-    private final MapperSelector selector = new MapperSelector(configuration(""));
+    private final MapperSelector selector = new MapperSelector(configuration(""),
+        SystemLoggers.of(MapperSelector.class));
 
     @AfterEach
     void closeMappers()

@@ -1,0 +1,48 @@
+package org.jitmem.executor;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * The executor program's log format: one line per event, {@code <ISO time> <LEVEL> <logger> <message>}, an exception
+ * as its one-line summary. The launcher reads these lines from the executor's standard error into the controller's
+ * log, keeping their level.
+ */
+final class EventLineFormatter extends Formatter
+{
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ISO_OFFSET_DATE_TIME.withZone(ZoneOffset.UTC);
+
+    /** Sets this format on every handler of the root logger (the console handler on standard error). */
+    static void install()
+    {
+        for (final Handler handler : Logger.getLogger("").getHandlers())
+        {
+            handler.setFormatter(new EventLineFormatter());
+        }
+    }
+
+    @Override
+    public String format(final LogRecord record)
+    {
+        final StringBuilder line = new StringBuilder(128)
+            .append(TIME.format(Instant.ofEpochMilli(record.getMillis()))).append(' ')
+            .append(record.getLevel().getName()).append(' ')
+            .append(record.getLoggerName()).append(' ')
+            .append(formatMessage(record));
+        if (record.getThrown() != null)
+        {
+            line.append(": ").append(record.getThrown());
+        }
+        return oneLine(line) + System.lineSeparator();
+    }
+
+    private static String oneLine(final CharSequence text)
+    {
+        return text.toString().replace('\n', ' ').replace('\r', ' ');
+    }
+}
