@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A network namespace made for a test, joined to this one by a veth pair: the host end has
  * {@link #hostAddress()}, the namespace's end {@link #executorAddress()}; {@link #linkDown()} cuts the link and
  * {@link #linkUp()} mends it. Names are unique to this process and run, and {@link #close} removes namespace and
- * link whatever happened. Needs root ({@link #isRoot()}); traffic never leaves the machine.
+ * link whatever happened. While the link is down its subnet is unreachable (a route of last resort), never sent
+ * towards the default gateway. Needs root ({@link #isRoot()}); traffic never leaves the machine.
  */
 public final class NetworkNamespace implements AutoCloseable
 {
@@ -25,14 +26,16 @@ public final class NetworkNamespace implements AutoCloseable
     private final String hostLink;
     private final String hostAddress;
     private final String executorAddress;
+    private final String subnet;
 
     private NetworkNamespace(final int run)
     {
         this.name = "jitmem-" + PID + "-" + run;
         this.hostLink = "jmh" + PID % 1_000_000 + run;
-        final String subnet = "10." + (200 + run % 50) + "." + (PID % 250 + 1) + ".";
-        this.hostAddress = subnet + "1";
-        this.executorAddress = subnet + "2";
+        final String prefix = "10." + (200 + run % 50) + "." + (PID % 250 + 1) + ".";
+        this.hostAddress = prefix + "1";
+        this.executorAddress = prefix + "2";
+        this.subnet = prefix + "0/30";
     }
 
     /**
@@ -49,6 +52,7 @@ public final class NetworkNamespace implements AutoCloseable
             ip("link", "add", namespace.hostLink, "type", "veth", "peer", "name", executorLink);
             ip("link", "set", executorLink, "netns", namespace.name);
             ip("addr", "add", namespace.hostAddress + "/30", "dev", namespace.hostLink);
+            ip(namespace.unreachableRoute("add"));
             ip("link", "set", namespace.hostLink, "up");
             ip("netns", "exec", namespace.name, "ip", "addr", "add", namespace.executorAddress + "/30", "dev",
                 executorLink);
@@ -119,6 +123,13 @@ public final class NetworkNamespace implements AutoCloseable
     {
         run("netns", "del", name);
         run("link", "del", hostLink);
+        run(unreachableRoute("del"));
+    }
+
+    /** While the link is down the subnet is unreachable here, so nothing takes the default route off the machine. */
+    private String[] unreachableRoute(final String verb)
+    {
+        return new String[] {"route", verb, "unreachable", subnet, "metric", "1000"};
     }
 
     private static void ip(final String... arguments) throws IOException
