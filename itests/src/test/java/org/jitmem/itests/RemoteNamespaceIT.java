@@ -51,6 +51,7 @@ public class RemoteNamespaceIT extends FelixTestSupport
     private static final long HEARTBEAT_TIMEOUT_MILLIS = 1_000;
     /** A generous bound on failing after the link is cut: the heartbeat timeout with room for a loaded machine. */
     private static final long FAILS_WITHIN_MILLIS = 10 * HEARTBEAT_TIMEOUT_MILLIS;
+    private static final long MAX_RECONNECT_DELAY_MILLIS = 1_000;
     private static final long CODE_BEFORE = 0xBEF0_0000L;
     private static final long CODE_AFTER = 0xAF7E_0000L;
 
@@ -101,7 +102,7 @@ public class RemoteNamespaceIT extends FelixTestSupport
                     "connectTimeoutMillis", 5_000L,
                     "heartbeatTimeoutMillis", HEARTBEAT_TIMEOUT_MILLIS,
                     "reconnectDelayMillis", 100L,
-                    "maxReconnectDelayMillis", 1_000L));
+                    "maxReconnectDelayMillis", MAX_RECONNECT_DELAY_MILLIS));
                 configuration.update(properties);
                 selector.pin(MapperProperties.TYPE_REMOTE, "(" + MapperProperties.HOST + "=" + host + ")");
                 final SlabMemoryManager remote = awaitSelected(selector, MapperProperties.TYPE_REMOTE);
@@ -131,6 +132,9 @@ public class RemoteNamespaceIT extends FelixTestSupport
                 awaitSelected(selector, MapperProperties.TYPE_POSIX_SHM);
                 System.out.println("link down: the pending call failed after " + failedAfterMillis +
                     " ms (heartbeat timeout " + HEARTBEAT_TIMEOUT_MILLIS + " ms)");
+                Thread.sleep(2 * MAX_RECONNECT_DELAY_MILLIS);
+                assertEquals("no mapper while the link is down, however often the component tries", 0,
+                    services(MemoryMapper.class, remoteHere));
 
                 namespace.linkUp();
                 selector.pin(MapperProperties.TYPE_REMOTE, "(" + MapperProperties.HOST + "=" + host + ")");
