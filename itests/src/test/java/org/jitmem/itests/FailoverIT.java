@@ -115,7 +115,7 @@ public class FailoverIT extends FelixTestSupport
     }
 
     /** Allocates one page of code returning {@code value}, writes it through a lease and finalizes it. */
-    private static FinalizedAllocation load(final SlabMemoryManager manager, final long value)
+    static FinalizedAllocation load(final SlabMemoryManager manager, final long value)
     {
         final byte[] code = MachineCode.returnConstant(value);
         final InFlightAllocation inFlight = within(manager.allocate(

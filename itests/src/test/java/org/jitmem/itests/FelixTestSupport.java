@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -240,6 +241,42 @@ public abstract class FelixTestSupport
     protected static void awaitTrue(final String what, final BooleanSupplier condition)
     {
         Await.awaitTrue(what, condition);
+    }
+
+    /**
+     * Deletes a directory and everything in it.
+     *
+     * @param directory the directory
+     * @throws IOException when something cannot be deleted
+     */
+    protected static void deleteTree(final Path directory) throws IOException
+    {
+        try (Stream<Path> paths = Files.walk(directory))
+        {
+            for (final Path path : paths.sorted(Comparator.reverseOrder()).toList())
+            {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    /** @return how many services of the type match the filter now */
+    protected final <T> int services(final Class<T> type, final String filter)
+    {
+        return references(type, filter).size();
+    }
+
+    /** @return the references of the services of the type that match the filter now */
+    protected final <T> List<ServiceReference<T>> references(final Class<T> type, final String filter)
+    {
+        try
+        {
+            return new ArrayList<>(context().getServiceReferences(type, filter));
+        }
+        catch (final InvalidSyntaxException ex)
+        {
+            throw new IllegalArgumentException(ex);
+        }
     }
 
     /** @return how many mappings of the shared-memory backend's memfd objects this process has */

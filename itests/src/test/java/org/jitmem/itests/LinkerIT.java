@@ -42,7 +42,8 @@ public class LinkerIT extends FelixTestSupport
             return (long)strlen(greeting) * 1000 + (long)length;
         }
         """;
-    private static final long EXPECTED = 28 * 1000 + 3;
+    /** What the compiled object's {@code greeting_length} returns for a 3-byte argument. */
+    static final long EXPECTED = 28 * 1000 + 3;
 
     /** Load, run, hot swap, load again. */
     @Test
@@ -86,7 +87,8 @@ public class LinkerIT extends FelixTestSupport
         }
     }
 
-    private static ObjectFile compile() throws IOException, InterruptedException
+    /** @return the object the system's C compiler makes of the greeting source */
+    static ObjectFile compile() throws IOException, InterruptedException
     {
         final Path directory = Files.createTempDirectory("linker-it");
         final Path object = CCompiler.compile(SOURCE, directory, "greeting");

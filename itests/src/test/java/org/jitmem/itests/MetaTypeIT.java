@@ -44,7 +44,8 @@ public class MetaTypeIT extends FelixTestSupport
             Set.of("allowWriteExecute", "reservedLimit", "committedLimit"));
         assertAttributes("org.jitmem.backend.remote", "org.jitmem.backend.remote", Set.of("socketPath", "host",
             "port", "keyStore", "trustStore", "passwordFile", "connectTimeoutMillis", "heartbeatTimeoutMillis",
-            "ranking", "allowWriteExecute", "reservedLimit", "committedLimit"));
+            "reconnectDelayMillis", "maxReconnectDelayMillis", "ranking", "allowWriteExecute", "reservedLimit",
+            "committedLimit"));
     }
 
     private void assertAttributes(final String symbolicName, final String pid, final Set<String> expected)

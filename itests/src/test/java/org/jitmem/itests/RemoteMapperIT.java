@@ -12,12 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.jitmem.api.ActionCall;
 import org.jitmem.api.AllocInfo;
@@ -37,7 +35,6 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Constants;
-import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -183,33 +180,5 @@ public class RemoteMapperIT extends FelixTestSupport
         drain.setDaemon(true);
         drain.start();
         return process;
-    }
-
-    private <T> int services(final Class<T> type, final String filter)
-    {
-        return references(type, filter).size();
-    }
-
-    private <T> List<ServiceReference<T>> references(final Class<T> type, final String filter)
-    {
-        try
-        {
-            return new ArrayList<>(context().getServiceReferences(type, filter));
-        }
-        catch (final InvalidSyntaxException ex)
-        {
-            throw new IllegalArgumentException(ex);
-        }
-    }
-
-    private static void deleteTree(final Path directory) throws IOException
-    {
-        try (Stream<Path> paths = Files.walk(directory))
-        {
-            for (final Path path : paths.sorted(Comparator.reverseOrder()).toList())
-            {
-                Files.deleteIfExists(path);
-            }
-        }
     }
 }

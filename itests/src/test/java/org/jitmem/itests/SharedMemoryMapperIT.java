@@ -22,7 +22,6 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.Constants;
-import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 
 /**
@@ -134,19 +133,6 @@ public class SharedMemoryMapperIT extends FelixTestSupport
             "(&" + POSIX_SHM + "(!" + ofTheKilled + "))"))
         {
             assertNotEquals("the launcher starts a new executor on its own", pid, relaunched.service().executorPid());
-        }
-    }
-
-    private int services(final Class<?> type, final String filter)
-    {
-        try
-        {
-            final ServiceReference<?>[] references = context().getServiceReferences(type.getName(), filter);
-            return references == null ? 0 : references.length;
-        }
-        catch (final InvalidSyntaxException ex)
-        {
-            throw new IllegalArgumentException("bad filter: " + filter, ex);
         }
     }
 }

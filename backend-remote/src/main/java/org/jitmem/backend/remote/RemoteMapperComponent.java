@@ -2,17 +2,15 @@ package org.jitmem.backend.remote;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Hashtable;
+import java.util.function.Supplier;
 
-import org.jitmem.api.ExecutorChannel;
-import org.jitmem.api.ExecutorInfo;
-import org.jitmem.api.MapperProperties;
-import org.jitmem.api.MemoryMapper;
+import javax.net.ssl.SSLContext;
+
 import org.jitmem.channel.SocketExecutorChannel;
+import org.jitmem.channel.TcpConnectOptions;
+import org.jitmem.channel.TlsStores;
 import org.jitmem.memory.MemoryLimits;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -23,9 +21,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * One executor of the copying backend, one instance per factory configuration of {@value #PID}: connects to the
- * executor, registers its {@link ExecutorChannel} and a {@link RemoteMemoryMapper} over it as services whose
- * properties say where the executor is ({@link MapperProperties#HOST}, {@link MapperProperties#EXECUTOR_PID}), and
- * unregisters both when the channel closes or the configuration goes. The registered mapper is bare: its release
+ * executor (its Unix socket, or TCP with mutual TLS from the configured stores) on a thread of its own, registers its
+ * {@link org.jitmem.api.ExecutorChannel} and a {@link RemoteMemoryMapper} over it as services whose properties say
+ * where the executor is ({@link org.jitmem.api.MapperProperties#HOST},
+ * {@link org.jitmem.api.MapperProperties#EXECUTOR_PID}), unregisters both when the channel closes and connects again
+ * with backoff, each time with a new mapper ({@link ExecutorConnection}). The registered mapper is bare: its release
  * unmaps (pooling belongs to the runtime's slab manager).
  */
 @Component(configurationPid = RemoteMapperComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
@@ -39,15 +39,7 @@ public final class RemoteMapperComponent
     /** Host of an executor reached through a local socket. */
     static final String LOCALHOST = "localhost";
 
-    /** How long unregistering waits for the executor to release a mapper's memory. */
-    private static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(10);
-
-    private static final System.Logger LOG = System.getLogger(RemoteMapperComponent.class.getName());
-
-    private final ExecutorChannel channel;
-    private final RemoteMemoryMapper mapper;
-    private final ServiceRegistration<ExecutorChannel> channelRegistration;
-    private final ServiceRegistration<MemoryMapper> mapperRegistration;
+    private final ExecutorConnection connection;
 
     /** Configuration of one executor of the copying backend. */
     @ObjectClassDefinition(name = "jitmem remote executor",
@@ -78,18 +70,29 @@ public final class RemoteMapperComponent
         String trustStore() default "";
 
         /** @return the file holding the stores' password */
-        @AttributeDefinition(description = "Path of a file holding the stores' password (TLS transport)")
+        @AttributeDefinition(description = "Path of a file whose first line is the password of both stores (TLS " +
+            "transport); passwords are never configuration properties")
         String passwordFile() default "";
 
         /** @return how long connecting may take */
-        @AttributeDefinition(description = "How long connecting and the executor's handshake may take, in ms",
-            min = "1")
+        @AttributeDefinition(description = "How long one attempt to connect may take: connecting, the TLS " +
+            "handshake and the executor's hello, in ms", min = "1")
         long connectTimeoutMillis() default 10_000;
 
         /** @return how long a silent executor may hold a caller */
         @AttributeDefinition(description = "How long an executor that stops answering may hold a caller before " +
-            "every pending call fails, in ms (TCP transport)", min = "1")
+            "every pending call fails and its mapper goes, in ms; heartbeats go every quarter of it (TCP transport)",
+            min = "4")
         long heartbeatTimeoutMillis() default 1_000;
+
+        /** @return the first pause before connecting again */
+        @AttributeDefinition(description = "Pause before connecting again once the executor is lost or cannot be " +
+            "reached, in ms; doubled after each failed attempt up to maxReconnectDelayMillis", min = "1")
+        long reconnectDelayMillis() default 100;
+
+        /** @return the bound on the pause before connecting again */
+        @AttributeDefinition(description = "The longest pause between attempts to connect again, in ms", min = "1")
+        long maxReconnectDelayMillis() default 10_000;
 
         /** @return the mapper service's ranking */
         @AttributeDefinition(description = "Ranking of the mapper service (in-process 10, shared memory 100)")
@@ -113,80 +116,69 @@ public final class RemoteMapperComponent
     }
 
     /**
-     * Connects and registers the channel and the mapper.
+     * Starts connecting on the connection's own thread; the channel and the mapper are registered once connected.
      *
      * @param context the bundle's context
      * @param config  the configuration
-     * @throws IllegalArgumentException when the configuration names no executor this build can reach
-     * @throws org.jitmem.api.ExecutorUnavailableException when the executor did not answer in time
+     * @throws IllegalArgumentException when the configuration names no executor, or both transports
+     * @throws org.jitmem.api.InvalidRequestException when a store or the password file cannot be read
      */
     @Activate
     public RemoteMapperComponent(final BundleContext context, final Config config)
     {
-        if (config.socketPath().isEmpty())
+        final Duration connectTimeout = Duration.ofMillis(config.connectTimeoutMillis());
+        final String host;
+        final Supplier<SocketExecutorChannel> connect;
+        if (config.port() != 0)
         {
-            throw new IllegalArgumentException("no executor to connect to: socketPath is empty" +
-                (config.port() != 0 ? " (host=" + config.host() + " port=" + config.port() + " needs the TCP " +
-                "transport)" : ""));
+            if (!config.socketPath().isEmpty() || config.host().isEmpty())
+            {
+                throw new IllegalArgumentException("a TCP executor needs a host and no socketPath: host=" +
+                    config.host() + " port=" + config.port() + " socketPath=" + config.socketPath());
+            }
+            host = config.host();
+            connect = tcp(config, connectTimeout)::connect;
         }
-        final String host = config.host().isEmpty() ? LOCALHOST : config.host();
-        channel = SocketExecutorChannel.connect(Path.of(config.socketPath()),
-            Duration.ofMillis(config.connectTimeoutMillis()));
-        try
+        else if (!config.socketPath().isEmpty())
         {
-            mapper = new RemoteMemoryMapper(channel, config.allowWriteExecute(),
-                MemoryLimits.configured(config.reservedLimit(), config.committedLimit()));
-            final ExecutorInfo executor = channel.executor();
-            final Hashtable<String, Object> channelProperties = new Hashtable<>();
-            channelProperties.put(MapperProperties.TYPE, MapperProperties.TYPE_REMOTE);
-            channelProperties.put(MapperProperties.EXECUTOR_PID, executor.pid());
-            channelProperties.put(MapperProperties.HOST, host);
-            channelRegistration = context.registerService(ExecutorChannel.class, channel, channelProperties);
-            final Hashtable<String, Object> mapperProperties = new Hashtable<>(MapperProperties.of(mapper));
-            mapperProperties.put(MapperProperties.HOST, host);
-            mapperProperties.put(Constants.SERVICE_RANKING, config.ranking());
-            mapperRegistration = context.registerService(MemoryMapper.class, mapper, mapperProperties);
+            host = config.host().isEmpty() ? LOCALHOST : config.host();
+            final Path socket = Path.of(config.socketPath());
+            connect = () -> SocketExecutorChannel.connect(socket, connectTimeout);
         }
-        catch (final RuntimeException ex)
+        else
         {
-            channel.close();
-            throw ex;
+            throw new IllegalArgumentException("no executor to connect to: set socketPath, or host and port");
         }
-        channel.closed().whenComplete((reason, failure) -> unregister());
+        connection = new ExecutorConnection(context, host, connect, channel -> new RemoteMemoryMapper(channel,
+            config.allowWriteExecute(), MemoryLimits.configured(config.reservedLimit(), config.committedLimit())),
+            config.ranking(), Duration.ofMillis(config.reconnectDelayMillis()),
+            Duration.ofMillis(config.maxReconnectDelayMillis()), connectTimeout);
+        connection.start();
     }
 
-    /** Unregisters the services, releases the mapper's memory and closes the channel. */
+    /** Stops reconnecting and closes the connection: services, mapper, channel. */
     @Deactivate
     void deactivate()
     {
-        unregister();
-        try
-        {
-            mapper.close(RELEASE_TIMEOUT);
-        }
-        catch (final RuntimeException ex)
-        {
-            LOG.log(System.Logger.Level.ERROR, "remote mapper released its memory with errors: pid=" +
-                mapper.executorPid(), ex);
-        }
-        channel.close();
+        connection.close();
     }
 
-    private void unregister()
+    /** Mutual TLS from the configured stores, one password file for both; heartbeats a quarter of their timeout. */
+    private static TcpConnectOptions tcp(final Config config, final Duration connectTimeout)
     {
-        unregisterQuietly(mapperRegistration);
-        unregisterQuietly(channelRegistration);
-    }
-
-    private static void unregisterQuietly(final ServiceRegistration<?> registration)
-    {
-        try
+        if (config.keyStore().isEmpty() || config.trustStore().isEmpty() || config.passwordFile().isEmpty())
         {
-            registration.unregister();
+            throw new IllegalArgumentException("a TCP executor needs keyStore, trustStore and passwordFile: host=" +
+                config.host() + " port=" + config.port());
         }
-        catch (final IllegalStateException alreadyGone)
-        {
-            LOG.log(System.Logger.Level.DEBUG, "service was already unregistered");
-        }
+        final Path passwordFile = Path.of(config.passwordFile());
+        final SSLContext tls = TlsStores.context(Path.of(config.keyStore()), TlsStores.passwordFromFile(passwordFile),
+            Path.of(config.trustStore()), TlsStores.passwordFromFile(passwordFile));
+        final Duration heartbeatTimeout = Duration.ofMillis(config.heartbeatTimeoutMillis());
+        return TcpConnectOptions.builder(config.host(), config.port())
+            .tls(tls)
+            .heartbeat(heartbeatTimeout.dividedBy(4), heartbeatTimeout)
+            .connectTimeout(connectTimeout)
+            .build();
     }
 }

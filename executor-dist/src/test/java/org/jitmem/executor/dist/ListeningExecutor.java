@@ -11,14 +11,18 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import org.jitmem.memory.MemoryLimits;
+
 /**
- * The built executor jar listening on TCP ({@code --listen}), its standard error in a file so that tests can read
- * its log lines; closing it kills it.
+ * The built executor jar listening on TCP ({@code --listen}) under limits (heap, committed memory), its standard
+ * error in a file so that tests can read its log lines; closing it kills it.
  */
-final class ListeningExecutor implements AutoCloseable
+public final class ListeningExecutor implements AutoCloseable
 {
     /** Bound on {@link #await}. */
     static final long AWAIT_SECONDS = 30;
+    /** Most bytes the executor's memory may commit. */
+    private static final long COMMITTED_LIMIT = 256L << 20;
 
     private final Process process;
     private final Path errors;
@@ -39,7 +43,7 @@ final class ListeningExecutor implements AutoCloseable
      * @return the executor, once it said it is ready
      * @throws Exception when it does not start
      */
-    static ListeningExecutor start(final List<String> prefix, final String listen, final Path errors,
+    public static ListeningExecutor start(final List<String> prefix, final String listen, final Path errors,
         final List<String> arguments) throws Exception
     {
         return start(prefix, listen, errors, arguments, Map.of());
@@ -54,12 +58,13 @@ final class ListeningExecutor implements AutoCloseable
      * @return the executor, once it said it is ready
      * @throws Exception when it does not start
      */
-    static ListeningExecutor start(final List<String> prefix, final String listen, final Path errors,
+    public static ListeningExecutor start(final List<String> prefix, final String listen, final Path errors,
         final List<String> arguments, final Map<String, String> environment) throws Exception
     {
         final List<String> all = new ArrayList<>(List.of("--listen", listen));
         all.addAll(arguments);
         final Process process = StandaloneExecutor.start(prefix, List.of("-Xmx128m",
+            "-D" + MemoryLimits.COMMITTED_LIMIT_PROPERTY + "=" + COMMITTED_LIMIT,
             "-Djna.tmpdir=" + errors.resolveSibling("jna")), all, errors, environment);
         try
         {
@@ -77,19 +82,19 @@ final class ListeningExecutor implements AutoCloseable
     }
 
     /** @return the executor's process */
-    Process process()
+    public Process process()
     {
         return process;
     }
 
     /** @return the port it listens on */
-    int port()
+    public int port()
     {
         return port;
     }
 
     /** @return its standard error so far */
-    String errors()
+    public String errors()
     {
         try
         {
