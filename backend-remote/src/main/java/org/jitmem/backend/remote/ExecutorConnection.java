@@ -15,6 +15,7 @@ import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.channel.SocketExecutorChannel;
 import org.osgi.framework.BundleContext;
+import org.osgi.service.log.Logger;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 
@@ -30,8 +31,7 @@ final class ExecutorConnection implements AutoCloseable
     /** How long closing a mapper waits for the executor to release its memory. */
     static final Duration RELEASE_TIMEOUT = Duration.ofSeconds(10);
 
-    private static final System.Logger LOG = System.getLogger(ExecutorConnection.class.getName());
-
+    private final Logger log;
     private final BundleContext context;
     private final String host;
     private final Supplier<SocketExecutorChannel> connect;
@@ -45,6 +45,7 @@ final class ExecutorConnection implements AutoCloseable
     private final Thread thread;
 
     /**
+     * @param log          the component's logger
      * @param context      where the services are registered
      * @param host         where the executor is, as the services state it
      * @param connect      opens a new channel to the executor, bounded by its connect timeout, or throws
@@ -54,10 +55,11 @@ final class ExecutorConnection implements AutoCloseable
      * @param maxDelay     the bound on the pause
      * @param connectBound how long one connection attempt may take
      */
-    ExecutorConnection(final BundleContext context, final String host, final Supplier<SocketExecutorChannel> connect,
+    ExecutorConnection(final Logger log, final BundleContext context, final String host, final Supplier<SocketExecutorChannel> connect,
         final Function<ExecutorChannel, RemoteMemoryMapper> mappers, final int ranking, final Duration firstDelay,
         final Duration maxDelay, final Duration connectBound)
     {
+        this.log = log;
         this.context = context;
         this.host = host;
         this.connect = connect;
@@ -94,7 +96,7 @@ final class ExecutorConnection implements AutoCloseable
         }
         if (thread.isAlive())
         {
-            LOG.log(System.Logger.Level.WARNING, "remote executor connection still ending, it closes what it " +
+            log.warn("remote executor connection still ending, it closes what it " +
                 "opened: host=" + host + " waitedMillis=" + closeWaitMillis);
         }
     }
@@ -111,7 +113,7 @@ final class ExecutorConnection implements AutoCloseable
             }
             catch (final RuntimeException ex)
             {
-                LOG.log(System.Logger.Level.WARNING, "cannot connect to remote executor: host=" + host +
+                log.warn("cannot connect to remote executor: host=" + host +
                     " retryInMillis=" + delayMillis + " " + ex.getMessage());
                 pause(delayMillis);
                 delayMillis = Math.min(2 * delayMillis, maxDelayMillis);
@@ -141,15 +143,15 @@ final class ExecutorConnection implements AutoCloseable
                     mapperRegistration = context.registerService(MemoryMapper.class, mapper, mapperProperties(mapper));
                 }
             }
-            LOG.log(System.Logger.Level.INFO, "remote executor connected: host=" + host + " pid=" +
+            log.info("remote executor connected: host=" + host + " pid=" +
                 channel.executor().pid());
             final Object reason = CompletableFuture.anyOf(channel.closed().toCompletableFuture(), stopped).join();
-            LOG.log(System.Logger.Level.INFO, "remote executor connection ends: host=" + host + " pid=" +
+            log.info("remote executor connection ends: host=" + host + " pid=" +
                 channel.executor().pid() + " reason=" + (stopped.isDone() ? "stopped" : reason));
         }
         catch (final RuntimeException ex)
         {
-            LOG.log(System.Logger.Level.ERROR, "remote executor not registered: host=" + host, ex);
+            log.error("remote executor not registered: host=" + host, ex);
         }
         finally
         {
@@ -206,7 +208,7 @@ final class ExecutorConnection implements AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            LOG.log(System.Logger.Level.WARNING, "remote mapper released its memory with errors: host=" + host +
+            log.warn("remote mapper released its memory with errors: host=" + host +
                 " pid=" + mapper.executorPid() + " " + ex.getMessage());
         }
     }
@@ -223,7 +225,7 @@ final class ExecutorConnection implements AutoCloseable
         }
         catch (final IllegalStateException alreadyGone)
         {
-            LOG.log(System.Logger.Level.DEBUG, "service was already unregistered");
+            log.debug("service was already unregistered");
         }
     }
 }

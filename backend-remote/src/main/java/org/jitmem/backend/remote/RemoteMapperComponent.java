@@ -15,6 +15,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -120,11 +123,13 @@ public final class RemoteMapperComponent
      *
      * @param context the bundle's context
      * @param config  the configuration
+     * @param log     this component's logger
      * @throws IllegalArgumentException when the configuration names no executor, or both transports
      * @throws org.jitmem.api.InvalidRequestException when a store or the password file cannot be read
      */
     @Activate
-    public RemoteMapperComponent(final BundleContext context, final Config config)
+    public RemoteMapperComponent(final BundleContext context, final Config config,
+        @Reference(service = LoggerFactory.class) final Logger log)
     {
         final Duration connectTimeout = Duration.ofMillis(config.connectTimeoutMillis());
         final String host;
@@ -149,7 +154,7 @@ public final class RemoteMapperComponent
         {
             throw new IllegalArgumentException("no executor to connect to: set socketPath, or host and port");
         }
-        connection = new ExecutorConnection(context, host, connect, channel -> new RemoteMemoryMapper(channel,
+        connection = new ExecutorConnection(log, context, host, connect, channel -> new RemoteMemoryMapper(channel,
             config.allowWriteExecute(), MemoryLimits.configured(config.reservedLimit(), config.committedLimit())),
             config.ranking(), Duration.ofMillis(config.reconnectDelayMillis()),
             Duration.ofMillis(config.maxReconnectDelayMillis()), connectTimeout);
