@@ -1,4 +1,4 @@
-package org.jitmem.executor.dist;
+package org.jitmem.executor;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,12 +16,13 @@ import org.jitmem.channel.TlsStores;
  * Certificates made with the JDK's {@code keytool} for a test run, in a fresh directory: a certificate authority,
  * the executor's and the controller's keys signed by it with {@code -gencert}, an expired controller certificate
  * (signed by the same authority with {@code -startdate} in the past), a controller certificate from an unknown
- * authority, and a self-signed one. Every store is PKCS#12 with the password in {@link #passwordFile()}.
+ * authority, and a self-signed one. Every store is PKCS#12 with the password in {@link #passwordFile()}. Also a
+ * program, for benchmarks: {@code TestCertificates <empty directory>} makes them there.
  */
-final class TestCertificates
+public final class TestCertificates
 {
     /** The store password, also written to {@link #passwordFile()}. */
-    static final String PASSWORD = "jitmem-test-password";
+    public static final String PASSWORD = "jitmem-test-password";
     private static final long KEYTOOL_TIMEOUT_SECONDS = 60;
 
     private final Path directory;
@@ -39,11 +40,35 @@ final class TestCertificates
      * @return the certificates, made
      * @throws Exception when keytool fails
      */
-    static TestCertificates create(final Path directory, final String... executorAddresses) throws Exception
+    public static TestCertificates create(final Path directory, final String... executorAddresses) throws Exception
     {
         final TestCertificates certificates = new TestCertificates(directory, List.of(executorAddresses));
         certificates.make();
         return certificates;
+    }
+
+    /**
+     * @param directory where {@link #create} or {@link #main} made them earlier
+     * @return those certificates, not made again
+     */
+    public static TestCertificates in(final Path directory)
+    {
+        return new TestCertificates(directory, List.of());
+    }
+
+    /**
+     * Makes the certificates in a directory.
+     *
+     * @param args the directory, created when missing
+     * @throws Exception when keytool fails
+     */
+    public static void main(final String[] args) throws Exception
+    {
+        if (args.length != 1)
+        {
+            throw new IllegalArgumentException("usage: TestCertificates <directory>");
+        }
+        create(Files.createDirectories(Path.of(args[0])));
     }
 
     private void make() throws Exception
@@ -62,13 +87,13 @@ final class TestCertificates
     }
 
     /** @return the file holding {@link #PASSWORD} */
-    Path passwordFile()
+    public Path passwordFile()
     {
         return directory.resolve("password");
     }
 
     /** @return the trust store: the test authority only */
-    Path trustStore()
+    public Path trustStore()
     {
         return directory.resolve("trust.p12");
     }
@@ -77,7 +102,7 @@ final class TestCertificates
      * @param name executor, controller, expired, unknown-ca or self-signed
      * @return that key store
      */
-    Path keyStore(final String name)
+    public Path keyStore(final String name)
     {
         return directory.resolve(name + ".p12");
     }
@@ -86,7 +111,7 @@ final class TestCertificates
      * @param name a key store's name, see {@link #keyStore}
      * @return a TLS context presenting that key and trusting the test authority
      */
-    SSLContext context(final String name)
+    public SSLContext context(final String name)
     {
         return TlsStores.context(keyStore(name), PASSWORD.toCharArray(), trustStore(), PASSWORD.toCharArray());
     }
@@ -95,7 +120,7 @@ final class TestCertificates
      * @param more further executor options
      * @return executor options that listen with the executor's key and the test authority, then {@code more}
      */
-    List<String> executorTlsOptions(final String... more)
+    public List<String> executorTlsOptions(final String... more)
     {
         final List<String> options = new ArrayList<>(List.of("--key-store", keyStore("executor").toString(),
             "--key-store-password-file", passwordFile().toString(), "--trust-store", trustStore().toString(),
