@@ -39,7 +39,7 @@
 #   CHART                the figures drawn at the end                          [bench/charts/jitmem-vs-llvm.png]
 #   REMOTE_VIAS          remote stage: direct, delayed (through the proxy), comma-separated       [direct,delayed]
 #   REMOTE_DELAY_MS      remote stage: the proxy's delay each way                                              [1]
-#   REMOTE_WARMUP_SECONDS  remote stage: bound on the warm-up of each jitmem configuration through the proxy   [5]
+#   REMOTE_WARMUP_SECONDS  remote stage: bound on the warm-up of each jitmem configuration through the proxy  [20]
 #   DELAYED_SLAB_REPS    remote stage: anchor slab repetitions, and jitmem timed rounds, through the proxy      [1]
 #
 # Settings for a noisy 2-core machine: the anchor right before jitmem, one configuration at a time, so that both
@@ -178,7 +178,7 @@ via_backend() { [ "$1" = direct ] && echo remote || echo remote-delayed; }
 via_warm_up() { [ "$1" = direct ] || echo "-Djitmem.bench.warmUpSeconds=$REMOTE_WARMUP_SECONDS"; }
 REMOTE_VIAS=${REMOTE_VIAS:-direct,delayed}
 REMOTE_DELAY_MS=${REMOTE_DELAY_MS:-1}
-REMOTE_WARMUP_SECONDS=${REMOTE_WARMUP_SECONDS:-5}
+REMOTE_WARMUP_SECONDS=${REMOTE_WARMUP_SECONDS:-20}
 DELAYED_SLAB_REPS=${DELAYED_SLAB_REPS:-1}
 
 for STAGE in ${STAGES//,/ }; do
