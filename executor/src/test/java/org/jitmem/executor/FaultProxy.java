@@ -20,7 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * A TCP proxy on loopback that injects faults into the connections it forwards: a fixed latency each way (every chunk
  * is forwarded its delay after it was read, chunks in flight overlap, so the delay does not limit the throughput),
  * dropping every byte (read and discarded), or a half-open connection (nothing read or forwarded any more, nothing
- * closed), switchable while connections are open. Both of its sockets of a connection set TCP_NODELAY. Closing it
+ * closed), switchable while connections are open. Both of its sockets of a connection set TCP_NODELAY; a target that
+ * does not listen yet is retried for a few seconds, as a client retries one that starts. Closing it
  * closes everything it holds. Also a program, for benchmarks:
  * {@code FaultProxy --port <listen port, 0: any> --target <port on 127.0.0.1> --delay-ms <each way>}, which prints
  * {@code fault-proxy ready port=<port>} and forwards until killed.
@@ -39,6 +40,7 @@ public final class FaultProxy implements AutoCloseable
     }
 
     private static final byte[] END = new byte[0];
+    private static final long CONNECT_RETRY_MILLIS = 10_000;
 
     private final ServerSocket server;
     private final InetSocketAddress target;
@@ -140,18 +142,47 @@ public final class FaultProxy implements AutoCloseable
                 final Socket client = server.accept();
                 sockets.add(client);
                 client.setTcpNoDelay(true);
-                final Socket upstream = new Socket();
+                final Socket upstream = connectUpstream();
+                if (upstream == null)
+                {
+                    closeQuietly(client); // the target never listened: the client sees its connection end
+                    continue;
+                }
                 sockets.add(upstream);
-                upstream.setTcpNoDelay(true);
-                upstream.connect(target, 10_000);
                 pump(client, upstream, "up");
                 pump(upstream, client, "down");
             }
             catch (final IOException ex)
             {
-                // closed, or the target refused: the client sees its connection end
+                // closed
             }
         }
+    }
+
+    /** @return a connection to the target, retried while it starts listening (a few seconds), or null */
+    private Socket connectUpstream()
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CONNECT_RETRY_MILLIS);
+        while (!server.isClosed())
+        {
+            final Socket upstream = new Socket();
+            try
+            {
+                upstream.setTcpNoDelay(true);
+                upstream.connect(target, (int)CONNECT_RETRY_MILLIS);
+                return upstream;
+            }
+            catch (final IOException ex)
+            {
+                closeQuietly(upstream);
+                if (System.nanoTime() - deadline > 0)
+                {
+                    return null;
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            }
+        }
+        return null;
     }
 
     /** One direction: a reader stamps each chunk with when it is due, a writer forwards it then. */
