@@ -61,6 +61,8 @@ def panels(results):
                 panel("rpc", "Empty executor call (round trip)", "µs").add(
                     f"LLVM {dispatcher}\ndispatcher", "", entry["median"],
                     ratios.value(ratios.rpc_anchor(anchor, dispatcher), "median_us"))
+        elif ratios.is_remote(entry):
+            continue  # the remote panels below
         elif name == "MapperCycleBenchmark":
             backend = params["backend"]
             panel("cycle " + backend, f"Bare mapper cycle, {BACKEND_LABEL.get(backend, backend)}", "µs per cycle").add(
@@ -84,6 +86,12 @@ def panels(results):
             panel("link", "Link + load + finalize", "µs per load", "JITLink").add(
                 f"{BACKEND_LABEL.get(backend, backend)}\n{objects}", "", entry["median"],
                 ratios.value(ratios.link_anchor(anchor, backend, params["objects"]), "load_median_us"))
+    remote_titles = {"cycle": ("Copying backend, TLS 1.3, against LLVM over tcp: mapper cycle, RW", "µs per cycle"),
+                     "slab": ("Copying backend, TLS 1.3, against LLVM over tcp: slab, 10,000 x 4 KiB",
+                              "µs per allocation")}
+    for kind, way, label, jitmem, llvm, _, _, _ in ratios.remote_rows(
+            [e for e in entries if ratios.is_remote(e)], anchor):
+        panel("remote " + kind, *remote_titles[kind]).add(f"{label}\n{way}", "", jitmem, llvm)
     for row in ratios.link_memory_rows(results):
         backend = row["backend"]
         objects = "1 object" if row["objects"] == "1" else f"{int(row['objects']):,} objects"
@@ -94,7 +102,7 @@ def panels(results):
 
 
 ORDER = ["rpc", "cycle inprocess", "cycle posix-shm", "initialize inprocess", "initialize posix-shm", "slab", "link",
-         "link memory"]
+         "link memory", "remote cycle", "remote slab"]
 
 
 def draw(axes, panel, run):

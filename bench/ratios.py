@@ -12,7 +12,13 @@ import os
 import re
 import sys
 
-ANCHOR_NAME = {"inprocess": "inproc", "posix-shm": "shm"}
+ANCHOR_NAME = {"inprocess": "inproc", "posix-shm": "shm", "remote": "tcp", "remote-delayed": "tcp"}
+# The remote stage's backends and the anchor rows' tag for the same way: on loopback directly, or through the proxy.
+REMOTE_VIA = {"remote": "direct", "remote-delayed": "delayed"}
+# LLVM's round trips per operation over tcp, from its protocol (EPCGenericJITLinkMemoryManager over SimpleRemoteEPC):
+# a cycle is allocate (one reserve call), finalize (one call carrying the content and the protections) and deallocate
+# (one call); a slab allocation is allocate and finalize, as that manager reserves for every allocation.
+LLVM_CALLS = {"cycle": 3, "slab": 2}
 FIELD = re.compile(r'(\w+)=(\S+)')
 SIZE = re.compile(r'(\d+)(KiB|MiB)$')
 KIB = 1024
@@ -27,6 +33,8 @@ SLAB_GOALS = [
     ("slab 4 KiB in process <= 0.7", "inprocess", 0.7),
     ("slab 4 KiB over shared memory <= 0.1", "posix-shm", 0.1),
 ]
+REMOTE_GOAL = ("remote (TLS 1.3) <= 0.5 of LLVM over tcp (no TLS), cycle and slab, direct and delayed", 0.5)
+REMOTE_CALLS_GOAL = ("one round trip per slab allocation's finalize (remote)", 1.01)
 LINK_OBJECTS = {"wide": "1", "small": "1000"}
 LINK_GOAL = ("link + load + finalize <= 0.5 of JITLink's", 0.5)
 FLAT_SPREAD = 2.0
@@ -53,6 +61,7 @@ def jmh_entries(results):
             if metric["scoreUnit"] != "us/op":
                 sys.exit("unexpected JMH unit: " + metric["scoreUnit"])
             cpu = entry.get("secondaryMetrics", {}).get("cpu")
+            calls = entry.get("secondaryMetrics", {}).get("calls")
             # The median over iterations (slab: rounds) of each one's processor time per operation, as the time is
             # a median: an iteration in which the JIT compiler still ran on the other processor does not decide it.
             per_iteration = sorted(value for fork in cpu["rawData"] for value in fork) if cpu else []
@@ -62,6 +71,7 @@ def jmh_entries(results):
                 "median": metric["scorePercentiles"]["50.0"],
                 "p90": metric["scorePercentiles"]["90.0"],
                 "cpu": median(per_iteration) if per_iteration else None,
+                "calls": median(sorted(v for fork in calls["rawData"] for v in fork)) if calls else None,
             }
 
 
@@ -91,15 +101,24 @@ def rpc_anchor(anchor, dispatcher):
     return anchor_row(anchor, bench="rpc", dispatcher=dispatcher)
 
 
+def via(backend):
+    """The anchor rows' via tag for a backend: only the remote stage's rows have one."""
+    return {"via": REMOTE_VIA[backend]} if backend in REMOTE_VIA else {}
+
+
 def cycle_anchor(anchor, params):
     """The anchor's cycle row for a MapperCycleBenchmark or InitializeBenchmark entry's parameters."""
     return anchor_row(anchor, bench="cycle", mapper=ANCHOR_NAME.get(params["backend"]),
-                      prot=params["protection"].lower(), size=params["size"])
+                      prot=params["protection"].lower(), size=params["size"], **via(params["backend"]))
 
 
 def slab_anchor(anchor, params):
     return anchor_row(anchor, bench="slab", manager=ANCHOR_NAME.get(params["backend"]),
-                      prot=params["protection"].lower(), size=params["size"])
+                      prot=params["protection"].lower(), size=params["size"], **via(params["backend"]))
+
+
+def is_remote(entry):
+    return entry["params"].get("backend") in REMOTE_VIA
 
 
 def link_anchor(anchor, backend, objects):
@@ -137,6 +156,48 @@ def verdict(ratios, limits):
     return ("yes" if all(r <= limit for r, limit in pairs) else "no"), worst[0]
 
 
+def remote_rows(entries, anchor):
+    """Per remote entry: (kind, via, label, jitmem median, LLVM median, jitmem cpu, LLVM cpu, jitmem calls/op)."""
+    rows = []
+    for entry in entries:
+        params = entry["params"]
+        if entry["benchmark"] == "MapperCycleBenchmark":
+            llvm = cycle_anchor(anchor, params)
+            rows.append(("cycle", REMOTE_VIA[params["backend"]], params["size"], entry["median"],
+                         value(llvm, "median_us"), entry["cpu"], value(llvm, "cpu_us"), entry["calls"]))
+        elif entry["benchmark"] == "SlabAllocationBenchmark":
+            llvm = slab_anchor(anchor, params)
+            round_ = params["round"]
+            rows.append(("slab", REMOTE_VIA[params["backend"]], round_, entry["median"], value(llvm, round_ + "_us"),
+                         entry["cpu"], value(llvm, round_ + "_cpu_us"), entry["calls"]))
+    return rows
+
+
+def remote_tables(entries, anchor):
+    """Prints the remote stage's table; returns its goals."""
+    rows = remote_rows(entries, anchor)
+    print("## Copying backend over TCP, TLS 1.3 with mutual authentication, against LLVM over tcp (no TLS), µs\n")
+    print("cycle: jitmem's bare mapper (reserve, prepare + copy, initialize, deinitialize, release) against LLVM's "
+          "generic remote manager (allocate, write, finalize, deallocate), per cycle, RW; slab: 10,000 allocations "
+          "of 4 KiB, each allocated, written and finalized, per allocation; direct: loopback; delayed: through a "
+          "proxy that delays each way. Round trips per operation: jitmem's counted on its channel, LLVM's from its "
+          "protocol\n")
+    table(["bench", "via", "size / round", "jitmem median", "LLVM median", "jitmem / LLVM", "jitmem cpu/op",
+           "LLVM cpu/op", "cpu jitmem / LLVM", "jitmem round trips/op", "LLVM round trips/op"],
+          [[kind, way, label, text(mine), text(llvm), text(ratio(mine, llvm)), text(cpu), text(llvm_cpu),
+            text(ratio(cpu, llvm_cpu)), text(calls), str(LLVM_CALLS[kind])]
+           for kind, way, label, mine, llvm, cpu, llvm_cpu, calls in rows])
+    ratios = [(f"{kind} {way} {label}", ratio(mine, llvm)) for kind, way, label, mine, llvm, _, _, _ in rows]
+    met, _ = verdict([r for _, r in ratios], [REMOTE_GOAL[1]] * len(ratios))
+    goals = [(REMOTE_GOAL[0], ", ".join(f"{name} {text(r)}" for name, r in ratios), met)]
+    slab_calls = [(f"{way} {label}", calls) for kind, way, label, _, _, _, _, calls in rows if kind == "slab"]
+    if slab_calls:
+        met, _ = verdict([c for _, c in slab_calls], [REMOTE_CALLS_GOAL[1]] * len(slab_calls))
+        goals.append((REMOTE_CALLS_GOAL[0] + ", round trips per allocation",
+                      ", ".join(f"{name} {text(c)}" for name, c in slab_calls), met))
+    return goals
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -162,7 +223,7 @@ def main():
         table(["LLVM dispatcher", "jitmem median", "jitmem p90", "LLVM median", "jitmem / LLVM", "jitmem cpu/op",
                "LLVM cpu/op", "cpu jitmem / LLVM"], rows)
 
-    cycles = [e for e in entries if e["benchmark"] == "MapperCycleBenchmark"]
+    cycles = [e for e in entries if e["benchmark"] == "MapperCycleBenchmark" and not is_remote(e)]
     cycle_ratios = {}
     if cycles:
         print("## Bare mapper cycle (reserve, prepare + copy, initialize, deinitialize, release), µs per cycle\n")
@@ -208,7 +269,7 @@ def main():
                           ", ".join(f"{b} {p} {s:.2f}" for (b, p), s in sorted(spreads.items())),
                           "yes" if all(s <= FLAT_SPREAD for s in spreads.values()) else "no"))
 
-    slabs = [e for e in entries if e["benchmark"] == "SlabAllocationBenchmark"]
+    slabs = [e for e in entries if e["benchmark"] == "SlabAllocationBenchmark" and not is_remote(e)]
     slab_ratios = {}
     if slabs:
         print("## Slab manager against MapperJITLinkMemoryManager (64 MiB slabs), µs per 4 KiB allocation\n")
@@ -232,6 +293,10 @@ def main():
             keys = sorted(k for k in slab_ratios if k[0] == backend)
             met, worst = verdict([slab_ratios[k] for k in keys], [limit] * len(keys))
             goals.append((label, ", ".join(f"{k[1]} {k[2]} {text(slab_ratios[k])}" for k in keys) or "-", met))
+
+    remote = [e for e in entries if is_remote(e)]
+    if remote:
+        goals.extend(remote_tables(remote, anchor))
 
     links = [e for e in entries if e["benchmark"] == "LinkBenchmark"]
     link_ratios = []

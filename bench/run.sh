@@ -15,6 +15,11 @@
 #   slab   SlabAllocationBenchmark, 10,000 allocations of 4KiB, RW and RX   beside slab (MapperJITLinkMemoryManager)
 #   link   LinkBenchmark: one object of 50 functions, and 1,000 small objects, linked, loaded and finalized
 #          (bench/link-objects.sh compiles them once)          beside link (JITLink's ObjectLinkingLayer)
+#   remote the copying backend over TCP with TLS 1.3 and mutual authentication (certificates made here with keytool),
+#          MapperCycleBenchmark at each size and SlabAllocationBenchmark, RW, with the executor's calls per operation
+#                                 beside cycle and slab over tcp (llvm-jitlink-executor listen=, no TLS: LLVM has none)
+#          each directly on loopback and through one delaying proxy (REMOTE_DELAY_MS each way) in front of the same
+#          port, started here for both sides; not in the default stages
 # Every benchmark also reports the processor time per operation of the controller and the executor process together.
 # At the end it draws the figures (charts.py): bench/charts/jitmem-vs-llvm.png, each measure from the latest run that
 # has it under bench/target/results.
@@ -32,6 +37,10 @@
 #   LLVM_CONFIG          LLVM 19's llvm-config                          [/usr/lib/llvm-19/bin/llvm-config]
 #   RESULTS_DIR          where results go                                       [bench/target/results/<UTC time>]
 #   CHART                the figures drawn at the end                          [bench/charts/jitmem-vs-llvm.png]
+#   REMOTE_VIAS          remote stage: direct, delayed (through the proxy), comma-separated       [direct,delayed]
+#   REMOTE_DELAY_MS      remote stage: the proxy's delay each way                                              [1]
+#   REMOTE_WARMUP_SECONDS  remote stage: bound on the warm-up of each jitmem configuration through the proxy  [20]
+#   DELAYED_SLAB_REPS    remote stage: anchor slab repetitions, and jitmem timed rounds, through the proxy      [1]
 #
 # Settings for a noisy 2-core machine: the anchor right before jitmem, one configuration at a time, so that both
 # see the same neighbours; one benchmark thread, forks so that one unlucky JVM does not decide the result, sample
@@ -59,7 +68,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=true; shift ;;
     --no-anchor) WITH_ANCHOR=false; shift ;;
     --) shift; JMH_EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -122,7 +131,9 @@ JVM_ARGS="-XX:+UseSerialGC -Xms1g -Xmx1g"
 anchor() {
   [ -n "$ANCHOR_BIN" ] && [ -n "$ANCHOR_NAMES" ] || return 0
   echo "== LLVM anchor: $* --dispatcher=${DISPATCHER:-$ANCHOR_DISPATCHER}"
-  "$ANCHOR_BIN" "$@" --dispatcher="${DISPATCHER:-$ANCHOR_DISPATCHER}" | tee -a "$RESULTS_DIR/anchor.txt"
+  # VIA tags the results of the remote stage: direct or delayed.
+  "$ANCHOR_BIN" "$@" --dispatcher="${DISPATCHER:-$ANCHOR_DISPATCHER}" |
+    sed -u "${VIA:+/^RESULT /s/\$/ via=$VIA/}" | tee -a "$RESULTS_DIR/anchor.txt"
 }
 jmh() {
   local name=$1; shift
@@ -133,6 +144,42 @@ jmh() {
 timed() {
   echo -wi "$JMH_WARMUP_ITERATIONS" -w "$JMH_ITERATION_TIME" -i "$JMH_ITERATIONS" -r "$JMH_ITERATION_TIME"
 }
+
+# The remote stage's certificates and delaying proxy (org.jitmem.executor.FaultProxy), in front of REMOTE_PORT, where
+# either side's executor listens in turn.
+PROXY_PID=
+stop_proxy() { [ -z "$PROXY_PID" ] || kill "$PROXY_PID" 2>/dev/null || true; }
+trap stop_proxy EXIT
+start_remote() {
+  local dir=$BENCH_DIR/target/remote
+  rm -rf "$dir" && mkdir -p "$dir"
+  echo "== certificates (keytool) and a proxy delaying ${REMOTE_DELAY_MS} ms each way"
+  java -cp "$JAR" org.jitmem.executor.TestCertificates "$dir/certificates"
+  REMOTE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  java -XX:+UseSerialGC -Xmx64m -cp "$JAR" org.jitmem.executor.FaultProxy --target "$REMOTE_PORT" \
+    --delay-ms "$REMOTE_DELAY_MS" > "$dir/proxy.out" 2>&1 &
+  PROXY_PID=$!
+  for _ in $(seq 100); do grep -q '^fault-proxy ready' "$dir/proxy.out" && break; sleep 0.1; done
+  PROXY_PORT=$(sed -n 's/^fault-proxy ready port=\([0-9]*\).*/\1/p' "$dir/proxy.out")
+  [ -n "$PROXY_PORT" ] || { echo "run.sh: the proxy did not start: $(cat "$dir/proxy.out")" >&2; exit 1; }
+  REMOTE_JVM_ARGS="-Djitmem.bench.certificates=$dir/certificates -Djitmem.bench.remotePort=$REMOTE_PORT"
+  REMOTE_JVM_ARGS="$REMOTE_JVM_ARGS -Djitmem.bench.delayProxy=127.0.0.1:$PROXY_PORT"
+  echo "remote: executors listen on 127.0.0.1:$REMOTE_PORT, proxy on 127.0.0.1:$PROXY_PORT delaying" \
+    "${REMOTE_DELAY_MS} ms each way; jitmem with TLS 1.3, mutual authentication; LLVM plain TCP" >> "$RESULTS_DIR/env.txt"
+}
+# The anchor's tcp options and jitmem's backend for a way: direct or delayed. TCP_NODELAY on both LLVM ends (see
+# llvm-anchor.cpp, "tcp"), as jitmem's channel and the proxy set it.
+via_anchor() {
+  echo "--listen-port=$REMOTE_PORT --nodelay-preload=$(dirname "$ANCHOR_BIN")/nodelay-preload.so"
+  [ "$1" = direct ] || echo "--connect=127.0.0.1:$PROXY_PORT"
+}
+via_backend() { [ "$1" = direct ] && echo remote || echo remote-delayed; }
+# Through the proxy the path waits far more than it computes: its warm-up is bounded shorter.
+via_warm_up() { [ "$1" = direct ] || echo "-Djitmem.bench.warmUpSeconds=$REMOTE_WARMUP_SECONDS"; }
+REMOTE_VIAS=${REMOTE_VIAS:-direct,delayed}
+REMOTE_DELAY_MS=${REMOTE_DELAY_MS:-1}
+REMOTE_WARMUP_SECONDS=${REMOTE_WARMUP_SECONDS:-20}
+DELAYED_SLAB_REPS=${DELAYED_SLAB_REPS:-1}
 
 for STAGE in ${STAGES//,/ }; do
   case "$STAGE" in
@@ -170,6 +217,29 @@ for STAGE in ${STAGES//,/ }; do
         --symbols="$(cat "$OBJECTS_DIR/symbols-small.txt")" --reps="$ANCHOR_REPS" --rep-seconds=2
       JVM_ARGS="$JVM_ARGS -Djitmem.bench.linkObjects=$OBJECTS_DIR" jmh link LinkBenchmark -p backend="$BACKENDS" \
         -wi "$JMH_WARMUP_ITERATIONS" -w 1s -i "$JMH_ITERATIONS" -r 2s
+      ;;
+    remote)
+      start_remote
+      for SIZE in ${SIZES//,/ }; do
+        for via in ${REMOTE_VIAS//,/ }; do
+          # shellcheck disable=SC2046
+          VIA=$via anchor cycle --mappers=tcp $(via_anchor "$via") --sizes="$SIZE" --prot=rw --reps="$ANCHOR_REPS" \
+            --rep-seconds="$ANCHOR_REP_SECONDS"
+          # shellcheck disable=SC2046
+          JVM_ARGS="$JVM_ARGS $REMOTE_JVM_ARGS $(via_warm_up "$via")" jmh "remote-cycle-$SIZE-$via" \
+            MapperCycleBenchmark -p backend="$(via_backend "$via")" -p size="$SIZE" -p protection=RW $(timed)
+        done
+      done
+      for via in ${REMOTE_VIAS//,/ }; do
+        reps=$ANCHOR_SLAB_REPS; rounds=(-wi "$SLAB_WARMUP_ROUNDS" -i "$SLAB_ROUNDS")
+        # Through the proxy a round of 10,000 allocations takes tens of seconds on either side.
+        [ "$via" = direct ] || { reps=$DELAYED_SLAB_REPS; rounds=(-wi 0 -i "$DELAYED_SLAB_REPS"); }
+        # shellcheck disable=SC2046
+        VIA=$via anchor slab --managers=tcp $(via_anchor "$via") --allocs=10000 --size=4KiB --prot=rw --reps="$reps"
+        JVM_ARGS="$JVM_ARGS $REMOTE_JVM_ARGS $(via_warm_up "$via")" jmh "remote-slab-$via" SlabAllocationBenchmark \
+          -p backend="$(via_backend "$via")" -p protection=RW "${rounds[@]}"
+      done
+      stop_proxy; PROXY_PID=
       ;;
     *) echo "run.sh: unknown stage: $STAGE" >&2; exit 2 ;;
   esac

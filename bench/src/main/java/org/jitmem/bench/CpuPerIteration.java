@@ -1,5 +1,7 @@
 package org.jitmem.bench;
 
+import java.util.function.LongSupplier;
+
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.TearDown;
@@ -15,12 +17,18 @@ public abstract class CpuPerIteration
     /** @return the executor process, or 0 when the executor is this process */
     protected abstract long executorPid();
 
+    /** @return the count of the calls made to the executor so far, or null when they are not counted */
+    protected LongSupplier callCounter()
+    {
+        return null;
+    }
+
     /** Starts the iteration's window. */
     @Setup(Level.Iteration)
     public void beginIteration()
     {
         operations = 0;
-        CpuPerOperation.begin(executorPid());
+        CpuPerOperation.begin(executorPid(), callCounter());
     }
 
     /** Ends the iteration's window. */

@@ -1,7 +1,9 @@
 package org.jitmem.bench;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.IterationParams;
@@ -15,7 +17,8 @@ import org.openjdk.jmh.results.ScalarResult;
  * JMH as {@code cpu}, {@code cpu.controller} and {@code cpu.executor} when run with {@code -prof
  * org.jitmem.bench.CpuPerOperation}. The benchmark marks the window it times with {@link #begin} and {@link #end}, one
  * window an iteration (the profiler reports the last one and forgets it); without an executor process the executor's
- * share is 0 and the controller's holds everything.
+ * share is 0 and the controller's holds everything. When the benchmark counts its calls to the executor, it also
+ * reports {@code calls}: executor calls (round trips) per operation.
  */
 public final class CpuPerOperation implements InternalProfiler
 {
@@ -29,6 +32,9 @@ public final class CpuPerOperation implements InternalProfiler
     private static long controllerNanos;
     private static long executorNanos;
     private static long operations;
+    private static LongSupplier callCounter;
+    private static long callsStart;
+    private static long calls;
 
     /** For JMH, which instantiates profilers by name. */
     public CpuPerOperation()
@@ -42,9 +48,22 @@ public final class CpuPerOperation implements InternalProfiler
      */
     static void begin(final long pid)
     {
+        begin(pid, null);
+    }
+
+    /**
+     * Starts a window, forgetting any earlier one.
+     *
+     * @param pid     the executor process, or 0 when the executor is this process
+     * @param counter the count of executor calls made so far, or null when they are not counted
+     */
+    static void begin(final long pid, final LongSupplier counter)
+    {
         synchronized (LOCK)
         {
             executorPid = pid;
+            callCounter = counter;
+            callsStart = counter != null ? counter.getAsLong() : 0;
             operations = 0;
             executorStart = pid != 0 ? ProcessCpu.processNanos(pid) : 0;
             controllerStart = ProcessCpu.thisProcessNanos();
@@ -62,6 +81,7 @@ public final class CpuPerOperation implements InternalProfiler
         {
             controllerNanos = ProcessCpu.thisProcessNanos() - controllerStart;
             executorNanos = executorPid != 0 ? ProcessCpu.processNanos(executorPid) - executorStart : 0;
+            calls = callCounter != null ? callCounter.getAsLong() - callsStart : -1;
             operations = count;
         }
     }
@@ -89,11 +109,16 @@ public final class CpuPerOperation implements InternalProfiler
             }
             final double controller = controllerNanos / NANOS_PER_MICRO / operations;
             final double executor = executorNanos / NANOS_PER_MICRO / operations;
-            operations = 0;
-            return List.of(
+            final List<ScalarResult> results = new ArrayList<>(List.of(
                 new ScalarResult("cpu", controller + executor, UNIT, AggregationPolicy.AVG),
                 new ScalarResult("cpu.controller", controller, UNIT, AggregationPolicy.AVG),
-                new ScalarResult("cpu.executor", executor, UNIT, AggregationPolicy.AVG));
+                new ScalarResult("cpu.executor", executor, UNIT, AggregationPolicy.AVG)));
+            if (calls >= 0)
+            {
+                results.add(new ScalarResult("calls", (double)calls / operations, "calls/op", AggregationPolicy.AVG));
+            }
+            operations = 0;
+            return results;
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.jitmem.api.MemoryMapper.await;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 import org.jitmem.api.AllocInfo;
 import org.jitmem.api.ExecutorAddress;
@@ -74,6 +75,12 @@ public class MapperCycleBenchmark extends CpuPerIteration
     protected long executorPid()
     {
         return opened.executorPid();
+    }
+
+    @Override
+    protected LongSupplier callCounter()
+    {
+        return opened.callCounter();
     }
 
     /** Closes the backend. */

@@ -128,7 +128,7 @@ public class SlabAllocationBenchmark
     @Benchmark
     public FinalizedAllocation allocate()
     {
-        CpuPerOperation.begin(opened.executorPid());
+        CpuPerOperation.begin(opened.executorPid(), opened.callCounter());
         final FinalizedAllocation last = allocateAll();
         CpuPerOperation.end(ALLOCATIONS);
         return last;

@@ -19,8 +19,11 @@ final class WarmUp
     /** How long the path must run with no compilation finishing. */
     static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
-    /** Bound for paths that are slow, or a compiler that never goes quiet. */
-    static final long MAX_NANOS = TimeUnit.SECONDS.toNanos(20);
+    /**
+     * Bound for paths that are slow, or a compiler that never goes quiet: 20 s, or the seconds of the system property
+     * {@code jitmem.bench.warmUpSeconds} (for paths that wait on a network far more than they compute).
+     */
+    static final long MAX_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("jitmem.bench.warmUpSeconds", 20));
 
     private static final CompilationMXBean COMPILER = ManagementFactory.getCompilationMXBean();
 

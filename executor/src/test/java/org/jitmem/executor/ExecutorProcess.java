@@ -72,16 +72,39 @@ public final class ExecutorProcess implements AutoCloseable
     public static ExecutorProcess start(final Class<?> mainClass, final List<String> jvmOptions, final Path socket,
         final String readyPrefix, final String... options) throws Exception
     {
+        final List<String> arguments = new ArrayList<>(List.of("--socket", socket.toString()));
+        arguments.addAll(List.of(options));
+        // Never the test JVM's own stderr: a child that outlives a crashed test JVM would hold the build's pipe open.
+        final Path errors = socket.toAbsolutePath().getParent().resolveSibling(
+            socket.getParent().getFileName() + "-" + mainClass.getSimpleName() + ".stderr");
+        return launch(mainClass, jvmOptions, arguments, socket, errors, readyPrefix);
+    }
+
+    /**
+     * Starts the executor program listening on TCP ({@code --listen}); on failure nothing is left behind. It has no
+     * socket: {@link #socket()} is null, and {@link #field} names its {@code listen} address.
+     *
+     * @param jvmOptions all JVM options
+     * @param errors     the file standard error is appended to
+     * @param options    the executor's options, {@code --listen <host:port>} and its TLS stores among them
+     * @return the started executor, ready for connections
+     * @throws Exception when it did not get ready in time
+     */
+    public static ExecutorProcess startListening(final List<String> jvmOptions, final Path errors,
+        final String... options) throws Exception
+    {
+        return launch(ExecutorMain.class, jvmOptions, List.of(options), null, errors, EXECUTOR_READY);
+    }
+
+    private static ExecutorProcess launch(final Class<?> mainClass, final List<String> jvmOptions,
+        final List<String> arguments, final Path socket, final Path errors, final String readyPrefix) throws Exception
+    {
         final String java = ProcessHandle.current().info().command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         final List<String> command = new ArrayList<>(List.of(java));
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName(), "--socket",
-            socket.toString()));
-        command.addAll(List.of(options));
-        // Never the test JVM's own stderr: a child that outlives a crashed test JVM would hold the build's pipe open.
-        final Path errors = socket.toAbsolutePath().getParent().resolveSibling(
-            socket.getParent().getFileName() + "-" + mainClass.getSimpleName() + ".stderr");
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
+        command.addAll(arguments);
         final Process process = new ProcessBuilder(command)
             .redirectError(ProcessBuilder.Redirect.appendTo(errors.toFile())).start();
         try
@@ -160,7 +183,7 @@ public final class ExecutorProcess implements AutoCloseable
         return process;
     }
 
-    /** @return the executor's socket */
+    /** @return the executor's socket, null when it listens on TCP */
     public Path socket()
     {
         return socket;
@@ -211,7 +234,10 @@ public final class ExecutorProcess implements AutoCloseable
     {
         process.destroyForcibly();
         awaitExit();
-        deleteTree(socket.getParent());
+        if (socket != null)
+        {
+            deleteTree(socket.getParent());
+        }
     }
 
     private static String readLine(final Process process, final String prefix) throws Exception

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.channel.SocketExecutorChannel;
 import org.jitmem.channel.TcpConnectOptions;
+import org.jitmem.executor.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

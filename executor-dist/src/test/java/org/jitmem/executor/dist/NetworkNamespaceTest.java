@@ -18,6 +18,7 @@ import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.channel.SocketExecutorChannel;
 import org.jitmem.channel.TcpConnectOptions;
+import org.jitmem.executor.TestCertificates;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -20,6 +20,8 @@ import org.jitmem.api.MemoryMapper;
 import org.jitmem.backend.posixshm.wire.SharedMemoryCodec;
 import org.jitmem.channel.SocketExecutorChannel;
 import org.jitmem.channel.TcpConnectOptions;
+import org.jitmem.executor.FaultProxy;
+import org.jitmem.executor.TestCertificates;
 import org.jitmem.machine.ProcMaps;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -32,6 +32,7 @@ import org.jitmem.channel.Protocol;
 import org.jitmem.channel.SocketExecutorChannel;
 import org.jitmem.channel.TcpConnectOptions;
 import org.jitmem.channel.TlsStores;
+import org.jitmem.executor.TestCertificates;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package org.jitmem.executor.dist;
+package org.jitmem.executor;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +16,8 @@ import org.jitmem.channel.TlsStores;
  * Certificates made with the JDK's {@code keytool} for a test run, in a fresh directory: a certificate authority,
  * the executor's and the controller's keys signed by it with {@code -gencert}, an expired controller certificate
  * (signed by the same authority with {@code -startdate} in the past), a controller certificate from an unknown
- * authority, and a self-signed one. Every store is PKCS#12 with the password in {@link #passwordFile()}.
+ * authority, and a self-signed one. Every store is PKCS#12 with the password in {@link #passwordFile()}. Also a
+ * program, for benchmarks: {@code TestCertificates <empty directory>} makes them there.
  */
 public final class TestCertificates
 {
@@ -44,6 +45,30 @@ public final class TestCertificates
         final TestCertificates certificates = new TestCertificates(directory, List.of(executorAddresses));
         certificates.make();
         return certificates;
+    }
+
+    /**
+     * @param directory where {@link #create} or {@link #main} made them earlier
+     * @return those certificates, not made again
+     */
+    public static TestCertificates in(final Path directory)
+    {
+        return new TestCertificates(directory, List.of());
+    }
+
+    /**
+     * Makes the certificates in a directory.
+     *
+     * @param args the directory, created when missing
+     * @throws Exception when keytool fails
+     */
+    public static void main(final String[] args) throws Exception
+    {
+        if (args.length != 1)
+        {
+            throw new IllegalArgumentException("usage: TestCertificates <directory>");
+        }
+        create(Files.createDirectories(Path.of(args[0])));
     }
 
     private void make() throws Exception
