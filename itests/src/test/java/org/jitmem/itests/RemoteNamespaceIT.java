@@ -17,7 +17,7 @@ import org.jitmem.api.MapperProperties;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.executor.dist.ListeningExecutor;
 import org.jitmem.executor.dist.NetworkNamespace;
-import org.jitmem.executor.dist.TestCertificates;
+import org.jitmem.executor.TestCertificates;
 import org.jitmem.link.Linker;
 import org.jitmem.link.LoadedModule;
 import org.jitmem.link.ObjectFile;
