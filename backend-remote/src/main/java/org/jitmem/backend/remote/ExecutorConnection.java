@@ -213,7 +213,7 @@ final class ExecutorConnection implements AutoCloseable
         }
     }
 
-    private static void unregisterQuietly(final ServiceRegistration<?> registration)
+    private void unregisterQuietly(final ServiceRegistration<?> registration)
     {
         if (registration == null)
         {
