@@ -346,7 +346,15 @@ final class ServerConnection
         }
         catch (final RuntimeException ex)
         {
-            LOG.log(System.Logger.Level.ERROR, "cannot open executor functions", ex);
+            if (ex instanceof MemoryMapperException)
+            {
+                // typed, and sent to the controller as its error: the message says all
+                LOG.log(System.Logger.Level.ERROR, "cannot open executor functions: " + ex.getMessage());
+            }
+            else
+            {
+                LOG.log(System.Logger.Level.ERROR, "cannot open executor functions", ex);
+            }
             writer.write(Protocol.ERROR, 0, Protocol.EMPTY, Protocol.encodeError(ex, "executor.open"));
             return false;
         }

@@ -2,6 +2,7 @@ package org.jitmem.executor;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -153,7 +154,11 @@ public final class ExecutorMain
         catch (final RuntimeException | ServiceConfigurationError | LinkageError ex)
         {
             System.err.println("jitmem-executor: cannot start: " + ex);
-            ex.printStackTrace();
+            if (!(ex instanceof IllegalStateException || ex instanceof IllegalArgumentException ||
+                ex instanceof UncheckedIOException))
+            {
+                ex.printStackTrace(); // a refusal with its reason needs no trace; anything else is a bug to find
+            }
             return 1;
         }
         final Ending ending = new Ending(server, directory);
