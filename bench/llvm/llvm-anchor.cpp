@@ -377,6 +377,23 @@ std::unique_ptr<TaskDispatcher> makeDispatcher() {
   return std::make_unique<DynamicThreadPoolTaskDispatcher>(std::nullopt);
 }
 
+// Starts llvm-jitlink-executor with one argument; InChild runs in the child first (descriptors, environment).
+pid_t spawn(const std::string &Argument, const std::function<void()> &InChild) {
+  pid_t Pid = fork();
+  if (Pid < 0) {
+    perror("jitmem-llvm-anchor: fork");
+    std::exit(1);
+  }
+  if (Pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); // never outlive the benchmark
+    InChild();
+    execl(S.Executor.c_str(), S.Executor.c_str(), Argument.c_str(), (char *)nullptr);
+    perror("jitmem-llvm-anchor: exec llvm-jitlink-executor");
+    _exit(127);
+  }
+  return Pid;
+}
+
 // How the controller reaches llvm-jitlink-executor.
 enum class Transport { Pipes, Tcp };
 
@@ -394,21 +411,10 @@ public:
       perror("jitmem-llvm-anchor: pipe");
       std::exit(1);
     }
-    Pid = fork();
-    if (Pid < 0) {
-      perror("jitmem-llvm-anchor: fork");
-      std::exit(1);
-    }
-    if (Pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL); // never outlive the benchmark
+    Pid = spawn("filedescs=" + std::to_string(ToExecutor[0]) + "," + std::to_string(FromExecutor[1]), [&] {
       close(ToExecutor[1]);
       close(FromExecutor[0]);
-      std::string Descriptors =
-          "filedescs=" + std::to_string(ToExecutor[0]) + "," + std::to_string(FromExecutor[1]);
-      execl(S.Executor.c_str(), S.Executor.c_str(), Descriptors.c_str(), (char *)nullptr);
-      perror("jitmem-llvm-anchor: exec llvm-jitlink-executor");
-      _exit(127);
-    }
+    });
     close(ToExecutor[0]);
     close(FromExecutor[1]);
     EPC = ExitOnErr(SimpleRemoteEPC::Create<FDSimpleRemoteEPCTransport>(
@@ -453,20 +459,10 @@ public:
 private:
   void startListening() {
     int Port = S.ListenPort ? S.ListenPort : freePort();
-    Pid = fork();
-    if (Pid < 0) {
-      perror("jitmem-llvm-anchor: fork");
-      std::exit(1);
-    }
-    if (Pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL); // never outlive the benchmark
-      std::string Listen = "listen=127.0.0.1:" + std::to_string(Port);
+    Pid = spawn("listen=127.0.0.1:" + std::to_string(Port), [] {
       if (S.TcpNoDelay && !S.NoDelayPreload.empty())
         setenv("LD_PRELOAD", S.NoDelayPreload.c_str(), 1);
-      execl(S.Executor.c_str(), S.Executor.c_str(), Listen.c_str(), (char *)nullptr);
-      perror("jitmem-llvm-anchor: exec llvm-jitlink-executor");
-      _exit(127);
-    }
+    });
     Socket = connectTcp(S.Connect.empty() ? "127.0.0.1:" + std::to_string(Port) : S.Connect);
     EPC = ExitOnErr(SimpleRemoteEPC::Create<FDSimpleRemoteEPCTransport>(makeDispatcher(), SimpleRemoteEPC::Setup(),
                                                                         Socket, Socket));
