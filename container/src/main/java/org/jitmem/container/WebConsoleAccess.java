@@ -14,22 +14,30 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
+import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
  * The Web Console of the shell container: Felix HTTP Jetty bound to 127.0.0.1 only, on the port of the system property
  * {@value #PORT} (default {@value #DEFAULT_PORT}, 0 for any free one), and the Web Console's credentials, which are
  * never its well-known default: the system properties {@value #USERNAME} and {@value #PASSWORD}, else the file
  * {@value #CREDENTIALS_FILE} in the state directory, else generated at the first start into that file (mode 0600,
- * the password hashed as the Web Console accepts it) and printed that once. Both reach Jetty and the Web Console as
- * framework properties.
+ * the password hashed as the Web Console accepts it) and printed that once. Both reach Jetty and the Web Console
+ * through Config Admin; until then Felix HTTP opens no port (the bndrun disables it), so the Web Console never
+ * listens with its default credentials.
  */
 final class WebConsoleAccess
 {
@@ -45,10 +53,12 @@ final class WebConsoleAccess
     static final String CREDENTIALS_FILE = "webconsole.properties";
     /** The Web Console's root and the jitmem page's label. */
     static final String PAGE = "system/console/jitmem";
-    /** Felix HTTP's own messages go to java.util.logging, as the container's do, never to standard output. */
-    static final String LOG_TO_JUL = "org.apache.felix.http.log.jul";
-    /** Framework properties that keep Felix HTTP from opening any port, for the modes without a shell. */
-    static final Map<String, String> DISABLED = Map.of("org.apache.felix.http.enable", "false", LOG_TO_JUL, "true");
+    /** Felix HTTP's bundle, whose start level in the bndrun is above the framework's until the shell lowers it. */
+    static final String HTTP_BUNDLE = "org.apache.felix.http.jetty";
+    /** Felix HTTP's configuration. */
+    static final String HTTP_PID = "org.apache.felix.http";
+    /** The Web Console's configuration. */
+    static final String WEBCONSOLE_PID = "org.apache.felix.webconsole.internal.servlet.OsgiManager";
 
     private static final String HOST = "127.0.0.1";
     private static final String GENERATED_USER = "jitmem";
@@ -64,11 +74,55 @@ final class WebConsoleAccess
     }
 
     /**
+     * Configures the Web Console's credentials, then Felix HTTP on 127.0.0.1 (Config Admin delivers the two
+     * configurations in this order), then lowers Felix HTTP's bundle to the framework's start level, which starts it.
+     *
+     * @param context        a bundle context, to reach the framework's start level
+     * @param configurations Config Admin
      * @param stateDirectory the container's state directory
      * @param out            where the generated credentials are printed, once
-     * @return the framework properties of Jetty's address and of the Web Console's credentials
      */
-    static Map<String, String> frameworkProperties(final Path stateDirectory, final PrintStream out)
+    static void enable(final BundleContext context, final ConfigurationAdmin configurations,
+        final Path stateDirectory, final PrintStream out)
+    {
+        final Map<String, String> settings = settings(stateDirectory, out);
+        final Dictionary<String, Object> console = new Hashtable<>();
+        console.put("username", settings.get("felix.webconsole.username"));
+        console.put("password", settings.get("felix.webconsole.password"));
+        final Dictionary<String, Object> http = new Hashtable<>();
+        settings.forEach((key, value) ->
+        {
+            if (key.startsWith("org.apache.felix.http") || key.startsWith("org.osgi.service.http"))
+            {
+                http.put(key, value);
+            }
+        });
+        try
+        {
+            configurations.getConfiguration(WEBCONSOLE_PID, "?").update(console);
+            configurations.getConfiguration(HTTP_PID, "?").update(http);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot configure the Web Console: " + ex.getMessage(), ex);
+        }
+        final int active = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION).adapt(FrameworkStartLevel.class)
+            .getStartLevel();
+        for (final Bundle bundle : context.getBundles())
+        {
+            if (HTTP_BUNDLE.equals(bundle.getSymbolicName()))
+            {
+                bundle.adapt(BundleStartLevel.class).setStartLevel(active);
+            }
+        }
+    }
+
+    /**
+     * @param stateDirectory the container's state directory
+     * @param out            where the generated credentials are printed, once
+     * @return Jetty's address and the Web Console's credentials, by their framework property names
+     */
+    static Map<String, String> settings(final Path stateDirectory, final PrintStream out)
     {
         final String port = System.getProperty(PORT, String.valueOf(DEFAULT_PORT));
         if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65_535)
@@ -76,11 +130,10 @@ final class WebConsoleAccess
             throw new IllegalArgumentException("invalid Web Console port: " + PORT + "=" + port);
         }
         final Properties credentials = credentials(stateDirectory, out);
-        return Map.of(FelixContainer.STATE_DIRECTORY, stateDirectory.toString(),
+        return Map.of("org.apache.felix.http.enable", "true",
             "org.osgi.service.http.port", port,
             "org.apache.felix.http.host", HOST,
             "org.apache.felix.https.enable", "false",
-            LOG_TO_JUL, "true",
             "felix.webconsole.username", credentials.getProperty("username"),
             "felix.webconsole.password", credentials.getProperty("password"));
     }

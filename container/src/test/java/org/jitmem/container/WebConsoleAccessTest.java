@@ -31,7 +31,7 @@ final class WebConsoleAccessTest
     void credentialsAreGeneratedOnceStoredHashedAndReadBack() throws IOException
     {
         final ByteArrayOutputStream first = new ByteArrayOutputStream();
-        final Map<String, String> generated = WebConsoleAccess.frameworkProperties(state, print(first));
+        final Map<String, String> generated = WebConsoleAccess.settings(state, print(first));
         final Matcher printed = GENERATED.matcher(first.toString(StandardCharsets.UTF_8));
         assertTrue(printed.find(), first.toString(StandardCharsets.UTF_8));
         final String password = printed.group(2);
@@ -47,7 +47,7 @@ final class WebConsoleAccessTest
         assertFalse(Files.readString(file).contains(password), "the password is stored hashed only");
 
         final ByteArrayOutputStream second = new ByteArrayOutputStream();
-        final Map<String, String> again = WebConsoleAccess.frameworkProperties(state, print(second));
+        final Map<String, String> again = WebConsoleAccess.settings(state, print(second));
         assertEquals("", second.toString(StandardCharsets.UTF_8), "printed at the first start only");
         assertEquals(generated.get("felix.webconsole.password"), again.get("felix.webconsole.password"));
     }

@@ -77,14 +77,17 @@ final class ContainerDemoIT
         assertTrue(logText.contains(" started org.jitmem.api "), logText);
         assertTrue(logText.contains(" started org.apache.felix.scr "), logText);
         assertFalse(logText.contains(" not started "), logText);
-        assertTrue(logText.contains(" removed the work directory"), logText);
         assertTrue(logText.contains(" org.jitmem.runtime.internal.MapperSelector memory mapper bound: type=posix-shm "),
             "a component's OSGi logger reaches the file:\n" + logText);
+        // The launcher's framework storage (osgi.<n>.fw), the jars it extracts (resource<n>.jar) and the executor's
+        // socket directory are removed at exit.
         try (Stream<Path> left = Files.list(javaTmp))
         {
-            final List<Path> leftOver = left.filter(p -> p.getFileName().toString().startsWith("jitmem-")).toList();
+            final List<Path> leftOver = left
+                .filter(p -> p.getFileName().toString().matches("(jitmem-|osgi\\.|resource).*")).toList();
             assertEquals(List.of(), leftOver, "work directory left behind");
         }
+        assertFalse(text.contains("no application for these arguments"), text);
 
         assertTrue(logText.contains(" started org.jitmem.backend.inprocess "), logText);
         assertTrue(logText.contains(" started org.jitmem.backend.posixshm "), logText);

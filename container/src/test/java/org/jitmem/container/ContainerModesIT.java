@@ -1,4 +1,4 @@
-package org.jitmem.container.bndrun;
+package org.jitmem.container;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,13 +24,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The jar bnd exported from {@code jitmem.bndrun}, run as {@code java -jar} in its own temporary directory: every mode
- * of the container, its exit status, its standard streams, and nothing of the launcher's left behind.
+ * The jar bnd exported from {@code jitmem-container.bndrun}, run as {@code java -jar} in its own temporary directory:
+ * every mode of the container, its exit status, its standard streams, and nothing of the launcher's left behind.
  */
-final class BndrunContainerIT
+final class ContainerModesIT
 {
     private static final long TIMEOUT_SECONDS = 120;
-    private static final Path JAR = Paths.get("target", "jitmem.jar").toAbsolutePath();
+    private static final Path JAR = Paths.get("target", "jitmem-container.jar").toAbsolutePath();
     private static final String HELLO = "#include <stdio.h>\n" +
         "int main(int argc, char **argv) { printf(\"hello, %s\\n\", argc > 1 ? argv[1] : \"world\"); return 7; }\n";
 
@@ -73,6 +73,7 @@ final class BndrunContainerIT
         assertEquals(7, link.status(), link.stderr());
         assertEquals("hello, jitmem\n", link.stdout());
         assertFalse(link.stderr().contains("INFO"), link.stderr());
+        assertFalse(link.stderr().contains("WARN"), link.stderr());
         assertLauncherLeftNothing();
     }
 
@@ -82,6 +83,7 @@ final class BndrunContainerIT
         final Outcome usage = container(List.of(), "", "bogus");
         assertEquals(2, usage.status(), usage.stderr());
         assertTrue(usage.stdout().startsWith("usage: "), usage.stdout());
+        assertEquals("", usage.stderr());
         assertLauncherLeftNothing();
     }
 
@@ -119,7 +121,8 @@ final class BndrunContainerIT
         throws Exception
     {
         final List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin",
-            "java").toString(), "-Djava.io.tmpdir=" + javaTmp, "-Djitmem.state=" + tmp.resolve("state")));
+            "java").toString(), "-Djava.io.tmpdir=" + javaTmp, "-Djitmem.state=" + tmp.resolve("state"),
+            "-Djitmem.webconsole.port=0"));
         command.addAll(options);
         command.addAll(List.of("-jar", JAR.toString()));
         command.addAll(List.of(arguments));

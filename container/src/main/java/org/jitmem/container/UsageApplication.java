@@ -1,4 +1,4 @@
-package org.jitmem.container.bndrun;
+package org.jitmem.container;
 
 import java.util.Dictionary;
 import java.util.Hashtable;
@@ -21,10 +21,15 @@ import org.osgi.service.component.annotations.Reference;
 @Component
 public final class UsageApplication
 {
+    /** The first argument of the demo. */
+    static final String MODE_DEMO = "demo";
+    /** The first argument of the linker's mode. */
+    static final String MODE_LINK = "link";
     /** The first arguments the container's applications take. */
-    static final List<String> MODES = List.of("demo", "link");
+    static final List<String> MODES = List.of(MODE_DEMO, MODE_LINK);
 
-    private static final String USAGE = "usage: java -jar jitmem.jar [demo | link [--backend type] a.o... [-- args...]]";
+    private static final String USAGE = "usage: java -jar jitmem-container.jar [demo | link [--backend type] a.o... " +
+        "[-- args...]]";
     private static final int EXIT_USAGE = 2;
 
     private final ServiceRegistration<?> registration;

@@ -1,4 +1,4 @@
-package org.jitmem.container.bndrun;
+package org.jitmem.container;
 
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
@@ -13,6 +13,7 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -22,7 +23,8 @@ import org.osgi.service.component.annotations.Reference;
  * The shell as the launcher's application when it was given no arguments: the Gogo console on the launcher's main
  * thread ({@code Callable<Integer>} with {@code main.thread=true}, as bnd's launcher runs it), ended by Ctrl-D or
  * {@code stop 0}. Gogo's own console is off ({@code gosh.args=--nointeractive} in the bndrun) so that the other
- * applications ({@code demo}, {@code link}) keep standard input and output to themselves.
+ * applications ({@code demo}, {@code link}) keep standard input and output to themselves. The shell alone opens the
+ * Web Console ({@link WebConsoleAccess}), on 127.0.0.1, and prints its address before the prompt.
  */
 @Component
 public final class ShellApplication
@@ -37,18 +39,23 @@ public final class ShellApplication
     /**
      * @param context   this bundle's context, to offer the console as the application
      * @param launcher  the launcher's service properties, its arguments among them
-     * @param processor Gogo's command processor
+     * @param processor      Gogo's command processor
+     * @param configurations Config Admin, to open the Web Console
      */
     @Activate
     public ShellApplication(final BundleContext context,
         @Reference(service = Object.class, target = "(" + LAUNCHER_ARGUMENTS + "=*)") final Map<String, Object> launcher,
-        @Reference final CommandProcessor processor)
+        @Reference final CommandProcessor processor, @Reference final ConfigurationAdmin configurations)
     {
         final boolean noArguments = launcher.get(LAUNCHER_ARGUMENTS) instanceof String[] arguments &&
             arguments.length == 0;
+        if (noArguments)
+        {
+            WebConsoleAccess.enable(context, configurations, StateDirectory.create(context), System.out);
+        }
         final Dictionary<String, Object> properties = new Hashtable<>(Map.of(MAIN_THREAD, Boolean.TRUE));
         this.registration = noArguments ?
-            context.registerService(Callable.class, new Console(processor), properties) : null;
+            context.registerService(Callable.class, new Console(context, processor), properties) : null;
     }
 
     /** Withdraws the application. */
@@ -64,10 +71,12 @@ public final class ShellApplication
     /** The application proper: bnd's launcher accepts a {@code Callable} only when it is a {@code Callable<Integer>}. */
     private static final class Console implements Callable<Integer>
     {
+        private final BundleContext context;
         private final CommandProcessor processor;
 
-        Console(final CommandProcessor processor)
+        Console(final BundleContext context, final CommandProcessor processor)
         {
+            this.context = context;
             this.processor = processor;
         }
 
@@ -75,6 +84,7 @@ public final class ShellApplication
         public Integer call() throws Exception
         {
             final PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true);
+            WebConsoleAccess.announce(context, out);
             out.println("jitmem: Gogo shell ready; try 'lb', 'scr:list' or 'help'; 'stop 0' or Ctrl-D leaves");
             try (CommandSession session = processor.createSession(new FileInputStream(FileDescriptor.in), out,
                 new PrintStream(new FileOutputStream(FileDescriptor.err), true)))

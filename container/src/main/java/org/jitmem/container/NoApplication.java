@@ -1,4 +1,4 @@
-package org.jitmem.container.bndrun;
+package org.jitmem.container;
 
 import java.util.Dictionary;
 import java.util.Hashtable;
