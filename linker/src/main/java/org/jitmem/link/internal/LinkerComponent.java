@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import org.jitmem.api.ExecutorAddress;
@@ -38,6 +39,9 @@ import org.osgi.service.metatype.annotations.Designate;
 @Designate(ocd = LinkerConfiguration.class)
 public final class LinkerComponent implements Linker
 {
+    /** How long a load waits to hear of the channel of a selected backend's executor (see {@link #channel}). */
+    private static final long CHANNEL_WAIT_MILLIS = 5_000;
+
     private final BackendSelector selector;
     private volatile boolean perfMap;
     private final Map<SlabMemoryManager, ObjectLinker> linkers = new IdentityHashMap<>();
@@ -67,6 +71,7 @@ public final class LinkerComponent implements Linker
     synchronized void bindExecutorChannel(final ExecutorChannel channel)
     {
         channels.put(channel.executor().pid(), channel);
+        notifyAll(); // a load may wait for it: see channel(long)
     }
 
     /** @param channel a channel going away */
@@ -155,13 +160,7 @@ public final class LinkerComponent implements Linker
             final ObjectLinker linker;
             if (slab.mapper().crossProcess())
             {
-                final ExecutorChannel channel = channels.get(slab.mapper().executorPid());
-                if (channel == null)
-                {
-                    throw new LinkException("no channel to the selected backend's executor: pid=" +
-                        slab.mapper().executorPid(), LinkSite.NONE);
-                }
-                linker = ObjectLinker.overChannel(slab, channel);
+                linker = ObjectLinker.overChannel(slab, channel(slab.mapper().executorPid()));
             }
             else
             {
@@ -170,5 +169,36 @@ public final class LinkerComponent implements Linker
             linkers.put(slab, linker.perfMap(perfMap));
             return linker;
         }
+    }
+
+    /**
+     * A cross-process mapper is registered in reaction to its executor's channel service, and the selector may hear of
+     * the mapper before this component hears of the channel (each listener gets the channel's event in turn), so a
+     * load that comes in between waits for it, bounded; {@code wait} gives up this component's monitor meanwhile.
+     */
+    private ExecutorChannel channel(final long executorPid)
+    {
+        assert Thread.holdsLock(this);
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CHANNEL_WAIT_MILLIS);
+        ExecutorChannel channel = channels.get(executorPid);
+        try
+        {
+            for (long left = deadline - System.nanoTime(); channel == null && left > 0;
+                left = deadline - System.nanoTime())
+            {
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+                channel = channels.get(executorPid);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        if (channel == null)
+        {
+            throw new LinkException("no channel to the selected backend's executor: pid=" + executorPid +
+                " waitedMillis=" + CHANNEL_WAIT_MILLIS, LinkSite.NONE);
+        }
+        return channel;
     }
 }
