@@ -5,6 +5,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
+import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
@@ -17,13 +18,44 @@ final class EventLineFormatter extends Formatter
 {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ISO_OFFSET_DATE_TIME.withZone(ZoneOffset.UTC);
 
-    /** Sets this format on every handler of the root logger (the console handler on standard error). */
+    /**
+     * Replaces the root logger's handlers with one that writes this format to {@link System#err} as it is at each
+     * event, so that the log follows the process's own standard error when loaded code takes over descriptor 2.
+     */
     static void install()
     {
-        for (final Handler handler : Logger.getLogger("").getHandlers())
+        final Logger root = Logger.getLogger("");
+        for (final Handler handler : root.getHandlers())
         {
-            handler.setFormatter(new EventLineFormatter());
+            root.removeHandler(handler);
         }
+        final Handler standardError = new Handler()
+        {
+            @Override
+            public void publish(final LogRecord record)
+            {
+                if (isLoggable(record))
+                {
+                    System.err.print(getFormatter().format(record));
+                    System.err.flush();
+                }
+            }
+
+            @Override
+            public void flush()
+            {
+                System.err.flush();
+            }
+
+            @Override
+            public void close()
+            {
+                flush();
+            }
+        };
+        standardError.setFormatter(new EventLineFormatter());
+        standardError.setLevel(Level.INFO);
+        root.addHandler(standardError);
     }
 
     @Override
