@@ -9,8 +9,10 @@ import org.jitmem.api.ExecutorInfo;
 import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.InvalidRequestException;
 import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryLimitException;
 import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryRevokedException;
+import org.jitmem.api.MemoryUsage;
 import org.jitmem.api.UnsupportedPlatformException;
 
 /**
@@ -34,7 +36,9 @@ import org.jitmem.api.UnsupportedPlatformException;
  *                    int32 actionIndex, int64 result, string reason, uint16 suppressedCount,
  *                    then suppressedCount errors whose own suppressedCount is 0
  *            kinds: 0 MemoryMapperException, 1 InvalidRequestException, 2 ActionFailedException,
- *                   3 ExecutorUnavailableException, 4 MemoryRevokedException, 5 UnsupportedPlatformException
+ *                   3 ExecutorUnavailableException, 4 MemoryRevokedException, 5 UnsupportedPlatformException,
+ *                   6 MemoryLimitException, whose reason is followed by uint8 limit (0 reserved, 1 committed),
+ *                   int64 used, int64 maximum (length is the bytes requested)
  * GOODBYE  controller to executor: the controller is closing normally; empty payload
  * HEARTBEAT either way, over TCP only: sent every heartbeat interval, requestId 0, empty payload; a peer from which
  *            no frame at all has come for the heartbeat timeout is given up
@@ -50,7 +54,7 @@ import org.jitmem.api.UnsupportedPlatformException;
 public final class Protocol
 {
     /** Protocol version spoken by this implementation. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     /** First field of HELLO: {@code "JMEX"}. */
     public static final int MAGIC = 0x4A4D4558;
     /** Bytes before the payload: length, type and request id. */
@@ -86,6 +90,7 @@ public final class Protocol
     private static final byte KIND_EXECUTOR_UNAVAILABLE = 3;
     private static final byte KIND_MEMORY_REVOKED = 4;
     private static final byte KIND_UNSUPPORTED_PLATFORM = 5;
+    private static final byte KIND_MEMORY_LIMIT = 6;
 
     private Protocol()
     {
@@ -253,6 +258,12 @@ public final class Protocol
                 .putInt(action == null ? 0 : action.actionIndex())
                 .putLong(action == null ? 0 : action.result())
                 .putString(mapper.reason());
+            if (mapper instanceof MemoryLimitException limit)
+            {
+                encoder.putByte((byte)limit.limit().ordinal())
+                    .putLong(limit.used())
+                    .putLong(limit.maximum());
+            }
         }
         else
         {
@@ -289,6 +300,10 @@ public final class Protocol
         {
             return KIND_UNSUPPORTED_PLATFORM;
         }
+        if (error instanceof MemoryLimitException)
+        {
+            return KIND_MEMORY_LIMIT;
+        }
         return KIND_MAPPER;
     }
 
@@ -309,8 +324,23 @@ public final class Protocol
             case KIND_EXECUTOR_UNAVAILABLE -> new ExecutorUnavailableException(operation, reason, address, length);
             case KIND_MEMORY_REVOKED -> new MemoryRevokedException(operation, reason, address, length);
             case KIND_UNSUPPORTED_PLATFORM -> new UnsupportedPlatformException(operation, reason, address, length);
+            case KIND_MEMORY_LIMIT -> memoryLimit(decoder, operation, address, length);
             default -> new MemoryMapperException(operation, reason, address, length, errno);
         };
+    }
+
+    private static MemoryLimitException memoryLimit(final Decoder decoder, final MapperOperation operation,
+        final long address, final long requested)
+    {
+        final byte ordinal = decoder.getByte();
+        final long used = decoder.getLong();
+        final long maximum = decoder.getLong();
+        final MemoryUsage.Limit[] limits = MemoryUsage.Limit.values();
+        if (ordinal < 0 || ordinal >= limits.length)
+        {
+            throw decoder.malformed("unknown memory limit: ordinal=" + ordinal);
+        }
+        return new MemoryLimitException(operation, limits[ordinal], address, requested, used, maximum);
     }
 
     private static MapperOperation operation(final String name)

@@ -34,7 +34,10 @@ import org.jitmem.api.ExecutorFunctionProvider;
 import org.jitmem.api.ExecutorInfo;
 import org.jitmem.api.ExecutorUnavailableException;
 import org.jitmem.api.InvalidRequestException;
+import org.jitmem.api.MapperOperation;
+import org.jitmem.api.MemoryLimitException;
 import org.jitmem.api.MemoryMapperException;
+import org.jitmem.api.MemoryUsage;
 import org.jitmem.machine.ProcMaps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -402,6 +405,31 @@ class ChannelServerTest
         final ExecutionException failed = assertThrows(ExecutionException.class, () -> CompletableFuture
             .failedFuture(Protocol.decodeError(Protocol.encodeError(new IllegalStateException("x"), "f.g"))).get());
         assertInstanceOf(MemoryMapperException.class, failed.getCause());
+    }
+
+    @Test
+    void aLimitErrorKeepsItsTypeAndFigures()
+    {
+        final MemoryLimitException sent = new MemoryLimitException(MapperOperation.RESERVE,
+            MemoryUsage.Limit.COMMITTED, 0x7000_0000L, 3 * 4096, 5 * 4096, 6 * 4096);
+        final MemoryMapperException outer = new MemoryMapperException(MapperOperation.RELEASE, "batch", 1, 2, 0);
+        outer.addSuppressed(sent);
+        final MemoryMapperException decoded = Protocol.decodeError(Protocol.encodeError(outer, "memory.release"));
+        final MemoryLimitException received = assertInstanceOf(MemoryLimitException.class,
+            decoded.getSuppressed()[0]);
+        assertEquals(MemoryUsage.Limit.COMMITTED, received.limit());
+        assertEquals(MapperOperation.RESERVE, received.operation());
+        assertEquals(0x7000_0000L, received.address());
+        assertEquals(3 * 4096, received.requested());
+        assertEquals(5 * 4096, received.used());
+        assertEquals(6 * 4096, received.maximum());
+        assertEquals(sent.getMessage(), received.getMessage());
+
+        final byte[] unknownLimit = Protocol.encodeError(sent, "memory.reserve");
+        unknownLimit[unknownLimit.length - 2 - 16 - 1] = 9; // the limit's ordinal, before used, maximum and the count
+        final InvalidRequestException malformed = assertThrows(InvalidRequestException.class,
+            () -> Protocol.decodeError(unknownLimit));
+        assertTrue(malformed.reason().contains("unknown memory limit: ordinal=9"), malformed.reason());
     }
 
     private static void assertPaths(final SocketExecutorChannel channel, final long laneCalls, final long socketCalls,

@@ -288,18 +288,23 @@ class SharedMemoryMapperTest
     {
         start(false, List.of("-D" + MemoryLimits.RESERVED_LIMIT_PROPERTY + "=" + GIB,
             "-D" + MemoryLimits.COMMITTED_LIMIT_PROPERTY + "=" + MIB), MemoryLimits.machineDefaults());
-        final MemoryMapperException reserve = assertFailsWith(MemoryMapperException.class, mapper.reserve(2 * GIB));
+        final MemoryLimitException reserve = assertFailsWith(MemoryLimitException.class, mapper.reserve(2 * GIB));
         assertEquals(MapperOperation.RESERVE, reserve.operation());
+        assertEquals(MemoryUsage.Limit.RESERVED, reserve.limit());
+        assertEquals(2 * GIB, reserve.requested());
+        assertEquals(GIB, reserve.maximum());
         assertTrue(reserve.getMessage().contains("limit=reserved requested=" + 2 * GIB + " used=0"),
             reserve.getMessage());
         assertEquals(0, mapper.memoryUsage().orElseThrow().reservedBytes(), "a refused reserve holds nothing");
         assertEquals(0, memfdDescriptors(mapper.executorPid()).size());
 
         final ExecutorAddressRange range = await(mapper.reserve(8 * MIB));
-        final MemoryMapperException initialize = assertFailsWith(MemoryMapperException.class,
+        final MemoryLimitException initialize = assertFailsWith(MemoryLimitException.class,
             mapper.initialize(AllocInfo.of(range.start(), new Segment(0, 8, 2 * MIB, MemoryProtection.READ_WRITE,
                 MemoryLifetime.STANDARD))));
         assertEquals(MapperOperation.INITIALIZE, initialize.operation());
+        assertEquals(MemoryUsage.Limit.COMMITTED, initialize.limit());
+        assertEquals(MIB, initialize.maximum());
         assertTrue(initialize.getMessage().contains("limit=committed"), initialize.getMessage());
         assertFalse(ProcMaps.of(mapper.executorPid()).protection(range.start().value()).writable(),
             "the refused initialize left the memory as it was");
