@@ -33,7 +33,6 @@ import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryLimitException;
 import org.jitmem.api.MemoryMapper;
-import org.jitmem.api.MemoryMapperException;
 import org.jitmem.api.MemoryProtection;
 import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.MemoryUsage;
