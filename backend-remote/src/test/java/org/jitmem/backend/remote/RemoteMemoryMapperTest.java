@@ -11,7 +11,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import org.jitmem.api.ActionCall;
@@ -19,8 +22,10 @@ import org.jitmem.api.AllocInfo;
 import org.jitmem.api.ExecutorAddress;
 import org.jitmem.api.ExecutorAddressRange;
 import org.jitmem.api.ExecutorUnavailableException;
+import org.jitmem.api.MapperOperation;
 import org.jitmem.api.MemoryLifetime;
 import org.jitmem.api.MemoryProtection;
+import org.jitmem.api.MemoryRevokedException;
 import org.jitmem.api.Segment;
 import org.jitmem.backend.remote.wire.RemoteCodec;
 import org.jitmem.channel.Protocol;
@@ -151,6 +156,37 @@ class RemoteMemoryMapperTest
         assertEquals(0, mapper.memoryUsage().orElseThrow().committedBytes());
     }
 
+    @Test
+    void aReserveAnsweredAfterCloseFailsAsARefusedReserveAndGivesItAllBack() throws Exception
+    {
+        final ExecutorService completions = Executors.newSingleThreadExecutor();
+        final CountDownLatch gate = new CountDownLatch(1);
+        try (SocketExecutorChannel held = SocketExecutorChannel.connect(executor.socket(),
+            Duration.ofSeconds(TIMEOUT), MAX_FRAME, completions, 0))
+        {
+            final RemoteMemoryMapper closing = new RemoteMemoryMapper(held, false, MemoryLimits.machineDefaults());
+            // Replies wait behind the gate, so the mapper is closed before it sees what the executor reserved.
+            completions.execute(() -> awaitQuietly(gate));
+            final CompletionStage<ExecutorAddressRange> reserved = closing.reserve(MIB);
+            closing.close(Duration.ofSeconds(TIMEOUT));
+            gate.countDown();
+
+            final ExecutionException failure = assertThrows(ExecutionException.class,
+                () -> reserved.toCompletableFuture().get(TIMEOUT, TimeUnit.SECONDS));
+            final MemoryRevokedException revoked = assertInstanceOf(MemoryRevokedException.class, failure.getCause());
+            assertEquals(MapperOperation.RESERVE, revoked.operation());
+            assertEquals(0, revoked.getSuppressed().length, "the executor took the reservation back");
+            assertEquals(0, closing.mappedReservationCount());
+            assertEquals(0, closing.memoryUsage().orElseThrow().reservedBytes());
+        }
+        finally
+        {
+            gate.countDown();
+            completions.shutdown();
+            assertTrue(completions.awaitTermination(TIMEOUT, TimeUnit.SECONDS));
+        }
+    }
+
     /** @return a function in the executor that returns the word at the address its argument names */
     private ExecutorAddress loader() throws Exception
     {
@@ -164,6 +200,18 @@ class RemoteMemoryMapperTest
     private long peek(final ExecutorAddress load, final ExecutorAddress address) throws Exception
     {
         return await(mapper.call(ActionCall.of(load, MachineCode.loadArgument(address.value()))));
+    }
+
+    private static void awaitQuietly(final CountDownLatch latch)
+    {
+        try
+        {
+            assertTrue(latch.await(TIMEOUT, TimeUnit.SECONDS));
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static <T> T await(final CompletionStage<T> stage) throws Exception
