@@ -71,18 +71,6 @@ public final class SharedMemoryMapper extends ChannelMemoryMapper<SharedReservat
         return sendInitialize(info, SharedMemoryCodec.encodeInitialize(allowWriteExecute(), info));
     }
 
-    /**
-     * Working memory of an executor that is gone is left as it is, detached, until its reservation is released: a
-     * thread may still be writing it, and nothing another process does may take memory from under it. Detached pages
-     * cost nothing until written; the copying mapper's working memory is a full private copy, which its close gives
-     * back.
-     */
-    @Override
-    protected boolean keepsWorkingMemoryOfGoneExecutor()
-    {
-        return true;
-    }
-
     @Override
     protected SharedReservation decodeReservation(final byte[] reply)
     {

@@ -35,7 +35,7 @@ import org.jitmem.memory.wire.ChannelMemoryMapper;
  * gives the working memory of the allocation's segments back and release unmaps it. Reserved and committed bytes of
  * working memory are counted against this mapper's {@link MemoryLimits} before any round trip; the executor checks
  * its own. When the channel closes every operation fails at once with {@link ExecutorUnavailableException}; working
- * memory stays valid until released or the mapper is closed. After {@link #close} operations fail with
+ * memory stays valid until its reservation is released, even past {@link #close}. After close operations fail with
  * {@link MemoryRevokedException}. No lock is held across a round trip. Thread-safe.
  */
 public final class RemoteMemoryMapper extends ChannelMemoryMapper<ExecutorAddressRange, WorkingMemory>

@@ -149,6 +149,10 @@ class RemoteMemoryMapperTest
         assertFailsWith(ExecutorUnavailableException.class, mapper.deinitialize(List.of(range.start())));
         assertThrows(ExecutorUnavailableException.class, () -> mapper.prepare(range.start(), 8));
         assertEquals(1, mapper.mappedReservationCount(), "working memory stays until released");
+        mapper.close(Duration.ofSeconds(TIMEOUT));
+        assertEquals(1, mapper.mappedReservationCount(), "closing the mapper of a gone executor keeps working " +
+            "memory a writer may still hold");
+        working.put(MIB - 1, (byte)1);
 
         assertFailsWith(ExecutorUnavailableException.class, mapper.release(List.of(range.start())));
         assertEquals(0, mapper.mappedReservationCount());

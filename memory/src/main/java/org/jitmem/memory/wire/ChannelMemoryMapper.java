@@ -179,8 +179,9 @@ public abstract class ChannelMemoryMapper<R, W extends ChannelMapping.WorkingRan
 
     /**
      * Refuses further operations, releases every reservation in the executor (waiting at most {@code timeout} for
-     * its reply) and unmaps the working memory whatever the reply; working memory of an executor that is gone stays
-     * where {@link #keepsWorkingMemoryOfGoneExecutor} says so. Idempotent.
+     * its reply) and unmaps the working memory whatever the reply. Working memory of an executor that is gone is left
+     * as it is until its reservation is released: a thread may still be writing it (its lease outlived a drain), and
+     * unmapping memory under a writer would crash this process. Idempotent.
      *
      * @param timeout how long to wait for the executor
      * @throws MemoryMapperException the joined failures
@@ -241,15 +242,6 @@ public abstract class ChannelMemoryMapper<R, W extends ChannelMapping.WorkingRan
      */
     protected void detach(final W memory)
     {
-    }
-
-    /**
-     * @return true when {@link #close} leaves working memory of an executor that is gone mapped until its reservation
-     *     is released; false (the default) when close unmaps it with the rest
-     */
-    protected boolean keepsWorkingMemoryOfGoneExecutor()
-    {
-        return false;
     }
 
     /**
@@ -461,7 +453,7 @@ public abstract class ChannelMemoryMapper<R, W extends ChannelMapping.WorkingRan
             {
                 ending = new Ending(false, null);
             }
-            if (ending.executorGone && keepsWorkingMemoryOfGoneExecutor())
+            if (ending.executorGone)
             {
                 return List.of();
             }
