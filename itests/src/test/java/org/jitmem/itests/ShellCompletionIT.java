@@ -33,6 +33,7 @@ import java.util.stream.Collectors;
 
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Function;
 import org.jitmem.api.MapperProperties;
 import org.jitmem.runtime.BackendDescription;
 import org.jitmem.runtime.BackendSelector;
@@ -48,6 +49,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
+import org.osgi.framework.InvalidSyntaxException;
 
 /**
  * Tab completion of the jitmem commands in Gogo's JLine shell: gogo.jline's {@code gosh} runs in a real Felix on a
@@ -60,6 +62,7 @@ public class ShellCompletionIT extends FelixTestSupport
 {
     private static final String GOGO_SHELL = "org.apache.felix.gogo.shell";
     private static final String SHARED_MEMORY_BUNDLE = "org.jitmem.backend.posixshm";
+    private static final String LAUNCHER_BUNDLE = "org.jitmem.launcher";
     private static final long TEST_TIMEOUT_MILLIS = 120_000;
 
     /** @return the framework of every test class plus Gogo's JLine shell and JLine */
@@ -106,6 +109,7 @@ public class ShellCompletionIT extends FelixTestSupport
             {
                 assertEquals(Set.of("inprocess", "none", "posix-shm"), console.candidates("jitmem:pin "));
                 assertEquals("jitmem:executor ", console.complete("jitmem:exe"));
+                console.execute("jitmem:exe\t", "executor: RUNNING");
                 assertEquals(Set.of("start", "stop"), console.candidates("jitmem:executor "));
                 assertEquals("jitmem:pin posix-shm ", console.complete("jitmem:pin po"));
                 final long pid = selector.service().backends().stream()
@@ -136,6 +140,25 @@ public class ShellCompletionIT extends FelixTestSupport
                 awaitTrue("the shared-memory backend back", () -> types(selector.service()).contains(
                     MapperProperties.TYPE_POSIX_SHM));
                 assertEquals(Set.of("inprocess", "none", "posix-shm"), console.candidates("jitmem:pin "));
+
+                // the executor's argument completion goes with the launcher bundle and comes back with it (Gogo
+                // itself keeps listing the name of a command whose service went)
+                final Bundle launcher = installedBundle(LAUNCHER_BUNDLE);
+                assertEquals("jitmem:executor stop ", console.complete("jitmem:executor sto"));
+                launcher.stop();
+                try
+                {
+                    assertEquals("jitmem:executor sto", console.complete("jitmem:executor sto"));
+                }
+                finally
+                {
+                    launcher.start();
+                }
+                awaitTrue("the executor command and its completer back", () ->
+                    registered("(osgi.command.function=executor)") &&
+                    registered("(jitmem.completion.command=jitmem:executor)"));
+                assertEquals("jitmem:executor stop ", console.complete("jitmem:executor sto"));
+                console.execute("jitmem:backends", "inprocess");
             }
         }
     }
@@ -174,6 +197,18 @@ public class ShellCompletionIT extends FelixTestSupport
         }
     }
 
+    private boolean registered(final String filter)
+    {
+        try
+        {
+            return context().getAllServiceReferences(null, filter) != null;
+        }
+        catch (final InvalidSyntaxException ex)
+        {
+            throw new IllegalArgumentException(ex);
+        }
+    }
+
     private static Set<String> types(final BackendSelector selector)
     {
         return selector.backends().stream().map(BackendDescription::type).collect(Collectors.toSet());
@@ -205,7 +240,10 @@ public class ShellCompletionIT extends FelixTestSupport
             {
                 try
                 {
-                    shell.complete(session.execute("gosh --login --noshutdown --nohistory"));
+                    // called, not executed: an executed gosh is a foreground job, which its shell then waits for
+                    // after every command
+                    final Function gosh = (Function) session.get("gogo:gosh");
+                    shell.complete(gosh.execute(session, List.of("--login", "--noshutdown", "--nohistory")));
                 }
                 catch (final Exception ex)
                 {
@@ -279,6 +317,19 @@ public class ShellCompletionIT extends FelixTestSupport
             return line.substring(0, line.length() - marker.length());
         }
 
+        /**
+         * Types keys and Enter and waits for the command's output and the next prompt.
+         *
+         * @param keys     the keys typed before Enter
+         * @param expected text the command prints
+         */
+        void execute(final String keys, final String expected) throws IOException
+        {
+            type(keys + "\r");
+            awaitScreen("the output of '" + keys + "'", view -> view.line().isEmpty() &&
+                screen.rows().contains(expected));
+        }
+
         private void clear() throws IOException
         {
             type(String.valueOf(CTRL_U));
@@ -310,7 +361,19 @@ public class ShellCompletionIT extends FelixTestSupport
             catch (final AssertionError ex)
             {
                 // the probe reports the failure alone, without its cause
-                throw new AssertionError(ex.getMessage() + "; screen:\n" + screen.rows());
+                final StringBuilder threads = new StringBuilder();
+                Thread.getAllStackTraces().forEach((t, stack) ->
+                {
+                    if (t.getName().startsWith("pipe-") || t == thread)
+                    {
+                        threads.append(t.getName()).append('\n');
+                        for (final StackTraceElement e : stack)
+                        {
+                            threads.append("  ").append(e).append('\n');
+                        }
+                    }
+                });
+                throw new AssertionError(ex.getMessage() + "; screen:\n" + screen.rows() + "\n" + threads);
             }
             return view[0];
         }

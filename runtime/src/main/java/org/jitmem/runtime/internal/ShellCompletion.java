@@ -42,8 +42,8 @@ import org.osgi.util.tracker.ServiceTrackerCustomizer;
  * commands at every start), and at each TAB it evaluates the argument script of the command's completions in the
  * session. A profile is one central file, so this listener does its job instead, for every jitmem command present:
  * at the first command a JLine session executes (its profile), and again after commands or completers came or
- * went, it runs {@code complete} for each command with the command's {@code @Descriptor} and, where a completer
- * names the command, an argument script that asks the completer through this component. Completers are
+ * went, it runs {@code complete} for each command with the command's {@code @Descriptor} and an argument script that
+ * asks the command's completers through this component (a session variable). Completers are
  * {@link Function} services of the bundles that own the commands, so completion comes and goes with them: with
  * {@value #COMMANDS} naming the commands they complete, given the command's name and the words before the one
  * completed they return its candidates; {@value #FILES} names commands whose arguments are also file paths.
@@ -67,8 +67,8 @@ public final class ShellCompletion implements CommandSessionListener
 
     private final Map<Function<List<String>, ? extends Collection<String>>, Map<String, Object>> completers =
         new ConcurrentHashMap<>();
-    /** What each JLine session has installed; weak, so that closed sessions go. */
-    private final Map<CommandSession, Installed> sessions = new WeakHashMap<>();
+    /** The generation each JLine session has installed; weak, so that closed sessions go. */
+    private final Map<CommandSession, Long> sessions = new WeakHashMap<>();
     private final AtomicLong generation = new AtomicLong();
     private final Candidates candidates = new Candidates();
     private final ServiceTracker<Object, Object> commands;
@@ -131,20 +131,16 @@ public final class ShellCompletion implements CommandSessionListener
             return;
         }
         final long now = generation.get();
-        final Installed before;
-        final Map<String, Completion> plan;
         synchronized (sessions)
         {
-            before = sessions.get(session);
-            if (before != null && before.generation() == now)
+            if (Long.valueOf(now).equals(sessions.get(session)))
             {
                 return;
             }
-            plan = plan();
             // recorded first: the commands below run in this session and come back here
-            sessions.put(session, new Installed(now, plan.keySet()));
+            sessions.put(session, now);
         }
-        install(session, before == null ? Set.of() : before.commands(), plan);
+        install(session, plan());
     }
 
     @Override
@@ -157,28 +153,22 @@ public final class ShellCompletion implements CommandSessionListener
     {
     }
 
-    private void install(final CommandSession session, final Set<String> installed, final Map<String, Completion> plan)
+    /**
+     * Installs the completions of the commands present. Those of a command gone stay: their candidates are empty
+     * while it is away, and evaluating them at a TAB runs this listener, which installs anew once it is back.
+     */
+    private void install(final CommandSession session, final Map<String, Completion> plan)
     {
         session.put(CANDIDATES, candidates);
         try
         {
-            for (final String gone : installed)
-            {
-                if (!plan.containsKey(gone))
-                {
-                    complete(session, gone, "-e", null);
-                }
-            }
             for (final Map.Entry<String, Completion> command : plan.entrySet())
             {
                 final Completion completion = command.getValue();
                 complete(session, command.getKey(), "-e", null);
                 complete(session, command.getKey(), "-d", completion.description());
-                if (completion.completed())
-                {
-                    complete(session, command.getKey(), "-a", "$" + CANDIDATES + " candidates " + command.getKey() +
-                        " ($.commandLine words) ($.commandLine wordIndex)");
-                }
+                complete(session, command.getKey(), "-a", "$" + CANDIDATES + " candidates " + command.getKey() +
+                    " ($.commandLine words) ($.commandLine wordIndex)");
                 if (completion.files())
                 {
                     complete(session, command.getKey(), "-a", "__files");
@@ -209,17 +199,12 @@ public final class ShellCompletion implements CommandSessionListener
         session.execute("gogo:complete -c $" + COMMAND + " " + option + (value == null ? "" : " $" + VALUE));
     }
 
-    /** @return every jitmem command present with its description and whether a completer or the shell completes it */
+    /** @return every jitmem command present with its description and whether the shell completes file paths */
     private Map<String, Completion> plan()
     {
         final Map<String, Completion> plan = new TreeMap<>();
-        final Set<String> completed = new HashSet<>();
         final Set<String> files = new HashSet<>();
-        completers.values().forEach(properties ->
-        {
-            completed.addAll(strings(properties.get(COMMANDS)));
-            files.addAll(strings(properties.get(FILES)));
-        });
+        completers.values().forEach(properties -> files.addAll(strings(properties.get(FILES))));
         final ServiceReference<Object>[] references = commands.getServiceReferences();
         for (final ServiceReference<Object> reference : references == null ? List.<ServiceReference<Object>>of() :
             Arrays.asList(references))
@@ -229,7 +214,7 @@ public final class ShellCompletion implements CommandSessionListener
             {
                 final String name = SCOPE + ":" + function;
                 plan.put(name, new Completion(service == null ? null : description(service.getClass(), function),
-                    completed.contains(name), files.contains(name)));
+                    files.contains(name)));
             }
         }
         return plan;
@@ -259,19 +244,10 @@ public final class ShellCompletion implements CommandSessionListener
     }
 
     /**
-     * @param generation the generation of commands and completers installed
-     * @param commands   the commands installed
-     */
-    private record Installed(long generation, Set<String> commands)
-    {
-    }
-
-    /**
      * @param description the command's description, or null
-     * @param completed   whether a completer completes its arguments
      * @param files       whether its arguments are file paths
      */
-    private record Completion(String description, boolean completed, boolean files)
+    private record Completion(String description, boolean files)
     {
     }
 
