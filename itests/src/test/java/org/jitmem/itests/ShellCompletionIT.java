@@ -22,6 +22,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +36,8 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Function;
 import org.jitmem.api.MapperProperties;
+import org.jitmem.link.Linker;
+import org.jitmem.link.LoadedModule;
 import org.jitmem.runtime.BackendDescription;
 import org.jitmem.runtime.BackendSelector;
 import org.jline.terminal.Size;
@@ -119,7 +122,8 @@ public class ShellCompletionIT extends FelixTestSupport
                 final String commands = console.listing("jitmem:");
                 for (final String command : List.of("jitmem:backends", "jitmem:stats", "jitmem:pin",
                     "jitmem:executor", "jitmem:demo", "jitmem:load", "jitmem:symbols", "jitmem:call", "jitmem:run",
-                    "jitmem:unload", "selects the backend of a type for new allocations", "starts or stops the executor"))
+                    "jitmem:unload", "selects the backend of a type for new allocations",
+                    "starts or stops the executor"))
                 {
                     assertTrue(command + " in " + commands, commands.contains(command));
                 }
@@ -160,6 +164,43 @@ public class ShellCompletionIT extends FelixTestSupport
                 assertEquals("jitmem:executor stop ", console.complete("jitmem:executor sto"));
                 console.execute("jitmem:backends", "inprocess");
             }
+        }
+    }
+
+    /**
+     * {@code jitmem:load} completes file paths, {@code jitmem:call} the symbols of the modules loaded, while they are
+     * loaded.
+     *
+     * @throws Exception when the shell cannot be driven or the object not compiled
+     */
+    @Test(timeout = TEST_TIMEOUT_MILLIS)
+    public void completesObjectPathsAndLoadedSymbols() throws Exception
+    {
+        installedBundle(GOGO_SHELL).stop();
+        final Path directory = Files.createTempDirectory("completion-it");
+        final Path object = Files.createFile(directory.resolve("probe-object.o"));
+        try (TrackedService<CommandProcessor> processor = awaitService(CommandProcessor.class, null);
+             TrackedService<Linker> linker = awaitService(Linker.class, null);
+             Console console = new Console(processor.service()))
+        {
+            assertEquals("jitmem:load " + object + " ", console.complete("jitmem:load " + directory + "/probe-"));
+            assertEquals("jitmem:call greeting_", console.complete("jitmem:call greeting_"));
+            final LoadedModule module = within(linker.service().load("greeting", List.of(LinkerIT.compile()),
+                Map.of()));
+            try
+            {
+                assertEquals("jitmem:call greeting_length ", console.complete("jitmem:call greeting_"));
+            }
+            finally
+            {
+                within(module.unload());
+            }
+            assertEquals("jitmem:call greeting_", console.complete("jitmem:call greeting_"));
+        }
+        finally
+        {
+            Files.delete(object);
+            Files.delete(directory);
         }
     }
 
