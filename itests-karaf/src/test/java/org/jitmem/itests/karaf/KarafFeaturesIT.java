@@ -239,6 +239,24 @@ public class KarafFeaturesIT
         }
     }
 
+    /**
+     * Karaf's console completes command names, with their descriptions, from its registry: the jitmem commands are
+     * there, described. (It completes no argument of a Gogo command: its wrapper of one has no completer.)
+     */
+    @Test(timeout = TEST_TIMEOUT_MILLIS)
+    public void commandNamesAreInKarafsRegistry()
+    {
+        for (final String name : List.of("backends", "stats", "pin", "executor", "load", "symbols", "call", "run",
+            "unload"))
+        {
+            final org.apache.karaf.shell.api.console.Command command = sessionFactory.getRegistry()
+                .getCommand("jitmem", name);
+            assertNotNull("in Karaf's registry: jitmem:" + name, command);
+            assertFalse("described: jitmem:" + name, command.getDescription() == null ||
+                command.getDescription().isBlank());
+        }
+    }
+
     /** Runs a command in a new session of Karaf's shell: what it prints, then its value (the commands return text). */
     private String execute(final String command)
     {

@@ -40,7 +40,7 @@ public final class ExecutorCommands
      * @param action {@code start} or {@code stop}
      * @return the executor's state once the action is done
      */
-    @Descriptor("starts or stops the executor and shows its state once done")
+    @Descriptor("starts or stops the executor and shows its state once done; alone, shows its state")
     public String executor(@Descriptor("start or stop") final String action)
     {
         final CompletionStage<ExecutorStatus> done = switch (action)

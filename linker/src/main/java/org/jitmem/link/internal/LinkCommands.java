@@ -8,6 +8,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.felix.service.command.Descriptor;
 import org.jitmem.api.MemoryMapper;
 import org.jitmem.link.Linker;
 import org.jitmem.link.LoadedModule;
@@ -41,7 +42,8 @@ public final class LinkCommands
      * @param files object files, loaded together as one module named after the first
      * @return the module and its symbols
      */
-    public String load(final String... files)
+    @Descriptor("loads ELF relocatable objects as one module into the selected backend and lists its symbols")
+    public String load(@Descriptor("object files (.o), linked together") final String... files)
     {
         final List<ObjectFile> objects = new ArrayList<>();
         for (final String file : files)
@@ -53,6 +55,7 @@ public final class LinkCommands
     }
 
     /** @return every module loaded and its global symbols */
+    @Descriptor("lists every module loaded and its global symbols")
     public String symbols()
     {
         final StringBuilder text = new StringBuilder();
@@ -70,7 +73,9 @@ public final class LinkCommands
      * @param arguments joined with spaces into a NUL-terminated argument block
      * @return what it returned
      */
-    public long call(final String symbol, final String... arguments)
+    @Descriptor("calls int64_t fn(const void *arg, size_t len) of a loaded module with the words as a string")
+    public long call(@Descriptor("a symbol of a loaded module (see 'jitmem:symbols')") final String symbol,
+        @Descriptor("words, joined with spaces") final String... arguments)
     {
         final byte[] block = (String.join(" ", arguments) + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         return await(module(symbol).call(symbol, block));
@@ -80,12 +85,14 @@ public final class LinkCommands
      * @param arguments {@code argv[1..]} of the last loaded module's {@code main}
      * @return what main returned
      */
-    public int run(final String... arguments)
+    @Descriptor("runs main of the last loaded module that defines it and shows what it returned")
+    public int run(@Descriptor("argv[1..] of main") final String... arguments)
     {
         return await(module("main").runMain(List.of(arguments)));
     }
 
     /** @return the modules unloaded, last loaded first */
+    @Descriptor("unloads every module, last loaded first")
     public String unload()
     {
         final List<LoadedModule> modules = new ArrayList<>(linker.modules());

@@ -1,5 +1,6 @@
 package org.jitmem.runtime.internal;
 
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,8 +28,8 @@ public final class JitmemCommands
     static final String PIN_USAGE = "usage: jitmem:pin <type> [key=value...]|none";
 
     /** Short names of the service properties that say where a mapper's executor is. */
-    private static final Map<String, String> ALIASES = new TreeMap<>(Map.of("host", MapperProperties.HOST,
-        "pid", MapperProperties.EXECUTOR_PID));
+    static final Map<String, String> ALIASES = Collections.unmodifiableMap(new TreeMap<>(Map.of("host",
+        MapperProperties.HOST, "pid", MapperProperties.EXECUTOR_PID)));
 
     /** Types a backend of this project may register with; others are valid while a backend of theirs is present. */
     private static final List<String> KNOWN_TYPES =
@@ -83,7 +84,8 @@ public final class JitmemCommands
      *                  {@code none}
      * @return the backends after pinning, or why the arguments were refused
      */
-    @Descriptor("selects the backend of a type, among several of that type the one whose properties match")
+    @Descriptor("selects the backend of a type for new allocations, among several of that type the one whose " +
+        "key=value properties match; none goes back to the best one present")
     public String pin(@Descriptor("a backend type, then key=value properties (host, pid or a service property " +
         "name); or none") final String... arguments)
     {
