@@ -6,7 +6,6 @@ import java.util.logging.LogManager;
 import java.util.logging.Logger;
 
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleActivator;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.FrameworkEvent;
@@ -17,7 +16,7 @@ import org.osgi.framework.SynchronousBundleListener;
 import org.slf4j.LoggerFactory;
 
 /**
- * The container's logging, set up by this bundle's activator at start level 1, before any other bundle starts: the
+ * The container's logging, set up by {@link ContainerActivator} at start level 1, before any other bundle starts: the
  * system properties {@code logback.xml} beside this class reads (the log's folder in the state directory, standard
  * error off in the {@code link} mode, whose standard error is the linked program's), then Logback itself, started
  * here through SLF4J so that no bundle meets SLF4J half-initialized (Felix Logback, at start level 2, refuses to run
@@ -25,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * Logback has installed its bridge; until then it goes nowhere, so nothing reaches the console in its two-line form.
  * Each bundle started, and each that failed to, is one line of the log.
  */
-public final class ContainerLogging implements BundleActivator
+final class ContainerLogging
 {
     /** System property: the folder of {@code jitmem.log}. */
     static final String LOG_DIRECTORY = "jitmem.log.directory";
@@ -44,8 +43,7 @@ public final class ContainerLogging implements BundleActivator
     /**
      * @param context this bundle's context
      */
-    @Override
-    public void start(final BundleContext context)
+    void start(final BundleContext context)
     {
         setIfAbsent(LOG_DIRECTORY, StateDirectory.create(context).resolve("log").toString());
         setIfAbsent(OSGI_LOG_LEVEL, System.getProperty(LEVEL, "INFO"));
@@ -73,8 +71,7 @@ public final class ContainerLogging implements BundleActivator
     /**
      * @param context this bundle's context
      */
-    @Override
-    public void stop(final BundleContext context)
+    void stop(final BundleContext context)
     {
         context.removeFrameworkListener(failures);
         context.removeBundleListener(started);

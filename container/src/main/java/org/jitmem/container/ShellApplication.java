@@ -1,16 +1,19 @@
 package org.jitmem.container;
 
 import java.io.FileDescriptor;
-import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Function;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -20,9 +23,10 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 
 /**
- * The shell as the launcher's application when it was given no arguments: the Gogo console on the launcher's main
- * thread ({@code Callable<Integer>} with {@code main.thread=true}, as bnd's launcher runs it), ended by Ctrl-D or
- * {@code stop 0}. Gogo's own console is off ({@code gosh.args=--nointeractive} in the bndrun) so that the other
+ * The shell as the launcher's application when it was given no arguments: Gogo's JLine shell (TAB completes) on the
+ * launcher's main thread ({@code Callable<Integer>} with {@code main.thread=true}, as bnd's launcher runs it), ended by
+ * Ctrl-D with status 0 ({@code stop 0} stops the framework under the shell, which bnd's launcher reports as status
+ * 117). Gogo's own console is off ({@code gosh.args=--nointeractive} in the bndrun) so that the other
  * applications ({@code demo}, {@code link}) keep standard input and output to themselves. The shell alone opens the
  * Web Console ({@link WebConsoleAccess}), on 127.0.0.1, and prints its address before the prompt.
  */
@@ -85,11 +89,23 @@ public final class ShellApplication
         {
             final PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true);
             WebConsoleAccess.announce(context, out);
-            out.println("jitmem: Gogo shell ready; try 'lb', 'scr:list' or 'help'; 'stop 0' or Ctrl-D leaves");
-            try (CommandSession session = processor.createSession(new FileInputStream(FileDescriptor.in), out,
-                new PrintStream(new FileOutputStream(FileDescriptor.err), true)))
+            out.println("jitmem: Gogo shell ready; try 'lb', 'scr:list', 'help' or TAB; Ctrl-D leaves");
+            out.flush();
+            final Thread thread = Thread.currentThread();
+            final ClassLoader previous = thread.getContextClassLoader();
+            thread.setContextClassLoader(Terminal.class.getClassLoader()); // JLine finds its terminal providers there
+            try (Terminal terminal = TerminalBuilder.builder().name("jitmem").system(true).nativeSignals(true)
+                .signalHandler(Terminal.SignalHandler.SIG_IGN).build();
+                CommandSession session = processor.createSession(terminal.input(), terminal.output(),
+                    terminal.output()))
             {
-                session.execute("gosh --login --noshutdown");
+                session.put(".terminal", terminal);
+                // Called, not executed: an executed gosh is a foreground job its session waits for after each command.
+                ((Function)session.get("gogo:gosh")).execute(session, List.of("--login", "--noshutdown"));
+            }
+            finally
+            {
+                thread.setContextClassLoader(previous);
             }
             return 0;
         }

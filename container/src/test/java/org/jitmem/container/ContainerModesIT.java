@@ -88,13 +88,79 @@ final class ContainerModesIT
     }
 
     @Test
-    void shellAnswersJitmemCommandsAndStopsWithZero() throws Exception
+    void shellAnswersJitmemCommandsAndEndsWithZeroAtTheEndOfInput() throws Exception
     {
-        final Outcome shell = container(List.of(), "jitmem:backends\nstop 0\n");
+        final Outcome shell = container(List.of(), "jitmem:backends\n");
         assertEquals(0, shell.status(), shell.stderr());
         assertTrue(shell.stdout().contains("jitmem: Gogo shell ready"), shell.stdout());
         assertTrue(shell.stdout().contains("inprocess"), shell.stdout());
         assertLauncherLeftNothing();
+    }
+
+    /**
+     * The shell on a real terminal: {@code script} gives the container a pseudo-terminal (120 columns), and keys go in
+     * once the shell is up. TAB lists the backend types present and completes a command's name.
+     */
+    @Test
+    void theShellOnATerminalCompletesWithTab() throws Exception
+    {
+        final String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+        final String command = "stty cols 120 rows 40; exec " + java + " -Djava.io.tmpdir=" + javaTmp +
+            " -Djitmem.state=" + tmp.resolve("state") + " -Djitmem.webconsole.port=0 -jar " + JAR;
+        final Process process = new ProcessBuilder("script", "-qfec", command, "/dev/null").directory(tmp.toFile())
+            .redirectErrorStream(true).start();
+        final StringBuffer screen = new StringBuffer();
+        final Thread reader = new Thread(() ->
+        {
+            try (InputStream in = process.getInputStream())
+            {
+                final byte[] chunk = new byte[4096];
+                for (int n = in.read(chunk); n >= 0; n = in.read(chunk))
+                {
+                    screen.append(new String(chunk, 0, n, StandardCharsets.UTF_8));
+                }
+            }
+            catch (final IOException ex)
+            {
+                // the terminal closed
+            }
+        }, "terminal-reader");
+        reader.setDaemon(true);
+        reader.start();
+        try
+        {
+            awaitScreen(screen, "Welcome to Apache Felix Gogo");
+            type(process, "jitmem:pin \t");
+            awaitScreen(screen, "posix-shm");
+            final String listed = screen.substring(screen.lastIndexOf("jitmem:pin"));
+            assertTrue(listed.matches("(?s).*inprocess\\s+none\\s+posix-shm.*"), listed);
+            type(process, "\u0015jitmem:exe\t\r");
+            awaitScreen(screen, "executor: RUNNING");
+            type(process, "\u0004"); // Ctrl-D
+            assertTrue(process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS), "still running:\n" + screen);
+            assertEquals(0, process.exitValue(), screen.toString());
+        }
+        finally
+        {
+            process.destroyForcibly();
+        }
+        assertLauncherLeftNothing();
+    }
+
+    private static void type(final Process process, final String keys) throws IOException
+    {
+        process.getOutputStream().write(keys.getBytes(StandardCharsets.UTF_8));
+        process.getOutputStream().flush();
+    }
+
+    private static void awaitScreen(final StringBuffer screen, final String text) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (screen.indexOf(text) < 0)
+        {
+            assertTrue(System.nanoTime() - deadline < 0, "not on the screen: " + text + "\n" + screen);
+            Thread.sleep(50);
+        }
     }
 
     @Test
