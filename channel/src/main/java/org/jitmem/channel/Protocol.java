@@ -61,6 +61,12 @@ public final class Protocol
     public static final int HEADER_SIZE = 13;
     /** Default maximum frame size, header included: 64 MiB. */
     public static final int DEFAULT_MAX_FRAME_SIZE = 64 << 20;
+    /**
+     * Default maximum frame size of an executor listening on TCP, header included: 4 MiB. An authenticated peer can
+     * make the executor hold one frame of this size per connection; the copying mapper sends content in pieces of
+     * 1 MiB, so its frames stay far below.
+     */
+    public static final int DEFAULT_TCP_MAX_FRAME_SIZE = 4 << 20;
     /** Smallest maximum frame size either end accepts. */
     public static final int MIN_MAX_FRAME_SIZE = 4096;
 

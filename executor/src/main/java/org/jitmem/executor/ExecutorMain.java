@@ -49,7 +49,8 @@ public final class ExecutorMain
                                    parent gone, SIGTERM). The directory must be mode 0700, owned by this user and
                                    hold only the socket, this program's jar and the jna.tmpdir directory; otherwise
                                    the executor does not start (and a directory changed since is left in place).
-          --max-frame-size <bytes> largest protocol frame, header included (default 67108864).
+          --max-frame-size <bytes> largest protocol frame, header included (default 67108864, and 4194304 with
+                                   --listen: each connection may make the executor hold one such frame).
           --workers <n>            threads running calls, shared by all connections (default 8).
           --help                   print this text.
 
@@ -352,7 +353,7 @@ public final class ExecutorMain
             Path socket = null;
             boolean exitWithParent = false;
             boolean removeDirectoryOnExit = false;
-            int maxFrameSize = Protocol.DEFAULT_MAX_FRAME_SIZE;
+            int maxFrameSize = 0;
             int workers = DEFAULT_WORKERS;
             InetSocketAddress listen = null;
             Path keyStore = null;
@@ -395,6 +396,10 @@ public final class ExecutorMain
             if ((socket == null) == (listen == null))
             {
                 throw new IllegalArgumentException("exactly one of --socket and --listen is needed");
+            }
+            if (maxFrameSize == 0)
+            {
+                maxFrameSize = listen == null ? Protocol.DEFAULT_MAX_FRAME_SIZE : Protocol.DEFAULT_TCP_MAX_FRAME_SIZE;
             }
             if (maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE || workers < 1)
             {

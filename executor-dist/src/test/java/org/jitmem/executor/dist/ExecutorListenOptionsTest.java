@@ -2,6 +2,7 @@ package org.jitmem.executor.dist;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.jitmem.api.MemoryMapper;
+import org.jitmem.api.MemoryMapperException;
+import org.jitmem.channel.Protocol;
 import org.jitmem.channel.SocketExecutorChannel;
 import org.jitmem.channel.TcpConnectOptions;
 import org.jitmem.executor.TestCertificates;
@@ -72,6 +75,13 @@ final class ExecutorListenOptionsTest
             assertTrue(executor.errors().contains("WARNING: listening WITHOUT TLS and WITHOUT authentication"),
                 executor.errors());
             assertArrayEquals(new byte[] {6}, MemoryMapper.await(channel.call("executor.ping", new byte[] {6})));
+            // Over TCP the executor takes frames of up to 4 MiB by default, not the 64 MiB of a local socket.
+            final byte[] large = new byte[Protocol.DEFAULT_TCP_MAX_FRAME_SIZE - (1 << 16)];
+            assertArrayEquals(large, MemoryMapper.await(channel.call("executor.ping", large)));
+            final byte[] tooLarge = new byte[Protocol.DEFAULT_TCP_MAX_FRAME_SIZE + 1];
+            assertThrows(MemoryMapperException.class, () -> MemoryMapper.await(channel.call("executor.ping",
+                tooLarge)));
+            assertArrayEquals(new byte[] {7}, MemoryMapper.await(channel.call("executor.ping", new byte[] {7})));
         }
     }
 
